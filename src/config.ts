@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root, resolved from this file so the CLI works from any working directory. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('data'),
+  KNOWLEDGE_DIR: z.string().default('knowledge'),
+  ADMIN_TOKEN: optionalString,
+  WECHAT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_CLIENT_ID: optionalString,
+  SLACK_CLIENT_SECRET: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString,
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_EMBEDDING_MODEL: optionalString,
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  REDIS_URL: optionalString,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  MAX_MESSAGE_CHARS: z.coerce.number().int().positive().default(2000),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(72),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & {
+  /** Absolute paths derived from the relative settings. */
+  dataDir: string;
+  knowledgeDir: string;
+  /** True when a language model endpoint is configured (key and/or base URL). */
+  llmEnabled: boolean;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    dataDir: path.resolve(REPO_ROOT, c.DATA_DIR),
+    knowledgeDir: path.resolve(REPO_ROOT, c.KNOWLEDGE_DIR),
+    llmEnabled: Boolean(c.OPENAI_API_KEY || c.OPENAI_BASE_URL),
+  };
+}
