@@ -27,7 +27,8 @@ export const DocFrontMatterSchema = z
     lang: Lang,
     translation_of: z.string().optional(),
     series: z.array(z.string()).default([]),
-    topics: z.array(z.string()).default([]),
+    // Tags such as 12333 arrive from YAML as numbers; they are labels, so keep them as text.
+    topics: z.array(z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string())).default([]),
     scope: Scope.default('titles'),
     source_url: z.url().optional(),
     source_title: z.string().optional(),

@@ -1,0 +1,107 @@
+import type { GlossaryEntry, Problem } from './schema.js';
+import { normalizeText } from './text.js';
+
+export type TermKind = 'zh' | 'en' | 'abbreviation' | 'colloquial' | 'typo';
+
+interface Form {
+  text: string;
+  conceptId: string;
+  kind: TermKind;
+  latin: boolean;
+}
+
+export interface ConceptMatch {
+  conceptId: string;
+  surface: string;
+  kind: TermKind;
+}
+
+const isLatinChar = (c: string | undefined) => c !== undefined && /[a-z0-9]/.test(c);
+
+/**
+ * Finds glossary terms (with their abbreviations, colloquial forms and typos) in text, longest first,
+ * so 高工, 高级工程师 and "senior engineer" all resolve to the same concept.
+ */
+export class Glossary {
+  private readonly byFirstChar = new Map<string, Form[]>();
+  readonly entries: ReadonlyMap<string, GlossaryEntry>;
+
+  constructor(entries: GlossaryEntry[]) {
+    this.entries = new Map(entries.map((e) => [e.id, e]));
+    for (const e of entries) {
+      for (const [kind, list] of termLists(e)) {
+        for (const term of list) {
+          const text = normalizeText(term).trim();
+          if (!text) continue;
+          const form: Form = { text, conceptId: e.id, kind, latin: /^[a-z0-9]/.test(text) };
+          const bucket = this.byFirstChar.get(text[0]) ?? [];
+          bucket.push(form);
+          this.byFirstChar.set(text[0], bucket);
+        }
+      }
+    }
+    for (const bucket of this.byFirstChar.values()) bucket.sort((a, b) => b.text.length - a.text.length);
+  }
+
+  /** Concepts mentioned in the text, left to right, each span matched once (longest form wins). */
+  match(text: string): ConceptMatch[] {
+    const s = normalizeText(text);
+    const found: ConceptMatch[] = [];
+    let i = 0;
+    while (i < s.length) {
+      const form = this.byFirstChar.get(s[i])?.find(
+        (f) => s.startsWith(f.text, i) && (!f.latin || (!isLatinChar(s[i - 1]) && !isLatinChar(s[i + f.text.length]))),
+      );
+      if (form) {
+        found.push({ conceptId: form.conceptId, surface: form.text, kind: form.kind });
+        i += form.text.length;
+      } else i += 1;
+    }
+    return found;
+  }
+
+  /** Canonical terms of a concept in both languages, used to expand queries. */
+  canonical(conceptId: string): { zh: string; en: string } | undefined {
+    const e = this.entries.get(conceptId);
+    return e && { zh: e.zh[0], en: e.en[0] };
+  }
+
+  /** Every Chinese surface form, so the segmenter can keep them whole. */
+  chineseTerms(): string[] {
+    return [...this.entries.values()].flatMap((e) => [...termLists(e)].flatMap(([, l]) => l)).filter((t) => /[\u3400-\u9fff]/.test(t));
+  }
+}
+
+function termLists(e: GlossaryEntry): Array<[TermKind, string[]]> {
+  return [
+    ['zh', e.zh],
+    ['en', e.en],
+    ['abbreviation', e.abbreviations],
+    ['colloquial', e.colloquial],
+    ['typo', e.typos],
+  ];
+}
+
+/** Duplicate ids, and a surface form claimed by two concepts, are conflicts. */
+export function checkGlossary(entries: GlossaryEntry[], file = 'glossary/'): Problem[] {
+  const problems: Problem[] = [];
+  const ids = new Set<string>();
+  const owner = new Map<string, string>();
+  for (const e of entries) {
+    if (ids.has(e.id)) problems.push({ file, field: `${e.id}.id`, message: `duplicate glossary id "${e.id}"` });
+    ids.add(e.id);
+    const seenHere = new Set<string>();
+    for (const [kind, list] of termLists(e)) {
+      for (const term of list) {
+        const key = normalizeText(term).trim();
+        if (seenHere.has(key)) continue;
+        seenHere.add(key);
+        const other = owner.get(key);
+        if (other && other !== e.id) {
+          problems.push({ file, field: `${e.id}.${kind}`, message: `"${term}" is also listed under "${other}": a term may belong to one concept only` });
+        } else owner.set(key, e.id);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,157 @@
+import crypto from 'node:crypto';
+import hnswlib from 'hnswlib-node';
+import { Bm25Index } from './bm25.js';
+import { chunkDocument, type Chunk } from './chunker.js';
+import type { Embedder } from './embedder.js';
+import { Glossary } from './glossary.js';
+import type { CorpusDoc, GlossaryEntry } from './schema.js';
+import { addSegmenterWords, tokenize } from './text.js';
+
+const { HierarchicalNSW } = hnswlib;
+type Hnsw = InstanceType<typeof HierarchicalNSW>;
+
+/** Bumped whenever chunking or tokenisation changes, so old indexes are seen as stale. */
+export const INDEX_FORMAT = 'tm-index-v1';
+
+export const HNSW_PARAMS = { m: 16, efConstruction: 100, efSearch: 64 } as const;
+
+export interface IndexManifest {
+  format: string;
+  buildId: string;
+  builtAt: string;
+  corpusHash: string;
+  embedder: string;
+  dim: number;
+  docCount: number;
+  chunkCount: number;
+}
+
+/** What the mentor needs to know of a document without reading it. */
+export interface DocInfo {
+  id: string;
+  title: string;
+  lang: CorpusDoc['lang'];
+  scope: CorpusDoc['scope'];
+  translationOf?: string;
+  url?: string;
+  confidence?: CorpusDoc['confidence'];
+}
+
+/** One searchable snapshot of the corpus: chunks, their BM25 postings and their HNSW vectors. */
+export class KnowledgeIndex {
+  /** doc id → its translation's doc id, both directions. */
+  readonly translations = new Map<string, string>();
+  readonly docs = new Map<string, DocInfo>();
+  readonly chunksByDoc = new Map<string, number[]>();
+
+  constructor(
+    readonly manifest: IndexManifest,
+    readonly chunks: Chunk[],
+    readonly bm25: Bm25Index,
+    readonly vectors: Hnsw,
+    readonly glossary: Glossary,
+    readonly glossaryEntries: GlossaryEntry[],
+    readonly embedder: Embedder,
+    docInfos: DocInfo[],
+  ) {
+    for (const d of docInfos) {
+      this.docs.set(d.id, d);
+      if (d.translationOf) {
+        this.translations.set(d.id, d.translationOf);
+        if (!this.translations.has(d.translationOf)) this.translations.set(d.translationOf, d.id);
+      }
+    }
+    chunks.forEach((c, i) => {
+      const list = this.chunksByDoc.get(c.docId) ?? [];
+      list.push(i);
+      this.chunksByDoc.set(c.docId, list);
+    });
+    vectors.setEf(Math.max(HNSW_PARAMS.efSearch, 10));
+  }
+}
+
+export function docInfoOf(doc: CorpusDoc): DocInfo {
+  return { id: doc.id, title: doc.title, lang: doc.lang, scope: doc.scope, translationOf: doc.translation_of, url: doc.source_url, confidence: doc.confidence };
+}
+
+/** Text a chunk is searched by: its title and heading path carry the topic its sentences assume. */
+export function searchableText(c: Pick<Chunk, 'title' | 'headingPath' | 'text'>): string {
+  return `${c.title}\n${c.headingPath.join(' / ')}\n${c.text}`;
+}
+
+/** Lexical terms of a text: words plus a `§concept` token per glossary concept, shared by zh and en. */
+export function lexicalTerms(text: string, glossary: Glossary): string[] {
+  return [...tokenize(text), ...glossary.match(text).map((m) => `§${m.conceptId}`)];
+}
+
+export function corpusHash(docs: CorpusDoc[], glossary: GlossaryEntry[], embedderId: string): string {
+  const h = crypto.createHash('sha256');
+  h.update(`${INDEX_FORMAT}\n${embedderId}\n`);
+  for (const d of [...docs].sort((a, b) => a.id.localeCompare(b.id))) {
+    const { file: _file, ...rest } = d;
+    h.update(JSON.stringify(rest));
+    h.update('\n');
+  }
+  h.update(JSON.stringify(glossary));
+  return h.digest('hex');
+}
+
+export interface BuildProgress {
+  phase: 'chunk' | 'lexical' | 'embed' | 'vectors';
+  done: number;
+  total: number;
+}
+
+export interface BuildOptions {
+  onProgress?: (p: BuildProgress) => void;
+  buildId?: string;
+  now?: () => Date;
+  /** Batch size for embedding calls (a remote embedder is called once per batch). */
+  embedBatch?: number;
+}
+
+/** Build an index in memory. Throws on any failure; callers swap it in only when it returns. */
+export async function buildKnowledgeIndex(
+  docs: CorpusDoc[],
+  glossaryEntries: GlossaryEntry[],
+  makeEmbedder: (glossary: Glossary) => Embedder,
+  options: BuildOptions = {},
+): Promise<KnowledgeIndex> {
+  const report = options.onProgress ?? (() => {});
+  const glossary = new Glossary(glossaryEntries);
+  const embedder = makeEmbedder(glossary);
+  addSegmenterWords(glossary.chineseTerms());
+  const chunks = docs.flatMap((d) => chunkDocument(d));
+  report({ phase: 'chunk', done: chunks.length, total: chunks.length });
+
+  const lexical = chunks.map((c) => lexicalTerms(searchableText(c), glossary));
+  const bm25 = Bm25Index.build(lexical);
+  report({ phase: 'lexical', done: chunks.length, total: chunks.length });
+
+  const batch = options.embedBatch ?? 256;
+  const vectors: number[][] = [];
+  for (let i = 0; i < chunks.length; i += batch) {
+    vectors.push(...(await embedder.embed(chunks.slice(i, i + batch).map(searchableText))));
+    report({ phase: 'embed', done: Math.min(i + batch, chunks.length), total: chunks.length });
+  }
+  const dim = vectors[0]?.length ?? embedder.dim;
+  const hnsw = new HierarchicalNSW('cosine', dim);
+  hnsw.initIndex({ maxElements: Math.max(chunks.length, 1), m: HNSW_PARAMS.m, efConstruction: HNSW_PARAMS.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+  vectors.forEach((v, i) => {
+    hnsw.addPoint(v, i);
+    if ((i + 1) % 5000 === 0 || i + 1 === vectors.length) report({ phase: 'vectors', done: i + 1, total: vectors.length });
+  });
+
+  const now = options.now?.() ?? new Date();
+  const manifest: IndexManifest = {
+    format: INDEX_FORMAT,
+    buildId: options.buildId ?? `${now.toISOString().replace(/[-:.TZ]/g, '')}-${crypto.randomBytes(3).toString('hex')}`,
+    builtAt: now.toISOString(),
+    corpusHash: corpusHash(docs, glossaryEntries, embedder.id),
+    embedder: embedder.id,
+    dim,
+    docCount: docs.length,
+    chunkCount: chunks.length,
+  };
+  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf));
+}

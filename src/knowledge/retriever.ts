@@ -1,0 +1,146 @@
+import type { Chunk } from './chunker.js';
+import type { HashedEmbedder } from './embedder.js';
+import type { WeightedTerm } from './bm25.js';
+import { lexicalTerms, type KnowledgeIndex } from './knowledge_index.js';
+import type { Lang, Scope } from './schema.js';
+import { tokenize } from './text.js';
+
+export interface RetrieveOptions {
+  k?: number;
+  /** The user's language: preferred, with the other language as fallback. */
+  lang?: Lang;
+  /** "Now" for validity dates, YYYY-MM-DD. */
+  asOf?: string;
+  /** Restrict to these scopes; by default `other` is used only when nothing in scope matches. */
+  scopes?: Scope[];
+  /** Candidates taken from each list before fusion. */
+  candidates?: number;
+}
+
+export interface RetrievalReasons {
+  lexical?: { rank: number; score: number; matched: string[]; coverage: number };
+  vector?: { rank: number; similarity: number };
+  /** Glossary concepts the query and the chunk share. */
+  concepts: string[];
+  /** The chunk is in the other language (the user's had nothing as good). */
+  otherLanguage: boolean;
+}
+
+export interface RetrievedChunk {
+  chunk: Chunk;
+  index: number;
+  score: number;
+  why: RetrievalReasons;
+}
+
+export interface RetrievalResult {
+  query: string;
+  concepts: string[];
+  terms: WeightedTerm[];
+  chunks: RetrievedChunk[];
+  /** False when no in-scope chunk matched well: the composer should say the corpus is silent. */
+  inScopeMatch: boolean;
+  /** The best lexical coverage among returned chunks (0..1): how much of the question they address. */
+  bestCoverage: number;
+}
+
+const RRF_K = 60;
+const OTHER_LANGUAGE_FACTOR = 0.7;
+const MATCH_COVERAGE = 0.34;
+const MATCH_SIMILARITY = 0.3;
+const MAX_PER_DOC = 2;
+
+export const todayIso = () => new Date().toISOString().slice(0, 10);
+
+/** Expand a query with glossary concepts: shared `§concept` tokens and the canonical terms in both languages. */
+export function queryTerms(index: KnowledgeIndex, query: string): { terms: WeightedTerm[]; concepts: string[] } {
+  const concepts = [...new Set(index.glossary.match(query).map((m) => m.conceptId))];
+  const terms: WeightedTerm[] = lexicalTerms(query, index.glossary).map((term) => ({ term, weight: term.startsWith('§') ? 1.5 : 1 }));
+  for (const id of concepts) {
+    const canon = index.glossary.canonical(id);
+    if (!canon) continue;
+    for (const term of [...tokenize(canon.zh), ...tokenize(canon.en)]) terms.push({ term, weight: 0.35 });
+  }
+  return { terms, concepts };
+}
+
+/** Hybrid retrieval: BM25 and HNSW lists fused by reciprocal rank, then filtered and re-ranked. */
+export async function retrieve(index: KnowledgeIndex, query: string, options: RetrieveOptions = {}): Promise<RetrievalResult> {
+  const k = options.k ?? 5;
+  const asOf = options.asOf ?? todayIso();
+  const pool = Math.max(options.candidates ?? 60, k * 4);
+  const { terms, concepts } = queryTerms(index, query);
+
+  const valid = (i: number) => {
+    const c = index.chunks[i];
+    if (c.effectiveFrom && c.effectiveFrom > asOf) return false;
+    if (c.effectiveTo && c.effectiveTo < asOf) return false;
+    return !options.scopes || options.scopes.includes(c.scope);
+  };
+
+  const lexical = index.bm25.search(terms, pool, valid);
+  const queryVector = await embedQuery(index, query);
+  const vector = queryVector && index.chunks.length ? searchVectors(index, queryVector, pool, valid) : [];
+
+  const fused = new Map<number, { score: number; why: RetrievalReasons }>();
+  const entry = (i: number) => {
+    let e = fused.get(i);
+    if (!e) fused.set(i, (e = { score: 0, why: { concepts: [], otherLanguage: false } }));
+    return e;
+  };
+  lexical.forEach((hit, rank) => {
+    const e = entry(hit.index);
+    e.score += 1 / (RRF_K + rank + 1);
+    e.why.lexical = { rank: rank + 1, score: round(hit.score), matched: hit.matched, coverage: round(hit.coverage) };
+  });
+  vector.forEach((hit, rank) => {
+    const e = entry(hit.index);
+    e.score += 1 / (RRF_K + rank + 1);
+    e.why.vector = { rank: rank + 1, similarity: round(hit.similarity) };
+  });
+
+  const conceptSet = new Set(concepts.map((c) => `§${c}`));
+  const ranked: RetrievedChunk[] = [];
+  for (const [i, e] of fused) {
+    const chunk = index.chunks[i];
+    const coverage = e.why.lexical?.coverage ?? 0;
+    e.why.concepts = (e.why.lexical?.matched ?? []).filter((t) => conceptSet.has(t)).map((t) => t.slice(1));
+    e.why.otherLanguage = options.lang !== undefined && chunk.lang !== options.lang;
+    // Re-rank: how much of the question the chunk covers matters beyond its rank in either list.
+    let score = e.score * (0.5 + coverage);
+    if (e.why.otherLanguage) score *= OTHER_LANGUAGE_FACTOR;
+    ranked.push({ chunk, index: i, score, why: e.why });
+  }
+  ranked.sort((a, b) => b.score - a.score || a.index - b.index);
+
+  const matches = (r: RetrievedChunk) => (r.why.lexical?.coverage ?? 0) >= MATCH_COVERAGE || (r.why.vector?.similarity ?? 0) >= MATCH_SIMILARITY;
+  const inScopeMatch = ranked.some((r) => r.chunk.scope !== 'other' && matches(r));
+  const eligible = options.scopes || !inScopeMatch ? ranked : ranked.filter((r) => r.chunk.scope !== 'other');
+
+  const perDoc = new Map<string, number>();
+  const chunks: RetrievedChunk[] = [];
+  for (const r of eligible) {
+    const n = perDoc.get(r.chunk.docId) ?? 0;
+    if (n >= MAX_PER_DOC) continue;
+    perDoc.set(r.chunk.docId, n + 1);
+    chunks.push({ ...r, score: round(r.score * 1000) / 1000 });
+    if (chunks.length >= k) break;
+  }
+  const bestCoverage = Math.max(0, ...chunks.map((c) => c.why.lexical?.coverage ?? 0));
+  return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
+}
+
+async function embedQuery(index: KnowledgeIndex, query: string): Promise<number[] | undefined> {
+  const hashed = index.embedder as Partial<HashedEmbedder>;
+  if (typeof hashed.embedOne === 'function') return hashed.embedOne.call(index.embedder, query);
+  const [v] = await index.embedder.embed([query]);
+  return v;
+}
+
+function searchVectors(index: KnowledgeIndex, q: number[], n: number, accept: (i: number) => boolean) {
+  const count = Math.min(n, index.vectors.getCurrentCount());
+  const { neighbors, distances } = index.vectors.searchKnn(q, count, accept);
+  return neighbors.map((i, r) => ({ index: i, similarity: 1 - distances[r] }));
+}
+
+const round = (x: number) => Math.round(x * 10000) / 10000;
