@@ -106,7 +106,8 @@ export function splitSections(body: string): Section[] {
       if (blockKind === 'para' || blockKind === 'table') flushBlock();
       continue;
     }
-    const kind = ARTICLE.test(line) ? 'article' : TABLE_ROW.test(line) ? 'table' : LIST_ITEM.test(line) ? 'list' : blockKind === 'list' && /^\s{2,}/.test(line) ? 'list' : blockKind === 'article' ? 'article' : 'para';
+    // Inside an article, its lists and tables belong to it: an article ends only at the next one or a heading.
+    const kind = ARTICLE.test(line) || blockKind === 'article' ? 'article' : TABLE_ROW.test(line) ? 'table' : LIST_ITEM.test(line) ? 'list' : blockKind === 'list' && /^\s{2,}/.test(line) ? 'list' : 'para';
     if (kind === 'article' && ARTICLE.test(line)) flushBlock();
     else if (blockKind !== undefined && kind !== blockKind) flushBlock();
     block.push(line);
@@ -142,7 +143,8 @@ function splitLongBlock(block: string, maxChars: number): string[] {
       out.push(current);
       current = '';
     }
-    current = current ? `${current}${lines.length > 1 ? '\n' : ' '}${unit}` : unit;
+    // Chinese sentences follow each other without a space; English ones take one.
+    current = current ? `${current}${lines.length > 1 ? '\n' : /[。！？]$/.test(current) ? '' : ' '}${unit}` : unit;
   }
   if (current) out.push(current);
   return out;

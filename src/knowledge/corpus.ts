@@ -45,6 +45,8 @@ function unknownKeysField(issue: { code?: string; keys?: string[] }): string {
 export interface LoadedCorpus {
   docs: CorpusDoc[];
   glossary: GlossaryEntry[];
+  /** The file each glossary entry came from (same order as `glossary`), for problem reports. */
+  glossaryFiles?: string[];
   seriesIds: Set<string>;
   problems: Problem[];
 }
@@ -62,9 +64,10 @@ export function loadCorpus(knowledgeDir: string): LoadedCorpus {
     problems.push(...p);
     if (doc) docs.push(doc);
   }
-  const glossary = loadGlossary(path.join(knowledgeDir, 'glossary'), knowledgeDir, problems);
+  const glossaryFiles: string[] = [];
+  const glossary = loadGlossary(path.join(knowledgeDir, 'glossary'), knowledgeDir, problems, glossaryFiles);
   const seriesIds = loadSeriesIds(path.join(knowledgeDir, 'series.json'), problems);
-  return { docs, glossary, seriesIds, problems };
+  return { docs, glossary, glossaryFiles, seriesIds, problems };
 }
 
 function listFiles(dir: string, exts: string[]): string[] {
@@ -94,12 +97,14 @@ export function parseGlossary(text: string, file: string): { entries: GlossaryEn
   return { entries, problems };
 }
 
-function loadGlossary(dir: string, knowledgeDir: string, problems: Problem[]): GlossaryEntry[] {
+function loadGlossary(dir: string, knowledgeDir: string, problems: Problem[], files: string[]): GlossaryEntry[] {
   if (!fs.existsSync(dir)) return [];
   const entries: GlossaryEntry[] = [];
   for (const abs of listFiles(dir, ['.yaml', '.yml'])) {
-    const result = parseGlossary(fs.readFileSync(abs, 'utf8'), path.relative(knowledgeDir, abs));
+    const file = path.relative(knowledgeDir, abs);
+    const result = parseGlossary(fs.readFileSync(abs, 'utf8'), file);
     entries.push(...result.entries);
+    files.push(...result.entries.map(() => file));
     problems.push(...result.problems);
   }
   return entries;

@@ -47,13 +47,19 @@ export function saveAndActivate(index: KnowledgeIndex, dataDir: string, keep = 2
   const tmp = path.join(root, `${id}.partial`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  const stored: StoredDocs = { docs: [...index.docs.values()], chunks: index.chunks, glossary: index.glossaryEntries };
-  writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
-  writeBm25(path.join(tmp, 'bm25'), index.bm25.toData());
-  index.vectors.writeIndexSync(path.join(tmp, 'vectors.hnsw'));
-  // The manifest goes last: a folder without one is never loaded.
-  writeFileSynced(path.join(tmp, 'manifest.json'), JSON.stringify(index.manifest, null, 2));
-  fs.renameSync(tmp, path.join(root, id));
+  try {
+    const stored: StoredDocs = { docs: [...index.docs.values()], chunks: index.chunks, glossary: index.glossaryEntries };
+    writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
+    writeBm25(path.join(tmp, 'bm25'), index.bm25.toData());
+    index.vectors.writeIndexSync(path.join(tmp, 'vectors.hnsw'));
+    // The manifest goes last: a folder without one is never loaded.
+    writeFileSynced(path.join(tmp, 'manifest.json'), JSON.stringify(index.manifest, null, 2));
+    fs.renameSync(tmp, path.join(root, id));
+  } catch (err) {
+    // A failed write must not leave a half-written folder behind (e.g. a full disk).
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   writeFileSynced(path.join(root, 'CURRENT.tmp'), id);
   fs.renameSync(path.join(root, 'CURRENT.tmp'), path.join(root, 'CURRENT'));
   pruneOldBuilds(root, id, keep);

@@ -11,7 +11,7 @@ const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
 /** Bumped whenever chunking or tokenisation changes, so old indexes are seen as stale. */
-export const INDEX_FORMAT = 'tm-index-v1';
+export const INDEX_FORMAT = 'tm-index-v2';
 
 export const HNSW_PARAMS = { m: 16, efConstruction: 100, efSearch: 64 } as const;
 

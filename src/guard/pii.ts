@@ -1,0 +1,52 @@
+export type PiiKind = 'id_number' | 'phone' | 'email' | 'bank_card';
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = '10X98765432';
+
+/** A mainland resident ID number is 17 digits and a check character (ISO 7064 MOD 11-2). */
+export function isValidResidentId(id: string): boolean {
+  if (!/^\d{17}[\dXx]$/.test(id)) return false;
+  const sum = ID_WEIGHTS.reduce((acc, w, i) => acc + w * Number(id[i]), 0);
+  return ID_CHECK[sum % 11] === id[17].toUpperCase();
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+const PATTERNS: Array<{ kind: PiiKind; re: RegExp; accept?: (m: string) => boolean; mask: string }> = [
+  { kind: 'email', re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, mask: '[邮箱/email]' },
+  // ID numbers: a check-digit-valid 18-character number; 15-digit legacy numbers are masked too.
+  { kind: 'id_number', re: /(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])/g, accept: isValidResidentId, mask: '[身份证号/ID]' },
+  { kind: 'bank_card', re: /(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)/g, accept: (m) => luhn(m.replace(/\D/g, '')), mask: '[银行卡/card]' },
+  { kind: 'id_number', re: /(?<!\d)\d{15}(?!\d)/g, mask: '[身份证号/ID]' },
+  { kind: 'phone', re: /(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)/g, mask: '[手机号/phone]' },
+];
+
+export interface MaskResult {
+  text: string;
+  found: PiiKind[];
+}
+
+/** Replace personal identifiers with labels: used before anything is logged, stored or echoed. */
+export function maskPii(text: string): MaskResult {
+  const found = new Set<PiiKind>();
+  let out = text;
+  for (const p of PATTERNS) {
+    out = out.replace(p.re, (m) => {
+      if (p.accept && !p.accept(m)) return m;
+      found.add(p.kind);
+      return p.mask;
+    });
+  }
+  return { text: out, found: [...found] };
+}

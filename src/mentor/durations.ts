@@ -1,0 +1,64 @@
+/** Durations as citizens type them: 2.5年, 两年半, 三年多, 18个月, "two and a half years", "a year and a half". */
+export interface Duration {
+  years: number;
+  unit: 'year' | 'month';
+  start: number;
+  end: number;
+}
+
+const ZH_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+
+export function parseChineseNumber(s: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
+  if (!/^[零〇一二两三四五六七八九十百]+$/.test(s)) return undefined;
+  let total = 0;
+  let current = 0;
+  for (const ch of s) {
+    if (ch === '百') {
+      total += (current || 1) * 100;
+      current = 0;
+    } else if (ch === '十') {
+      total += (current || 1) * 10;
+      current = 0;
+    } else current = ZH_DIGITS[ch];
+  }
+  return total + current;
+}
+
+const EN_NUMBERS: Record<string, number> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
+  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, eighteen: 18, twenty: 20, 'twenty-four': 24,
+};
+
+const ZH_DURATION = /(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)\s*(?:个)?\s*(年|个?月)(半)?(?:多)?|半年/g;
+const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
+
+export function findDurations(text: string): Duration[] {
+  const out: Duration[] = [];
+  for (const m of text.matchAll(ZH_DURATION)) {
+    if (m[0] === '半年') {
+      out.push({ years: 0.5, unit: 'year', start: m.index!, end: m.index! + m[0].length });
+      continue;
+    }
+    const n = parseChineseNumber(m[1]);
+    if (n === undefined) continue;
+    // "2024年" is a year, not a duration.
+    if (m[2] === '年' && n >= 1900) continue;
+    const unit = m[2] === '年' ? 'year' : 'month';
+    const value = n + (m[3] ? 0.5 : 0);
+    out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });
+  }
+  for (const m of text.matchAll(EN_DURATION)) {
+    if (m[0] === 'half a year') {
+      out.push({ years: 0.5, unit: 'year', start: m.index!, end: m.index! + m[0].length });
+      continue;
+    }
+    const n = /^\d/.test(m[1]) ? Number(m[1]) : EN_NUMBERS[m[1]];
+    if (n === undefined) continue;
+    const unit = m[3].startsWith('m') ? 'month' : 'year';
+    if (unit === 'year' && n >= 1900) continue;
+    const value = n + (m[2] || m[4] ? 0.5 : 0);
+    out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}

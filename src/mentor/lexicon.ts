@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { PhraseMatcher } from './phrases.js';
+
+export const LEVELS = ['junior', 'assistant', 'intermediate', 'associate_senior', 'senior'] as const;
+export type Level = (typeof LEVELS)[number];
+export const DEGREES = ['secondary_vocational', 'junior_college', 'bachelor', 'second_bachelor', 'master', 'phd'] as const;
+export type Degree = (typeof DEGREES)[number];
+
+const forms = z.array(z.union([z.string(), z.number()]).transform(String)).min(1);
+const level = z.enum(LEVELS);
+
+const LexiconFile = z.object({
+  titles: z.array(z.object({ series: z.string(), level, forms })),
+  levels: z.array(z.object({ level, forms })),
+  series: z.array(z.object({ series: z.string(), forms })),
+  degrees: z.array(z.object({ degree: z.enum(DEGREES), forms })),
+  skills: z.array(z.object({ skill: z.string(), forms })),
+  awards: z.array(z.object({ award: z.string(), forms })),
+});
+
+/** The slot vocabulary from knowledge/slots.yaml, compiled into phrase matchers. */
+export interface Lexicon {
+  titles: PhraseMatcher<{ series: string; level: Level }>;
+  levels: PhraseMatcher<Level>;
+  series: PhraseMatcher<string>;
+  degrees: PhraseMatcher<Degree>;
+  skills: PhraseMatcher<string>;
+  awards: PhraseMatcher<string>;
+  /** Display names of titles by series and level, for replies. */
+  titleNames: Map<string, string[]>;
+}
+
+export function loadLexicon(file: string): Lexicon {
+  const parsed = LexiconFile.safeParse(YAML.parse(fs.readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const d = parsed.data;
+  return {
+    titles: new PhraseMatcher(d.titles.map((t) => ({ forms: t.forms, value: { series: t.series, level: t.level } }))),
+    levels: new PhraseMatcher(d.levels.map((l) => ({ forms: l.forms, value: l.level }))),
+    series: new PhraseMatcher(d.series.map((s) => ({ forms: s.forms, value: s.series }))),
+    degrees: new PhraseMatcher(d.degrees.map((x) => ({ forms: x.forms, value: x.degree }))),
+    skills: new PhraseMatcher(d.skills.map((x) => ({ forms: x.forms, value: x.skill }))),
+    awards: new PhraseMatcher(d.awards.map((x) => ({ forms: x.forms, value: x.award }))),
+    titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
+  };
+}

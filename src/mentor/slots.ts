@@ -1,0 +1,148 @@
+import { normalizeText } from '../knowledge/index.js';
+import { findDurations } from './durations.js';
+import { DEGREES, LEVELS, type Degree, type Lexicon, type Level } from './lexicon.js';
+
+/** Facts gathered from the conversation; names follow the eligibility tool's Facts schema. */
+export interface CollectedFacts {
+  series?: string;
+  targetLevel?: Level;
+  jurisdiction?: 'shanghai' | 'national';
+  route?: string;
+  education?: { degree?: Degree; fieldRelated?: boolean };
+  yearsInSpecialty?: number;
+  currentTitle?: { level?: Level; yearsHeld?: number };
+  residence?: { hukou?: boolean; residencePermit?: boolean; socialInsuranceMonthsLast24?: number };
+  overseas?: { listVersion?: string; category?: string; participatedEarlierRound?: boolean; yearsWorkInShanghai?: number };
+  skill?: { level?: string; awards?: string[] };
+  exclusions?: { retired?: boolean; reachingRetirementThisYear?: boolean; failedSeniorLastYear?: boolean; fraudBan?: boolean };
+}
+
+export interface Extraction {
+  facts: CollectedFacts;
+  /** The user said they were correcting an earlier answer. */
+  correction: boolean;
+}
+
+const CLAUSE_BREAK = /[，,。;；!！?？\n]|\s(?:but|and then|so)\s/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|有|聘任?|担任|当了|做了|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the)?\s*$/;
+const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|for)\s*(一个|个|an?|the)?\s*$/;
+const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
+const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
+const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
+
+const DEGREE_RANK = new Map(DEGREES.map((d, i) => [d, i]));
+
+function clauses(text: string): string[] {
+  return text.split(CLAUSE_BREAK).map((c) => c.trim()).filter(Boolean);
+}
+
+/** Pull the eligibility facts a message states, in Chinese or English. */
+export function extractFacts(message: string, lex: Lexicon): Extraction {
+  const text = normalizeText(message);
+  const facts: CollectedFacts = {};
+  let bestDegree: Degree | undefined;
+
+  for (const clause of clauses(text)) {
+    const titleHits = lex.titles.find(clause);
+    const levelHits = lex.levels.find(clause).filter((h) => !titleHits.some((t) => h.start >= t.start && h.end <= t.end));
+    let currentInClause = false;
+
+    for (const hit of [...titleHits.map((h) => ({ ...h, level: h.value.level, series: h.value.series as string | undefined })), ...levelHits.map((h) => ({ ...h, level: h.value, series: undefined }))].sort((a, b) => a.start - b.start)) {
+      const before = clause.slice(Math.max(0, hit.start - 12), hit.start);
+      const role = CURRENT_CUE.test(before) ? 'current' : TARGET_CUE.test(before) ? 'target' : TARGET_CLAUSE.test(clause) ? 'target' : 'target';
+      if (NEGATION.test(before)) continue;
+      if (role === 'current') {
+        facts.currentTitle = { ...facts.currentTitle, level: hit.level };
+        currentInClause = true;
+      } else facts.targetLevel = hit.level;
+      if (hit.series) facts.series = hit.series;
+    }
+
+    for (const hit of lex.series.find(clause)) facts.series ??= hit.value;
+    for (const hit of lex.degrees.find(clause)) {
+      if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
+      if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
+    }
+
+    const durations = findDurations(clause);
+    const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause);
+    for (const d of durations) {
+      if (socialInsurance) {
+        facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.round(d.years * 12) };
+      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause)) {
+        facts.currentTitle = { ...facts.currentTitle, yearsHeld: d.years };
+      } else if (/上海工作|in shanghai/.test(clause) && facts.overseas) {
+        facts.overseas.yearsWorkInShanghai = d.years;
+      } else {
+        facts.yearsInSpecialty = d.years;
+      }
+    }
+
+    residenceFacts(clause, facts);
+    overseasFacts(clause, facts);
+    for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value };
+    const awards = lex.awards.find(clause).map((h) => h.value);
+    if (awards.length) facts.skill = { ...facts.skill, awards: [...new Set([...(facts.skill?.awards ?? []), ...awards])] };
+    exclusionFacts(clause, facts);
+    if (/理工科|理工类|工科|理科|science or engineering|science\/engineering|stem|engineering degree/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
+    else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
+    if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
+    else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
+  }
+  if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
+  return { facts, correction: CORRECTION.test(text) };
+}
+
+function residenceFacts(clause: string, facts: CollectedFacts): void {
+  const negated = (re: RegExp) => {
+    const m = re.exec(clause);
+    return m ? /(没有|没|无|不是|非|未|not|no|don't|do not|without)\s*\S{0,4}$/.test(clause.slice(Math.max(0, m.index - 10), m.index)) : undefined;
+  };
+  const permit = negated(/居住证|residence permit/);
+  if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit };
+  if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou/.test(clause)) facts.residence = { ...facts.residence, hukou: false };
+  else {
+    const hukou = negated(/上海户[口籍]|沪籍|本地户口|户口|户籍|hukou/);
+    if (hukou !== undefined) facts.residence = { ...facts.residence, hukou: !hukou };
+  }
+}
+
+function overseasFacts(clause: string, facts: CollectedFacts): void {
+  const version = /(?:清单|list|名单)\s*([123])(?:\.0)?|([123])\.0\s*(?:版|清单|list)?/.exec(clause);
+  const category = /(?:category|cat\.?|类别)\s*([abcd])\b|(?<![a-z])([abcd])\s*类|(?<![a-z])([abcd])-?class\b/.exec(clause);
+  const overseasContext = /海外|境外|国外|overseas|foreign|清单|list|证书|certificate|qualification/.test(clause);
+  if (version && overseasContext) facts.overseas = { ...facts.overseas, listVersion: `${version[1] ?? version[2]}.0` };
+  if (category && (overseasContext || facts.overseas)) facts.overseas = { ...facts.overseas, category: (category[1] ?? category[2] ?? category[3]).toUpperCase() };
+  if (/(参加|参与)过?(了)?(第一|第二|第1|第2|前两)(批|轮)|took part in (round|batch) [12]|participated in (an )?earlier round|(first|second|1st|2nd) (round|batch)/.test(clause)) {
+    facts.overseas = { ...facts.overseas, participatedEarlierRound: !/没有?(参加|参与)|not|never|didn't/.test(clause) };
+  }
+}
+
+function exclusionFacts(clause: string, facts: CollectedFacts): void {
+  if (/已经?退休|退休了|retired/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.exclusions = { ...facts.exclusions, retired: true };
+  if (/今年(就)?(要)?退休|今年到退休年龄|reach(ing)? retirement age this year|retire this year/.test(clause)) facts.exclusions = { ...facts.exclusions, reachingRetirementThisYear: true };
+  if (/去年(没|未)(评上|通过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (the )?(senior )?(evaluation )?last year|didn't pass last year/.test(clause)) facts.exclusions = { ...facts.exclusions, failedSeniorLastYear: true };
+}
+
+/** Merge newer facts over older ones (a later answer corrects an earlier one); returns the changed paths. */
+export function mergeFacts(old: CollectedFacts, update: CollectedFacts): { merged: CollectedFacts; changed: string[] } {
+  const changed: string[] = [];
+  const merge = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...a };
+    for (const [key, value] of Object.entries(b)) {
+      if (value === undefined) continue;
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        out[key] = merge((a[key] as Record<string, unknown>) ?? {}, value as Record<string, unknown>, path);
+      } else {
+        if (a[key] !== undefined && JSON.stringify(a[key]) !== JSON.stringify(value)) changed.push(path);
+        out[key] = value;
+      }
+    }
+    return out;
+  };
+  return { merged: merge(old as Record<string, unknown>, update as Record<string, unknown>, '') as CollectedFacts, changed };
+}
+
+export const hasAnyFact = (f: CollectedFacts) => Object.keys(f).some((k) => k !== 'jurisdiction');
+export { LEVELS };

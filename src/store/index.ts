@@ -1,0 +1,1 @@
+export { SqliteStore, type StoredTurn, type TranscriptRow } from './sqlite_store.js';

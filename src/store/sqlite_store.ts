@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface StoredTurn {
+  sessionId: string;
+  channel: string;
+  /** Already PII-masked by the caller. */
+  userText: string;
+  replyText: string;
+  intent: string;
+  lang: string;
+  citations: unknown;
+  eligibility?: unknown;
+  fallback?: string;
+  latencyMs: number;
+}
+
+export interface TranscriptRow extends StoredTurn {
+  id: number;
+  at: string;
+  vote: 'up' | 'down' | null;
+}
+
+/** Sessions and transcripts in one SQLite file (WAL), so a restart keeps every conversation. */
+export class SqliteStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 2000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS turns (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        user_text TEXT NOT NULL,
+        reply_text TEXT NOT NULL,
+        intent TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        citations TEXT NOT NULL,
+        eligibility TEXT,
+        fallback TEXT,
+        latency_ms REAL NOT NULL,
+        vote TEXT CHECK (vote IN ('up', 'down'))
+      );
+      CREATE INDEX IF NOT EXISTS turns_session ON turns(session_id, id);
+    `);
+  }
+
+  getSession<T>(id: string): T | undefined {
+    const row = this.db.prepare('SELECT state FROM sessions WHERE id = ?').get(id) as { state: string } | undefined;
+    return row ? (JSON.parse(row.state) as T) : undefined;
+  }
+
+  saveSession(id: string, state: unknown, now = new Date()): void {
+    this.db
+      .prepare('INSERT INTO sessions (id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at')
+      .run(id, JSON.stringify(state), now.toISOString());
+  }
+
+  /** Forget sessions idle for longer than the TTL; their transcripts stay for review. */
+  expireSessions(ttlHours: number, now = new Date()): number {
+    const cutoff = new Date(now.getTime() - ttlHours * 3600_000).toISOString();
+    return this.db.prepare('DELETE FROM sessions WHERE updated_at < ?').run(cutoff).changes;
+  }
+
+  sessionUpdatedAt(id: string): string | undefined {
+    return (this.db.prepare('SELECT updated_at FROM sessions WHERE id = ?').get(id) as { updated_at: string } | undefined)?.updated_at;
+  }
+
+  appendTurn(turn: StoredTurn, now = new Date()): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO turns (session_id, at, channel, user_text, reply_text, intent, lang, citations, eligibility, fallback, latency_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        turn.sessionId,
+        now.toISOString(),
+        turn.channel,
+        turn.userText,
+        turn.replyText,
+        turn.intent,
+        turn.lang,
+        JSON.stringify(turn.citations ?? []),
+        turn.eligibility === undefined ? null : JSON.stringify(turn.eligibility),
+        turn.fallback ?? null,
+        turn.latencyMs,
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Thumbs up or down on one turn of a session; false when the turn is not in that session. */
+  vote(sessionId: string, turnId: number, vote: 'up' | 'down'): boolean {
+    return this.db.prepare('UPDATE turns SET vote = ? WHERE id = ? AND session_id = ?').run(vote, turnId, sessionId).changes === 1;
+  }
+
+  transcript(sessionId: string): TranscriptRow[] {
+    const rows = this.db.prepare('SELECT * FROM turns WHERE session_id = ? ORDER BY id').all(sessionId) as Array<Record<string, unknown>>;
+    return rows.map(toTranscriptRow);
+  }
+
+  recentTurns(limit = 100): TranscriptRow[] {
+    const rows = this.db.prepare('SELECT * FROM turns ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>;
+    return rows.map(toTranscriptRow);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toTranscriptRow(r: Record<string, unknown>): TranscriptRow {
+  return {
+    id: r.id as number,
+    at: r.at as string,
+    sessionId: r.session_id as string,
+    channel: r.channel as string,
+    userText: r.user_text as string,
+    replyText: r.reply_text as string,
+    intent: r.intent as string,
+    lang: r.lang as string,
+    citations: JSON.parse(r.citations as string),
+    eligibility: r.eligibility ? JSON.parse(r.eligibility as string) : undefined,
+    fallback: (r.fallback as string | null) ?? undefined,
+    latencyMs: r.latency_ms as number,
+    vote: (r.vote as 'up' | 'down' | null) ?? null,
+  };
+}
