@@ -14,6 +14,8 @@ import {
   type Problem,
 } from './knowledge/index.js';
 import path from 'node:path';
+import { openMentorService, TurnError } from './mentor/index.js';
+import { createApp } from './server/index.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -139,6 +141,61 @@ export function buildProgram(): Command {
     .option('--json', 'print the full result as JSON')
     .action(async (opts: { input: string; asOf?: string; json?: boolean }) => {
       process.exitCode = await runEligibilityCommand({ input: opts.input, json: Boolean(opts.json), asOf: opts.asOf });
+    });
+
+  program
+    .command('ask')
+    .description('one turn with the mentor, as POST /api/chat would answer it')
+    .argument('<text>', 'the message')
+    .option('--session <id>', 'continue a conversation (the id printed by an earlier turn)')
+    .option('--lang <lang>', 'reply language (zh or en); detected when omitted', langOption)
+    .option('--json', 'print exactly the body POST /api/chat returns')
+    .action(async (text: string, opts: { session?: string; lang?: 'zh' | 'en'; json?: boolean }) => {
+      const service = await openMentorService(config(), { onProgress: (m) => process.stderr.write(`${m}\n`) });
+      try {
+        const reply = await service.mentor.handleTurn({ message: text, sessionId: opts.session, lang: opts.lang, channel: 'cli' });
+        if (opts.json) console.log(JSON.stringify(reply, null, 2));
+        else {
+          console.log(reply.reply);
+          for (const c of reply.citations) console.log(`  [${c.n}] ${c.title}${c.url ? ` <${c.url}>` : ''}\n      “${c.quote}”`);
+          console.log(`\n(session ${reply.sessionId}; intent ${reply.intent})`);
+        }
+      } catch (err) {
+        if (err instanceof TurnError) {
+          process.stderr.write(`error: ${err.message}\n`);
+          process.exitCode = 2;
+        } else throw err;
+      } finally {
+        service.close();
+      }
+    });
+
+  program
+    .command('serve')
+    .description('serve the mentor over HTTP on PORT (default 3000), building the index first when missing or stale')
+    .option('--port <n>', 'port (overrides PORT)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
+      return n;
+    })
+    .action(async (opts: { port?: number }) => {
+      const cfg = config();
+      const service = await openMentorService(cfg, { onProgress: (m) => process.stderr.write(`${m}\n`) });
+      const app = createApp(service);
+      const port = opts.port ?? cfg.PORT;
+      const server = app.listen(port, cfg.HOST, () => {
+        const address = server.address();
+        const actual = typeof address === 'object' && address ? address.port : port;
+        console.log(`Title Mentor listening on http://${cfg.HOST}:${actual} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'})`);
+      });
+      const stop = () => {
+        server.close(() => {
+          service.close();
+          process.exit(0);
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 
   return program;

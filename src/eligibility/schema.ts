@@ -303,6 +303,8 @@ export interface RouteVerdict {
   series: SeriesId;
   jurisdiction: Jurisdiction;
   status: Status;
+  /** What decided: rules with stated thresholds; a route whose thresholds only the current notice gives; low-confidence rules only. */
+  basis: 'stated' | 'current_notice' | 'low_confidence';
   /** For a route decided only by confidence-C rules: what those rules indicate (never decides). */
   indicativeStatus?: Status;
   reasons: { zh: string[]; en: string[] };

@@ -83,13 +83,11 @@ function termLists(e: GlossaryEntry): Array<[TermKind, string[]]> {
 }
 
 /** Duplicate ids, and a surface form claimed by two concepts, are conflicts. */
-export function checkGlossary(entries: GlossaryEntry[], file: string | ((entryIndex: number) => string) = 'glossary/'): Problem[] {
-  const fileOf = typeof file === 'function' ? file : () => file;
+export function checkGlossary(entries: GlossaryEntry[], file = 'glossary/'): Problem[] {
   const problems: Problem[] = [];
   const ids = new Set<string>();
   const owner = new Map<string, string>();
-  entries.forEach((e, entryIndex) => {
-    const file = fileOf(entryIndex);
+  for (const e of entries) {
     if (ids.has(e.id)) problems.push({ file, field: `${e.id}.id`, message: `duplicate glossary id "${e.id}"` });
     ids.add(e.id);
     const seenHere = new Set<string>();
@@ -104,6 +102,6 @@ export function checkGlossary(entries: GlossaryEntry[], file: string | ((entryIn
         } else owner.set(key, e.id);
       }
     }
-  });
+  }
   return problems;
 }

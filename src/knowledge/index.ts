@@ -16,7 +16,7 @@ export { buildKnowledgeIndex, KnowledgeIndex, corpusHash, type BuildProgress, ty
 export { loadCurrentIndex, readManifest, saveAndActivate, currentBuildId, indexRoot, type EmbedderFactory } from './index_store.js';
 export { retrieve, todayIso, type RetrievalResult, type RetrievedChunk, type RetrieveOptions } from './retriever.js';
 export { validateCorpus } from './validate.js';
-export { tokenize, normalizeText, isCjk } from './text.js';
+export { tokenize, normalizeText, isCjk, wordBoundaries, addSegmenterWords } from './text.js';
 export * from './schema.js';
 
 export interface EmbeddingSettings {

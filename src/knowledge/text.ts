@@ -66,3 +66,14 @@ export function segmentWords(text: string): string[] {
 export const stemWord = (w: string) => (/^[a-z]+$/.test(w) ? stemmer(w) : w);
 export const isEnglishStopword = (w: string) => EN_STOP.has(w);
 export const isChineseStopword = (w: string) => ZH_STOP.has(w);
+
+/** Offsets where jieba's accurate-mode words start or end, over already-normalised text. */
+export function wordBoundaries(normalized: string): Set<number> {
+  const out = new Set<number>([0, normalized.length]);
+  let at = 0;
+  for (const w of segmenter().cut(normalized, true)) {
+    at += w.length;
+    out.add(at);
+  }
+  return out;
+}

@@ -30,6 +30,8 @@ export interface Lexicon {
   awards: PhraseMatcher<string>;
   /** Display names of titles by series and level, for replies. */
   titleNames: Map<string, string[]>;
+  /** Words for each series, first Chinese then English. */
+  seriesNames: Map<string, string[]>;
 }
 
 export function loadLexicon(file: string): Lexicon {
@@ -46,5 +48,6 @@ export function loadLexicon(file: string): Lexicon {
     skills: new PhraseMatcher(d.skills.map((x) => ({ forms: x.forms, value: x.skill }))),
     awards: new PhraseMatcher(d.awards.map((x) => ({ forms: x.forms, value: x.award }))),
     titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
+    seriesNames: new Map(d.series.map((x) => [x.series, x.forms])),
   };
 }

@@ -1,4 +1,4 @@
-import { normalizeText } from '../knowledge/index.js';
+import { normalizeText, wordBoundaries } from '../knowledge/index.js';
 
 export interface PhraseHit<T> {
   value: T;
@@ -30,9 +30,14 @@ export class PhraseMatcher<T> {
   find(text: string): PhraseHit<T>[] {
     const s = normalizeText(text);
     const hits: PhraseHit<T>[] = [];
+    let boundaries: Set<number> | undefined;
+    // Two-character Chinese phrases must be whole words: 提高工作 holds no 高工.
+    const whole = (start: number, end: number) => (boundaries ??= wordBoundaries(s)).has(start) && boundaries.has(end);
     let i = 0;
     while (i < s.length) {
-      const m = this.byFirst.get(s[i])?.find((f) => s.startsWith(f.text, i) && (!f.latin || (!isLatin(s[i - 1]) && !isLatin(s[i + f.text.length]))));
+      const m = this.byFirst.get(s[i])?.find(
+        (f) => s.startsWith(f.text, i) && (f.latin ? !isLatin(s[i - 1]) && !isLatin(s[i + f.text.length]) : f.text.length > 2 || whole(i, i + f.text.length)),
+      );
       if (m) {
         hits.push({ value: m.value, surface: m.text, start: i, end: i + m.text.length });
         i += m.text.length;

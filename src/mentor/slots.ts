@@ -1,21 +1,10 @@
 import { normalizeText } from '../knowledge/index.js';
 import { findDurations } from './durations.js';
-import { DEGREES, LEVELS, type Degree, type Lexicon, type Level } from './lexicon.js';
+import type { Facts } from '../eligibility/index.js';
+import { DEGREES, LEVELS, type Degree, type Lexicon } from './lexicon.js';
 
-/** Facts gathered from the conversation; names follow the eligibility tool's Facts schema. */
-export interface CollectedFacts {
-  series?: string;
-  targetLevel?: Level;
-  jurisdiction?: 'shanghai' | 'national';
-  route?: string;
-  education?: { degree?: Degree; fieldRelated?: boolean };
-  yearsInSpecialty?: number;
-  currentTitle?: { level?: Level; yearsHeld?: number };
-  residence?: { hukou?: boolean; residencePermit?: boolean; socialInsuranceMonthsLast24?: number };
-  overseas?: { listVersion?: string; category?: string; participatedEarlierRound?: boolean; yearsWorkInShanghai?: number };
-  skill?: { level?: string; awards?: string[] };
-  exclusions?: { retired?: boolean; reachingRetirementThisYear?: boolean; failedSeniorLastYear?: boolean; fraudBan?: boolean };
-}
+/** Facts gathered from the conversation: the eligibility tool's own Facts shape. */
+export type CollectedFacts = Facts;
 
 export interface Extraction {
   facts: CollectedFacts;
@@ -29,6 +18,8 @@ const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
+
+type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
 
 const DEGREE_RANK = new Map(DEGREES.map((d, i) => [d, i]));
 
@@ -55,10 +46,10 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
         currentInClause = true;
       } else facts.targetLevel = hit.level;
-      if (hit.series) facts.series = hit.series;
+      if (hit.series) facts.series = hit.series as Facts['series'];
     }
 
-    for (const hit of lex.series.find(clause)) facts.series ??= hit.value;
+    for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
     for (const hit of lex.degrees.find(clause)) {
       if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
@@ -68,21 +59,18 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
     const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause);
     for (const d of durations) {
       if (socialInsurance) {
-        facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.round(d.years * 12) };
+        facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
       } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause)) {
-        facts.currentTitle = { ...facts.currentTitle, yearsHeld: d.years };
-      } else if (/上海工作|in shanghai/.test(clause) && facts.overseas) {
-        facts.overseas.yearsWorkInShanghai = d.years;
+        facts.currentTitle = { ...facts.currentTitle, yearsHeld: Math.min(60, d.years) };
       } else {
-        facts.yearsInSpecialty = d.years;
+        facts.yearsInSpecialty = Math.min(60, d.years);
       }
     }
 
     residenceFacts(clause, facts);
     overseasFacts(clause, facts);
-    for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value };
-    const awards = lex.awards.find(clause).map((h) => h.value);
-    if (awards.length) facts.skill = { ...facts.skill, awards: [...new Set([...(facts.skill?.awards ?? []), ...awards])] };
+    for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
+    for (const hit of lex.awards.find(clause)) facts.awards = { ...facts.awards, [hit.value]: true };
     exclusionFacts(clause, facts);
     if (/理工科|理工类|工科|理科|science or engineering|science\/engineering|stem|engineering degree/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
@@ -111,17 +99,17 @@ function overseasFacts(clause: string, facts: CollectedFacts): void {
   const version = /(?:清单|list|名单)\s*([123])(?:\.0)?|([123])\.0\s*(?:版|清单|list)?/.exec(clause);
   const category = /(?:category|cat\.?|类别)\s*([abcd])\b|(?<![a-z])([abcd])\s*类|(?<![a-z])([abcd])-?class\b/.exec(clause);
   const overseasContext = /海外|境外|国外|overseas|foreign|清单|list|证书|certificate|qualification/.test(clause);
-  if (version && overseasContext) facts.overseas = { ...facts.overseas, listVersion: `${version[1] ?? version[2]}.0` };
-  if (category && (overseasContext || facts.overseas)) facts.overseas = { ...facts.overseas, category: (category[1] ?? category[2] ?? category[3]).toUpperCase() };
+  if (version && overseasContext) facts.overseas = { ...facts.overseas, listVersion: `${version[1] ?? version[2]}.0` as '1.0' | '2.0' | '3.0' };
+  if (category && (overseasContext || facts.overseas)) facts.overseas = { ...facts.overseas, category: (category[1] ?? category[2] ?? category[3]).toUpperCase() as 'A' | 'B' | 'C' | 'D' };
   if (/(参加|参与)过?(了)?(第一|第二|第1|第2|前两)(批|轮)|took part in (round|batch) [12]|participated in (an )?earlier round|(first|second|1st|2nd) (round|batch)/.test(clause)) {
-    facts.overseas = { ...facts.overseas, participatedEarlierRound: !/没有?(参加|参与)|not|never|didn't/.test(clause) };
+    facts.overseas = { ...facts.overseas, tookPartInEarlierRound: !/没有?(参加|参与)|not|never|didn't/.test(clause) };
   }
 }
 
 function exclusionFacts(clause: string, facts: CollectedFacts): void {
-  if (/已经?退休|退休了|retired/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.exclusions = { ...facts.exclusions, retired: true };
-  if (/今年(就)?(要)?退休|今年到退休年龄|reach(ing)? retirement age this year|retire this year/.test(clause)) facts.exclusions = { ...facts.exclusions, reachingRetirementThisYear: true };
-  if (/去年(没|未)(评上|通过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (the )?(senior )?(evaluation )?last year|didn't pass last year/.test(clause)) facts.exclusions = { ...facts.exclusions, failedSeniorLastYear: true };
+  if (/已经?退休|退休了|retired/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.retirement = { ...facts.retirement, retired: true };
+  if (/今年(就)?(要)?退休|今年到退休年龄|reach(ing)? (the )?(statutory )?retirement age this year|retire this year/.test(clause)) facts.retirement = { ...facts.retirement, reachesStatutoryAgeThisYear: true };
+  if (/去年(没|未)(评上|通过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (the )?(senior )?(evaluation )?last year|didn't pass last year/.test(clause)) facts.lastYear = { ...facts.lastYear, failedShanghaiSeniorEvaluation: true };
 }
 
 /** Merge newer facts over older ones (a later answer corrects an earlier one); returns the changed paths. */

@@ -1,0 +1,428 @@
+import {
+  FAILED, MET, NOTICE, SHORT, allOf, anyOf, capAt, describeConditions, evaluateConditions, fmtYears, levelTitle, round2,
+  type EvalContext, type Outcome,
+} from './conditions.js';
+import { isIsoDate, monthsBetween } from './dates.js';
+import { FACT_NAMES, JURISDICTION_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
+import {
+  LEVELS, ROUTES,
+  type Bilingual, type Citation, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
+  type RouteVerdict, type Rule, type Status,
+} from './schema.js';
+
+/**
+ * evaluate(rules, facts, asOf): a pure function. Rules are data; the engine only knows how to read them:
+ * - eligibility rules open a route to a level; the rules of one route and level are alternatives;
+ * - scope rules add conditions to every matching route (the Shanghai residence clause);
+ * - exclusion rules close every matching route (retirement, last year's failure, fraud);
+ * - info rules add notes.
+ * For a Shanghai applicant, a Shanghai rule replaces the national rules of the same route and level;
+ * national rules still decide where Shanghai has none. A confidence-C rule never decides alone:
+ * its route is "needs_info" with what the rule indicates and a "confirm with the current notice" note.
+ * A rule with thresholds: from_current_notice can at best be "needs_info" (what is known, never a number).
+ */
+export function evaluate(rules: Rule[], input: Facts, asOf: string): EligibilityResult {
+  if (!isIsoDate(asOf)) throw new Error(`asOf must be a date written YYYY-MM-DD, got "${asOf}"`);
+  const notes: Bilingual[] = [];
+  const facts = normaliseFacts(input, asOf, notes);
+  const inForce = rules.filter((r) => inEffect(r, asOf));
+
+  if (!facts.series) {
+    return {
+      asOf,
+      facts,
+      routes: [],
+      overall: { status: 'needs_info', missing: ['series'], nextStep: askFor(['series']) },
+      notes: [...notes, { zh: '请先说明申报哪个职称系列（如工程、会计、出版）。', en: 'First tell us which title series you are applying in (e.g. engineering, accounting, publishing).' }],
+    };
+  }
+
+  const levels = levelsToCheck(inForce, facts, notes);
+  const routes: RouteVerdict[] = [];
+  const excludedBy = new Map<string, Exclusion>();
+  for (const level of levels) {
+    const ctx: EvalContext = { facts, asOf, targetLevel: level };
+    const candidates = inForce.filter((r) => r.kind === 'eligibility' && appliesTo(r, facts, level) && jurisdictionFits(r, facts));
+    for (const route of ROUTES) {
+      if (facts.route && facts.route !== route) continue;
+      let group = candidates.filter((r) => covers(r.route, route));
+      if (group.length === 0) continue;
+      const national = facts.jurisdiction === 'shanghai' && group.some((r) => r.jurisdiction === 'shanghai') ? group.filter((r) => r.jurisdiction === 'national') : [];
+      if (national.length) group = group.filter((r) => r.jurisdiction === 'shanghai');
+      const verdict = judgeRoute(route, level, group, inForce, ctx);
+      applyExclusions(verdict, inForce, ctx, excludedBy);
+      attachInfo(verdict, inForce, ctx);
+      routes.push(verdict);
+    }
+  }
+
+  if (levels.length && !routes.some((v) => inForce.some((r) => r.kind === 'eligibility' && r.series !== 'any' && v.ruleIds.includes(r.id)))) {
+    notes.push({
+      zh: `规则库中没有${SERIES_NAMES[facts.series].zh}系列该层级的具体申报条件；请以当年正式通知为准。`,
+      en: `The rule base has no specific conditions for this level in the ${SERIES_NAMES[facts.series].en} series; the current official notice decides.`,
+    });
+  }
+  const held = facts.currentTitle?.level;
+  if (facts.targetLevel && held && held !== 'none' && LEVELS.indexOf(held) >= LEVELS.indexOf(facts.targetLevel)) {
+    notes.push({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
+  }
+
+  return {
+    asOf,
+    facts,
+    routes,
+    overall: overallOf(routes),
+    ...(excludedBy.size ? { excludedBy: [...excludedBy.values()] } : {}),
+    notes,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts and rule selection
+// ---------------------------------------------------------------------------------------------
+
+export function normaliseFacts(input: Facts, asOf: string, notes: Bilingual[] = []): NormalisedFacts {
+  const facts: NormalisedFacts = structuredClone({ ...input, jurisdiction: input.jurisdiction ?? 'shanghai' });
+  if (input.jurisdiction === undefined) {
+    notes.push({ zh: '未说明申报地，按上海的规定判断。', en: 'No place of application given: checked against the Shanghai rules.' });
+  }
+  const t = facts.currentTitle;
+  if (t?.obtained) {
+    const months = Math.max(0, monthsBetween(t.obtained, asOf));
+    if (t.yearsHeld !== undefined && Math.abs(t.yearsHeld - months / 12) >= 0.1) {
+      notes.push({ zh: `现有职称年限按取得日期${t.obtained}计算。`, en: `Years in the current title are counted from the date obtained, ${t.obtained}.` });
+    }
+    t.yearsHeld = round2(months / 12);
+  }
+  return facts;
+}
+
+export function inEffect(rule: Rule, asOf: string): boolean {
+  return (rule.effectiveFrom === null || rule.effectiveFrom <= asOf) && (rule.effectiveTo === null || asOf <= rule.effectiveTo);
+}
+
+const covers = <T extends string>(field: 'any' | T | T[], value: T) => field === 'any' || field === value || (Array.isArray(field) && field.includes(value));
+
+function appliesTo(rule: Rule, facts: NormalisedFacts, level: Level): boolean {
+  return covers(rule.targetLevel, level) && (rule.series === 'any' || rule.series.includes(facts.series!));
+}
+
+/** A national eligibility rule is a candidate everywhere; other kinds of national rule apply everywhere too. */
+function jurisdictionFits(rule: Rule, facts: NormalisedFacts): boolean {
+  return rule.jurisdiction === 'national' || facts.jurisdiction === 'shanghai';
+}
+
+function levelsToCheck(rules: Rule[], facts: NormalisedFacts, notes: Bilingual[]): Level[] {
+  if (facts.targetLevel) return [facts.targetLevel];
+  const held = facts.currentTitle?.level;
+  if (held && held !== 'none') {
+    const next = LEVELS[LEVELS.indexOf(held) + 1];
+    if (!next) {
+      notes.push({ zh: '你已持有正高级职称，这是最高层级。', en: 'You already hold a full-senior title, the highest level.' });
+      return [];
+    }
+    notes.push({ zh: `未说明申报层级，按现有职称的上一级（${LEVEL_NAMES[next].zh}）判断。`, en: `No level given: checked the level above your current title (${LEVEL_NAMES[next].en}).` });
+    return [next];
+  }
+  const eligibility = rules.filter((r) => r.kind === 'eligibility' && jurisdictionFits(r, facts));
+  const specific = LEVELS.filter((l) => eligibility.some((r) => r.series !== 'any' && appliesTo(r, facts, l)));
+  const levels = specific.length ? specific : LEVELS.filter((l) => eligibility.some((r) => appliesTo(r, facts, l)));
+  notes.push({ zh: '未说明申报层级，已逐级判断。', en: 'No level given: each level was checked.' });
+  return levels;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One route at one level
+// ---------------------------------------------------------------------------------------------
+
+interface Judged {
+  rule: Rule;
+  raw: Outcome;
+  capped: Outcome;
+}
+
+function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], ctx: EvalContext): RouteVerdict {
+  const facts = ctx.facts;
+  const series = facts.series!;
+  const judged: Judged[] = group.map((rule) => {
+    const raw = evaluateConditions(rule.requires ?? {}, ctx);
+    const capped = rule.confidence === 'C' ? { best: NOTICE, worst: NOTICE, missing: [], situation: raw.situation } : rule.thresholds === 'from_current_notice' ? capAt(raw, NOTICE) : raw;
+    return { rule, raw, capped };
+  });
+  const scope = inForce.filter((r) => r.kind === 'scope' && appliesTo(r, facts, level) && covers(r.route, route) && jurisdictionFits(r, facts));
+  const scopeOutcomes = scope.map((rule) => ({ rule, outcome: evaluateConditions(rule.requires!, ctx) }));
+  const total = allOf([...scopeOutcomes.map((s) => s.outcome), anyOf(judged.map((j) => j.capped))]);
+  const onlyC = judged.every((j) => j.rule.confidence === 'C');
+  const indicative = onlyC ? allOf([...scopeOutcomes.map((s) => s.outcome), anyOf(judged.map((j) => j.raw))]) : undefined;
+
+  const status = statusOf(total);
+  const basis: RouteVerdict['basis'] = judged.some((j) => j.rule.confidence !== 'C' && j.rule.thresholds === 'stated')
+    ? 'stated'
+    : judged.some((j) => j.rule.confidence !== 'C')
+      ? 'current_notice'
+      : 'low_confidence';
+  const shown = onlyC ? indicative! : total;
+  const relevant = pickRelevant(judged, status, total, indicative);
+
+  const reasons = { zh: [] as string[], en: [] as string[] };
+  for (const j of relevant) {
+    for (const lang of ['zh', 'en'] as const) reasons[lang].push(reasonLine(j, lang, series));
+  }
+  for (const s of scopeOutcomes) {
+    for (const lang of ['zh', 'en'] as const) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
+  }
+
+  const notes: Bilingual[] = [];
+  const addNote = (n: Bilingual) => {
+    if (!notes.some((m) => m.zh === n.zh)) notes.push(n);
+  };
+  for (const j of relevant) if (j.rule.note) addNote(j.rule.note);
+  if (judged.some((j) => j.rule.confidence === 'C')) {
+    addNote({ zh: '部分条件只见于第三方网站（低可信度），不能单独作为结论：请以当年正式通知核实。', en: 'Some conditions come only from third-party sites (low confidence) and cannot decide alone: confirm with the current official notice.' });
+  }
+  if (judged.some((j) => j.rule.thresholds === 'from_current_notice')) {
+    addNote({ zh: '该途径的具体门槛（年限、等级等）来源中没有给出，以当年正式通知为准。', en: 'The sources give no numeric thresholds for this route; the current official notice sets them.' });
+  }
+  if (facts.jurisdiction === 'shanghai' && judged.every((j) => j.rule.jurisdiction === 'national')) {
+    addNote({ zh: '未检索到上海的专门规定，按全国标准判断。', en: 'No Shanghai-specific rule was found; the national standard is applied.' });
+  }
+  for (const j of relevant) {
+    for (const otherId of j.rule.conflictsWith) {
+      const other = inForce.find((r) => r.id === otherId);
+      if (!other?.requires) continue;
+      addNote({
+        zh: `全国标准与此不同（${other.id}）：${describeConditions(other.requires, 'zh', series)}。上海申报按上海通知判断。`,
+        en: `The national standard differs (${other.id}): ${describeConditions(other.requires, 'en', series)}. A Shanghai application follows the Shanghai notice.`,
+      });
+    }
+  }
+  if (status !== 'not_eligible') {
+    for (const j of relevant) for (const need of j.rule.alsoNeeded) addNote({ zh: `还需：${need.zh}`, en: `Also needed: ${need.en}` });
+  }
+
+  const cited = [...relevant.map((j) => j.rule), ...scope];
+  const verdict: RouteVerdict = {
+    route,
+    targetLevel: level,
+    series,
+    jurisdiction: facts.jurisdiction,
+    status,
+    basis,
+    ...(onlyC ? { indicativeStatus: statusOf(indicative!) } : {}),
+    reasons,
+    missing: sortPaths(shown.missing),
+    ruleIds: cited.map((r) => r.id),
+    citations: cited.map(citationOf),
+    notes,
+    nextStep: { zh: '', en: '' },
+  };
+  const shownStatus = onlyC ? verdict.indicativeStatus : status;
+  if (shownStatus === 'not_yet' && shown.earliest) {
+    verdict.earliest = shown.earliest;
+    verdict.yearsStillNeeded = shown.yearsStillNeeded;
+  }
+  verdict.nextStep = nextStepOf(verdict, relevant.map((j) => j.rule));
+  return verdict;
+}
+
+function statusOf(o: Outcome): Status {
+  if (o.best !== o.worst) return 'needs_info';
+  return o.best === MET ? 'eligible' : o.best === SHORT ? 'not_yet' : o.best === NOTICE ? 'needs_info' : 'not_eligible';
+}
+
+/** The rules that explain the verdict: the ones that met, the soonest shortfall, the undecided, or all that failed. */
+function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicative?: Outcome): Judged[] {
+  if (indicative) {
+    const ind = statusOf(indicative);
+    if (ind === 'eligible') return judged.filter((j) => j.raw.worst === MET);
+    if (ind === 'not_yet') return judged.filter((j) => j.raw.best === SHORT && j.raw.earliest === indicative.earliest).slice(0, 1);
+    const top = Math.max(...judged.map((j) => j.raw.best));
+    const open = judged.filter((j) => j.raw.best === top && top > FAILED);
+    return open.length ? open : judged;
+  }
+  if (status === 'eligible') return judged.filter((j) => j.capped.worst === MET);
+  if (status === 'not_yet') {
+    const soonest = judged.filter((j) => j.capped.best === SHORT && j.capped.worst === SHORT && j.capped.earliest === total.earliest);
+    return soonest.length ? soonest.slice(0, 1) : judged.filter((j) => j.capped.best === SHORT);
+  }
+  if (status === 'needs_info') {
+    // The rules that set the best case still open.
+    const top = Math.max(...judged.map((j) => j.capped.best));
+    const open = judged.filter((j) => j.capped.best === top && top > FAILED);
+    return open.length ? open : judged;
+  }
+  return judged;
+}
+
+function reasonLine(j: Judged, lang: 'zh' | 'en', series: string): string {
+  const zh = lang === 'zh';
+  const req = j.rule.requires ? describeConditions(j.rule.requires, lang, series) : '';
+  const head = `${j.rule.title[lang]}${req ? (zh ? `：${req}` : `: ${req}`) : ''}`;
+  const o = j.raw;
+  const said = o.situation.map((s) => s[lang]).join(zh ? '；' : '; ');
+  let verdict: string;
+  if (o.best !== o.worst) {
+    const ask = o.missing.map((p) => factName(p)[lang]).join(zh ? '、' : '; ');
+    verdict = zh ? `需补充：${ask}` : `still to know: ${ask}`;
+  } else if (o.best === MET) verdict = zh ? `符合${said ? `（${said}）` : ''}` : `met${said ? ` (${said})` : ''}`;
+  else if (o.best === SHORT) verdict = zh ? `暂不满足（${said}）` : `not yet (${said})`;
+  else verdict = zh ? `不符合${said ? `（${said}）` : ''}` : `not met${said ? ` (${said})` : ''}`;
+  if (j.rule.thresholds === 'from_current_notice' && o.best !== FAILED) verdict += zh ? '；具体门槛以当年通知为准' : '; the current notice sets the thresholds';
+  if (j.rule.confidence === 'C') verdict += zh ? '；低可信度来源，仅供参考' : '; low-confidence source, for reference only';
+  return `${head}${zh ? '——' : ' — '}${verdict}${zh ? '。' : '.'}`;
+}
+
+function scopeLine(rule: Rule, o: Outcome, lang: 'zh' | 'en'): string {
+  const zh = lang === 'zh';
+  const req = describeConditions(rule.requires!, lang);
+  const said = o.situation.map((s) => s[lang]).join(zh ? '；' : '; ');
+  const verdict =
+    o.best !== o.worst
+      ? (zh ? '需补充：' : 'still to know: ') + o.missing.map((p) => factName(p)[lang]).join(zh ? '、' : '; ')
+      : o.best === MET
+        ? zh ? '符合' : 'met'
+        : (zh ? '不符合' : 'not met') + (said ? (zh ? `（${said}）` : ` (${said})`) : '');
+  return `${rule.title[lang]}${zh ? '：' : ': '}${req}${zh ? '——' : ' — '}${verdict}${zh ? '。' : '.'}`;
+}
+
+export function citationOf(rule: Rule): Citation {
+  return { ruleId: rule.id, docId: rule.source.docId, clause: rule.source.clause, ...(rule.source.url ? { url: rule.source.url } : {}), confidence: rule.confidence };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exclusions and notes that cut across routes
+// ---------------------------------------------------------------------------------------------
+
+function applyExclusions(v: RouteVerdict, inForce: Rule[], ctx: EvalContext, excludedBy: Map<string, Exclusion>): void {
+  const exclusions = inForce.filter((r) => r.kind === 'exclusion' && appliesTo(r, ctx.facts, v.targetLevel) && covers(r.route, v.route) && jurisdictionFits(r, ctx.facts));
+  const before = v.status;
+  let closed = false;
+  for (const rule of exclusions) {
+    const trigger = evaluateConditions(rule.excludedIf!, { ...ctx, presumeFlagsFalse: true });
+    if (trigger.best === FAILED) continue;
+    const exception = rule.unless ? evaluateConditions(rule.unless, ctx) : undefined;
+    if (exception && exception.worst === MET) continue;
+    const certain = trigger.worst === MET && (!exception || exception.best === FAILED);
+    const open = [...(trigger.best !== trigger.worst ? trigger.missing : []), ...(exception && exception.best !== exception.worst ? exception.missing : [])];
+    const what = describeConditions(rule.excludedIf!, 'zh');
+    const whatEn = describeConditions(rule.excludedIf!, 'en');
+    const reason: Bilingual = {
+      zh: `${rule.title.zh}：${what}${rule.unless ? `（例外：${describeConditions(rule.unless, 'zh')}）` : ''}`,
+      en: `${rule.title.en}: ${whatEn}${rule.unless ? ` (exception: ${describeConditions(rule.unless, 'en')})` : ''}`,
+    };
+    v.ruleIds.push(rule.id);
+    v.citations.push(citationOf(rule));
+    if (rule.note) v.notes.push(rule.note);
+    if (rule.confidence === 'C') {
+      // A low-confidence exclusion never closes a route: it holds the verdict open and says why.
+      v.reasons.zh.push(`${reason.zh}——${certain ? '可能适用' : '可能适用，需补充信息'}；低可信度来源，请以当年通知核实。`);
+      v.reasons.en.push(`${reason.en} — ${certain ? 'may apply' : 'may apply; more information needed'}; low-confidence source, confirm with the current notice.`);
+      if (v.status !== 'not_eligible') setStatus(v, 'needs_info');
+      if (!certain) v.missing = sortPaths([...v.missing, ...open]);
+      v.notes.push({ zh: '存在可能的限制条件：请以当年正式通知核实后再申报。', en: 'A restriction may apply: confirm with the current official notice before applying.' });
+      continue;
+    }
+    if (certain) {
+      v.reasons.zh.unshift(`${reason.zh}——适用，所有途径暂不能申报。`);
+      v.reasons.en.unshift(`${reason.en} — applies, so no route is open for now.`);
+      setStatus(v, 'not_eligible');
+      v.missing = [];
+      closed = true;
+      excludedBy.set(rule.id, { ruleId: rule.id, reason, confidence: rule.confidence, citation: citationOf(rule) });
+    } else if (v.status !== 'not_eligible') {
+      v.reasons.zh.push(`${reason.zh}——需补充：${open.map((p) => factName(p).zh).join('、')}。`);
+      v.reasons.en.push(`${reason.en} — still to know: ${open.map((p) => factName(p).en).join('; ')}.`);
+      setStatus(v, 'needs_info');
+      v.missing = sortPaths([...v.missing, ...open]);
+    }
+  }
+  if (closed || v.status !== before) v.nextStep = nextStepOf(v, [], closed);
+}
+
+function setStatus(v: RouteVerdict, status: Status): void {
+  v.status = status;
+  if (status !== 'not_yet' && v.indicativeStatus !== 'not_yet') {
+    delete v.earliest;
+    delete v.yearsStillNeeded;
+  }
+}
+
+function attachInfo(v: RouteVerdict, inForce: Rule[], ctx: EvalContext): void {
+  const info = inForce.filter(
+    (r) => r.kind === 'info' && appliesTo(r, ctx.facts, v.targetLevel) && covers(r.route, v.route) && jurisdictionFits(r, ctx.facts) && (!r.showWhen || r.showWhen.includes(v.status)),
+  );
+  for (const rule of info) {
+    if (rule.requires && evaluateConditions(rule.requires, { ...ctx, targetLevel: v.targetLevel, presumeFlagsFalse: true }).worst !== MET) continue;
+    if (!v.notes.some((n) => n.zh === rule.note!.zh)) v.notes.push(rule.note!);
+    v.ruleIds.push(rule.id);
+    v.citations.push(citationOf(rule));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Next steps and the overall answer
+// ---------------------------------------------------------------------------------------------
+
+const FACT_ORDER = Object.keys(FACT_NAMES);
+function sortPaths(paths: string[]): string[] {
+  const rank = (p: string) => (FACT_ORDER.includes(p) ? FACT_ORDER.indexOf(p) : FACT_ORDER.length);
+  return [...new Set(paths)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function askFor(missing: string[]): Bilingual {
+  return {
+    zh: `请补充：${missing.map((p) => factName(p).zh).join('、')}。`,
+    en: `Please tell us ${missing.map((p) => factName(p).en).join('; ')}.`,
+  };
+}
+
+function nextStepOf(v: RouteVerdict, rules: Rule[], excluded = false): Bilingual {
+  const route = ROUTE_NAMES[v.route];
+  if (excluded) return { zh: '存在限制申报的情形，本途径暂不能申报；如情况有变，请对照当年通知。', en: 'A restriction applies, so this route is closed for now; if your situation changes, check the current notice.' };
+  switch (v.status) {
+    case 'eligible':
+      return rules.find((r) => r.nextStep)?.nextStep ?? { zh: `按当年通知准备材料，经单位审核后通过${route.zh}申报。`, en: `Prepare the materials the current notice asks for and apply by ${route.en} through your employer.` };
+    case 'not_yet':
+      return v.earliest
+        ? { zh: `按你提供的年限，最早${v.earliest}满足年限要求；届时按当年通知申报（年限计算截止日以通知为准）。`, en: `On the years you gave, you meet the years requirement from ${v.earliest}; apply then under that year's notice (the notice sets the cut-off date for counting years).` }
+        : { zh: '年限满足后按当年通知申报。', en: "Apply once the years are met, under that year's notice." };
+    case 'needs_info':
+      if (v.missing.length) return askFor(v.missing);
+      return rules.find((r) => r.nextStep)?.nextStep ?? { zh: `查阅当年正式通知中${route.zh}的具体条件，或向单位人事部门咨询。`, en: `Check the conditions for the ${route.en} in the current official notice, or ask your employer's HR department.` };
+    default:
+      return { zh: `${route.zh}目前不适用；可看看其他途径。`, en: `The ${route.en} does not apply at present; see the other routes.` };
+  }
+}
+
+const ROUTE_RANK = (r: Route) => ROUTES.indexOf(r);
+
+/** Routes whose rules can say "eligible": stated thresholds, confidence A or B. */
+const isDecisive = (v: RouteVerdict) => v.basis === 'stated';
+
+function overallOf(routes: RouteVerdict[]): EligibilityResult['overall'] {
+  if (routes.length === 0) {
+    return { status: 'needs_info', missing: [], nextStep: { zh: '规则库中没有可判断的途径；请查阅当年正式通知或咨询区人才服务中心。', en: 'No route in the rule base fits; check the current official notice or ask your district talent service centre.' } };
+  }
+  const byPreference = (a: RouteVerdict, b: RouteVerdict) => LEVELS.indexOf(b.targetLevel) - LEVELS.indexOf(a.targetLevel) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route);
+  const eligible = routes.filter((v) => v.status === 'eligible').sort(byPreference);
+  const pick = (v: RouteVerdict, status: Status, missing: string[] = []) => ({ status, bestRoute: v.route, bestLevel: v.targetLevel, missing, nextStep: v.nextStep });
+  if (eligible.length) return pick(eligible[0], 'eligible');
+  const notYet = routes.filter((v) => v.status === 'not_yet').sort((a, b) => a.earliest!.localeCompare(b.earliest!) || byPreference(a, b));
+  if (notYet.length) return pick(notYet[0], 'not_yet');
+  const decisive = routes.filter(isDecisive);
+  const open = (decisive.length ? decisive : routes).filter((v) => v.status === 'needs_info').sort((a, b) => ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
+  if (open.length) return pick(open[0], 'needs_info', sortPaths(open.flatMap((v) => v.missing)));
+  const other = routes.filter((v) => v.status === 'needs_info');
+  const others = other.map((v) => ROUTE_NAMES[v.route]);
+  return {
+    status: 'not_eligible',
+    missing: [],
+    nextStep: others.length
+      ? { zh: `按已知条件目前无法申报；可了解${uniqNames(others, 'zh').join('、')}（以当年通知为准）。`, en: `On what we know you cannot apply yet; you may look into the ${uniqNames(others, 'en').join(', ')} (the current notice decides).` }
+      : { zh: '按已知条件目前无法申报；可关注今后的通知，或咨询单位人事部门、区人才服务中心。', en: "On what we know you cannot apply yet; watch for future notices, or ask your employer's HR or the district talent service centre." },
+  };
+}
+
+const uniqNames = (names: Bilingual[], lang: 'zh' | 'en') => [...new Set(names.map((n) => n[lang]))];
+
+export { fmtYears, levelTitle, JURISDICTION_NAMES };

@@ -1,0 +1,243 @@
+import { splitSentences, tokenize, type Chunk, type KnowledgeIndex, type RetrievalResult, type RetrievedChunk } from '../knowledge/index.js';
+import type { Citation } from './citations.js';
+import { fill, pick, type Lang, type Templates } from './prompts.js';
+
+export interface ComposeInput {
+  query: string;
+  lang: Lang;
+  retrieval: RetrievalResult;
+  index: KnowledgeIndex;
+  templates: Templates;
+  /** Numbering continues after citations already in the reply (e.g. from the eligibility part). */
+  firstCitation?: number;
+}
+
+export interface ComposedReply {
+  text: string;
+  citations: Citation[];
+  /** The corpus did not answer: the reply says so and points to the official channels. */
+  silent: boolean;
+  otherLanguage: boolean;
+  otherScope: boolean;
+  lowConfidence: boolean;
+}
+
+interface Candidate {
+  chunk: Chunk;
+  rank: number;
+  position: number;
+  /** Verbatim text of the sentence in its chunk (the quote). */
+  quote: string;
+  /** The sentence as shown: Markdown markers removed. */
+  display: string;
+  terms: Set<string>;
+  score: number;
+}
+
+const BUDGET: Record<Lang, number> = { zh: 230, en: 520 };
+const MAX_SENTENCES = 3;
+const MIN_COVERAGE = 0.2;
+const QUANTITY_QUESTION = /几年|多少|多久|多长|几个|几级|哪几|how (many|long|much)|number of|years?\b/i;
+
+/**
+ * The default composer: picks the sentences of the retrieved chunks that answer the question (scored
+ * against the query, redundancy removed), cites each, and wraps them in the mentor's voice.
+ */
+export function composeGroundedReply(input: ComposeInput): ComposedReply {
+  const { retrieval, lang, templates, index } = input;
+  const chunks = preferUserLanguage(retrieval.chunks, lang, index, input.query);
+  const inScope = chunks.filter((c) => c.chunk.scope !== 'other');
+  const otherScope = chunks.length > 0 && inScope.length === 0;
+  if (chunks.length === 0 || (!retrieval.inScopeMatch && !otherScope) || retrieval.bestCoverage < MIN_COVERAGE) {
+    return silentReply(input);
+  }
+
+  const queryWeights = weightedQuery(input.query, index);
+  const candidates = candidateSentences(chunks.slice(0, 4), queryWeights, input.query, index);
+  const chosen = selectSentences(candidates, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
+  if (chosen.length === 0) return silentReply(input);
+
+  const citations: Citation[] = [];
+  const numberOf = new Map<string, number>();
+  const lines = chosen
+    .sort((a, b) => a.rank - b.rank || a.position - b.position)
+    .map((c) => {
+      let n = numberOf.get(c.chunk.id);
+      if (n === undefined) {
+        n = (input.firstCitation ?? 1) + citations.length;
+        numberOf.set(c.chunk.id, n);
+        citations.push(citationFor(c.chunk, c.quote, n));
+      }
+      return `${c.display} [${n}]`;
+    });
+
+  const otherLanguage = chosen.some((c) => c.chunk.lang !== lang);
+  const lowConfidence = chosen.some((c) => c.chunk.confidence === 'C');
+  const parts: string[] = [];
+  if (otherScope) parts.push(templates.other_scope_note[lang]);
+  else parts.push(pick(templates.openings[lang], input.query));
+  if (otherLanguage) parts.push(templates.other_language_note[lang]);
+  parts.push(lines.length > 1 ? lines.map((l) => `• ${l}`).join('\n') : lines[0]);
+  if (lowConfidence) parts.push(templates.confidence_note[lang]);
+  if (!otherScope) parts.push(pick(templates.closings[lang], input.query));
+  return { text: parts.join('\n\n'), citations, silent: false, otherLanguage, otherScope, lowConfidence };
+}
+
+export function citationFor(chunk: Chunk, quote: string, n: number): Citation {
+  return {
+    n,
+    docId: chunk.docId,
+    chunkId: chunk.id,
+    title: chunk.title,
+    ...(chunk.url ? { url: chunk.url } : {}),
+    quote,
+    ...(chunk.sourceDate ? { date: chunk.sourceDate } : {}),
+    ...(chunk.confidence ? { confidence: chunk.confidence } : {}),
+  };
+}
+
+/** When the corpus is silent: say so, and cite the hotline document instead of guessing. */
+export function silentReply(input: Pick<ComposeInput, 'lang' | 'templates' | 'index' | 'firstCitation'>): ComposedReply {
+  const { lang, templates, index } = input;
+  const parts = [templates.silent[lang]];
+  const citations: Citation[] = [];
+  const hotline = findSentence(index, `${templates.cited_docs.hotline}.${lang}`, /12333/);
+  if (hotline) {
+    const n = input.firstCitation ?? 1;
+    citations.push(citationFor(hotline.chunk, hotline.quote, n));
+    parts.push(`${fill(templates.hotline_pointer[lang], { quote: clean(hotline.quote) })} [${n}]`);
+  }
+  return { text: parts.join('\n\n'), citations, silent: true, otherLanguage: false, otherScope: false, lowConfidence: false };
+}
+
+/** The first sentence of a document matching a pattern, for fixed replies that must still cite. */
+export function findSentence(index: KnowledgeIndex, docId: string, pattern: RegExp): { chunk: Chunk; quote: string } | undefined {
+  const ids = index.chunksByDoc.get(docId) ?? index.chunksByDoc.get(index.translations.get(docId) ?? '') ?? [];
+  for (const i of ids) {
+    const chunk = index.chunks[i];
+    const quote = sentencesOf(chunk.text).find((s) => pattern.test(s));
+    if (quote) return { chunk, quote };
+  }
+  return undefined;
+}
+
+/** Swap a chunk in the other language for the best chunk of its translation, when one exists. */
+function preferUserLanguage(chunks: RetrievedChunk[], lang: Lang, index: KnowledgeIndex, query: string): RetrievedChunk[] {
+  const seen = new Set<string>();
+  const out: RetrievedChunk[] = [];
+  const queryWeights = weightedQuery(query, index);
+  for (const r of chunks) {
+    let chosen = r;
+    if (r.chunk.lang !== lang) {
+      const translation = index.translations.get(r.chunk.docId);
+      const ids = translation ? index.chunksByDoc.get(translation) : undefined;
+      if (ids?.length) {
+        // The translation's chunk that shares the most query terms, ties broken by chunk order.
+        const best = ids
+          .map((i) => ({ i, s: overlap(termSet(index.chunks[i].text, index), queryWeights) + (Number(index.chunks[i].id.split('#')[1]) === Number(r.chunk.id.split('#')[1]) ? 0.05 : 0) }))
+          .sort((a, b) => b.s - a.s || a.i - b.i)[0];
+        chosen = { ...r, chunk: index.chunks[best.i], index: best.i };
+      }
+    }
+    if (seen.has(chosen.chunk.id)) continue;
+    seen.add(chosen.chunk.id);
+    out.push(chosen);
+  }
+  return out;
+}
+
+function weightedQuery(query: string, index: KnowledgeIndex): Map<string, number> {
+  const weights = new Map<string, number>();
+  const terms = [...tokenize(query), ...index.glossary.match(query).map((m) => `§${m.conceptId}`)];
+  for (const t of terms) weights.set(t, Math.max(weights.get(t) ?? 0, index.bm25.idf(t)));
+  // Canonical names of the concepts asked about, in both languages, count a little.
+  for (const m of index.glossary.match(query)) {
+    const canon = index.glossary.canonical(m.conceptId);
+    for (const t of canon ? [...tokenize(canon.zh), ...tokenize(canon.en)] : []) if (!weights.has(t)) weights.set(t, index.bm25.idf(t) * 0.35);
+  }
+  return weights;
+}
+
+function termSet(text: string, index: KnowledgeIndex): Set<string> {
+  return new Set([...tokenize(text), ...index.glossary.match(text).map((m) => `§${m.conceptId}`)]);
+}
+
+function overlap(terms: Set<string>, query: Map<string, number>): number {
+  let total = 0;
+  let hit = 0;
+  for (const [t, w] of query) {
+    total += w;
+    if (terms.has(t)) hit += w;
+  }
+  return total ? hit / total : 0;
+}
+
+/** Sentences and list items of a chunk, each a verbatim substring of it. */
+function sentencesOf(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s*\|?\s*:?-{3,}/.test(line) && !/^#+\s/.test(line))
+    .flatMap((line) => splitSentences(line.replace(/^\s*(?:[-*+]|\d+[.)、])\s+/, '')))
+    .map((s) => s.trim())
+    .filter((s) => s.length >= 6 && text.includes(s));
+}
+
+/** Markdown emphasis and table pipes are dropped for display; the quote keeps the source text. */
+function clean(s: string): string {
+  return s
+    .replace(/\*\*|__|`/g, '')
+    .replace(/^\|\s*|\s*\|$/g, '')
+    .replace(/\s*\|\s*/g, ' / ')
+    .trim();
+}
+
+function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex): Candidate[] {
+  const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
+  const out: Candidate[] = [];
+  chunks.forEach((r, rank) => {
+    const chunkContext = r.why.lexical?.coverage ?? 0;
+    const headingTerms = termSet(r.chunk.headingPath.slice(1).join(' '), index);
+    sentencesOf(r.chunk.text).forEach((quote, position) => {
+      const terms = termSet(quote, index);
+      let score = overlap(terms, query) + 0.5 * overlap(headingTerms, query) * (position === 0 ? 1 : 0.6);
+      score += 0.25 * chunkContext + 0.12 / (rank + 1);
+      if (wantsNumber && /\d/.test(quote)) score += 0.1;
+      if (quote.length > 160) score -= 0.08;
+      if (/^(来源|source)/i.test(quote)) score -= 1;
+      out.push({ chunk: r.chunk, rank, position, quote, display: clean(quote), terms, score });
+    });
+  });
+  return out;
+}
+
+/** Greedy selection with redundancy removal (maximal marginal relevance on term sets). */
+function selectSentences(candidates: Candidate[], budget: number, max: number): Candidate[] {
+  const pool = [...candidates].sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position);
+  const chosen: Candidate[] = [];
+  let used = 0;
+  const top = pool[0]?.score ?? 0;
+  while (pool.length && chosen.length < max) {
+    let bestIndex = -1;
+    let bestValue = -Infinity;
+    pool.forEach((c, i) => {
+      const redundancy = Math.max(0, ...chosen.map((s) => jaccard(s.terms, c.terms)));
+      const value = c.score - 0.8 * redundancy;
+      if (value > bestValue) {
+        bestValue = value;
+        bestIndex = i;
+      }
+    });
+    const next = pool.splice(bestIndex, 1)[0];
+    if (chosen.length > 0 && (bestValue < top * 0.55 || used + next.display.length > budget)) break;
+    chosen.push(next);
+    used += next.display.length;
+  }
+  return chosen;
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  let inter = 0;
+  for (const t of a) if (b.has(t)) inter++;
+  const union = a.size + b.size - inter;
+  return union ? inter / union : 0;
+}

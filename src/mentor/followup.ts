@@ -1,0 +1,54 @@
+import { normalizeText } from '../knowledge/index.js';
+import type { Lexicon } from './lexicon.js';
+
+/** What the conversation is about, kept so "那副高呢？" can be read as a question about 副高 of the same topic. */
+export interface Topic {
+  query: string;
+}
+
+const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|那要是|and|and for|and if|what about|how about|what if|for|same for|also)\b|^(那|那么|如果|要是|还有|换成)/i;
+const FOLLOW_UP_END = /(呢|的呢|怎么样|怎么算)[?？]?$/;
+const FILLERS = /^(那么?|如果是|要是|还有|换成|and( for| if)?|what about|how about|what if|same for|also)\s*|(呢|的呢)?[?？。!！]*$/gi;
+
+/**
+ * Rewrite a short follow-up with the topic already in play: the new series, level, title or degree
+ * replaces the old one in the previous question, so retrieval sees a complete question.
+ */
+export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lexicon): string {
+  if (!topic) return text;
+  const s = normalizeText(text).trim();
+  const short = s.replace(/\s+/g, '').length <= 14 || s.split(/\s+/).length <= 6;
+  if (!short || !(FOLLOW_UP_START.test(s) || FOLLOW_UP_END.test(s))) return text;
+
+  const fresh = {
+    title: lex.titles.find(s),
+    level: lex.levels.find(s),
+    series: lex.series.find(s),
+    degree: lex.degrees.find(s),
+  };
+  let base = normalizeText(topic.query);
+  const remove = (hits: { surface: string }[]) => {
+    for (const h of hits) base = base.split(h.surface).join(' ');
+  };
+  const old = { title: lex.titles.find(base), level: lex.levels.find(base), series: lex.series.find(base), degree: lex.degrees.find(base) };
+  if (fresh.title.length) {
+    remove(old.title);
+    remove(old.level);
+  }
+  if (fresh.level.length) {
+    // A new level keeps the old title's series: "工程师" + "副高" → "工程 … 副高".
+    for (const t of old.title) base = base.split(t.surface).join(` ${seriesWord(lex, t.value.series)} `);
+    remove(old.level);
+  }
+  if (fresh.series.length) {
+    remove(old.series);
+    remove(old.title);
+  }
+  if (fresh.degree.length) remove(old.degree);
+  const addition = s.replace(FILLERS, '').trim();
+  return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
+}
+
+function seriesWord(lex: Lexicon, series: string): string {
+  return lex.seriesNames.get(series)?.[0] ?? series;
+}

@@ -1,0 +1,293 @@
+import crypto from 'node:crypto';
+import { evaluate, explainEligibility, FactsSchema, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
+import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
+import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
+import { citationFor, composeGroundedReply, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type Prompts } from '../llm/index.js';
+import type { SqliteStore } from '../store/index.js';
+import { rewriteFollowUp, type Topic } from './followup.js';
+import { classifyIntent, type Intent } from './intent.js';
+import type { Lexicon } from './lexicon.js';
+import { extractFacts, mergeFacts } from './slots.js';
+
+export interface TurnInput {
+  message: string;
+  sessionId?: string;
+  lang?: Lang;
+  channel?: string;
+}
+
+/** The body of POST /api/chat and of `mentor ask --json`. */
+export interface MentorReply {
+  sessionId: string;
+  reply: string;
+  lang: Lang;
+  intent: Intent;
+  citations: Citation[];
+  suggestions: string[];
+  eligibility?: EligibilityResult;
+  /** Id of the stored turn, for votes. */
+  turnId?: number;
+}
+
+/** Drafts a reply with a language model; returns undefined to fall back to the offline composer. */
+export interface LlmResponder {
+  answer(input: { question: string; lang: Lang; retrieval: RetrievalResult; session: SessionState }): Promise<{ text: string; citations: Citation[]; eligibility?: EligibilityResult } | undefined>;
+}
+
+export interface SessionState {
+  lang: Lang;
+  facts: Facts;
+  topic?: Topic;
+  /** An eligibility check is in progress: short answers are read as facts. */
+  checking: boolean;
+  /** Facts asked for on the previous turn. */
+  asked: string[];
+  turns: number;
+}
+
+export interface MentorDeps {
+  index: () => KnowledgeIndex;
+  rules: () => Rule[];
+  store: SqliteStore;
+  prompts: Prompts;
+  lexicon: Lexicon;
+  safety: SafetyRules;
+  llm?: LlmResponder;
+  now?: () => Date;
+  maxMessageChars: number;
+  /** Called once per turn with what may be logged (PII already masked). */
+  onTurn?: (event: { sessionId: string; channel: string; intent: Intent; lang: Lang; latencyMs: number; fallback?: string; citations: number }) => void;
+}
+
+export class TurnError extends Error {
+  constructor(
+    readonly code: 'empty_message' | 'message_too_long' | 'bad_session_id',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class Mentor {
+  constructor(private readonly deps: MentorDeps) {}
+
+  async handleTurn(input: TurnInput): Promise<MentorReply> {
+    const started = performance.now();
+    const text = input.message.trim();
+    if (!text) throw new TurnError('empty_message', 'message is empty');
+    if ([...text].length > this.deps.maxMessageChars) throw new TurnError('message_too_long', `message is longer than ${this.deps.maxMessageChars} characters`);
+    if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) throw new TurnError('bad_session_id', 'sessionId must be 1-64 letters, digits, _ or -');
+
+    const sessionId = input.sessionId ?? crypto.randomUUID();
+    const stored = this.deps.store.getSession<SessionState>(sessionId);
+    const lang = replyLanguage(text, input.lang, stored?.lang);
+    const state: SessionState = stored ?? { lang, facts: {}, checking: false, asked: [], turns: 0 };
+    state.lang = lang;
+    const masked = maskPii(text);
+
+    const { draft, fallback } = await this.respond(masked.text, lang, state);
+    let reply = draft.reply;
+    if (masked.found.length) reply = `${reply}\n\n${this.deps.prompts.templates.pii_warning[lang]}`;
+
+    state.turns += 1;
+    this.deps.store.saveSession(sessionId, state, this.now());
+    const latencyMs = performance.now() - started;
+    const channel = input.channel ?? 'api';
+    const turnId = this.deps.store.appendTurn(
+      { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs },
+      this.now(),
+    );
+    this.deps.onTurn?.({ sessionId, channel, intent: draft.intent, lang, latencyMs, fallback, citations: draft.citations.length });
+    return { sessionId, reply, lang, intent: draft.intent, citations: draft.citations, suggestions: draft.suggestions, ...(draft.eligibility ? { eligibility: draft.eligibility } : {}), turnId };
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private async respond(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
+    const t = this.deps.prompts.templates;
+    const extraction = extractFacts(text, this.deps.lexicon);
+    const decision = classifyIntent(text, extraction, this.deps.safety, { checking: state.checking });
+    const name = this.deps.prompts.persona.name[lang];
+    switch (decision.intent) {
+      case 'greeting':
+        return { draft: this.simple('greeting', fillName(t.greeting[lang], name), lang) };
+      case 'thanks':
+        state.checking = false;
+        return { draft: this.simple('thanks', t.thanks[lang], lang) };
+      case 'help':
+        return { draft: this.simple('help', t.help[lang], lang) };
+      case 'unsafe':
+        return { draft: this.refusal(decision.unsafeKind!, lang) };
+      case 'out_of_scope':
+        return { draft: { ...this.simple('out_of_scope', t.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) } };
+      case 'eligibility_check': {
+        const { merged, changed } = mergeFacts(state.facts, extraction.facts);
+        state.facts = sanitizeFacts(merged);
+        state.checking = true;
+        return { draft: this.eligibility(state, lang, changed) };
+      }
+      default:
+        return this.policy(text, lang, state);
+    }
+  }
+
+  private async policy(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
+    const index = this.deps.index();
+    const question = rewriteFollowUp(text, state.topic, this.deps.lexicon);
+    const retrieval = await retrieve(index, question, { k: 6, lang });
+    state.topic = { query: question };
+    state.checking = false;
+
+    let fallback: string | undefined;
+    if (this.deps.llm && retrieval.inScopeMatch) {
+      try {
+        const drafted = await this.deps.llm.answer({ question, lang, retrieval, session: state });
+        if (drafted) return { draft: { intent: 'policy_question', reply: drafted.text, citations: drafted.citations, suggestions: this.suggestions('default', lang), eligibility: drafted.eligibility } };
+        fallback = 'llm_rejected';
+      } catch {
+        fallback = 'llm_error';
+      }
+    }
+
+    const composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates });
+    if (composed.silent && !mentionsDomain(this.deps.safety, text)) {
+      return { draft: { ...this.simple('out_of_scope', this.deps.prompts.templates.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) }, fallback };
+    }
+    const intent: Intent = composed.otherScope ? 'out_of_scope' : 'policy_question';
+    return { draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang) }, fallback };
+  }
+
+  private eligibility(state: SessionState, lang: Lang, changed: string[]): Draft {
+    const t = this.deps.prompts.templates;
+    const asOf = this.now().toISOString().slice(0, 10);
+    const result = evaluate(this.deps.rules(), state.facts, asOf);
+    const parts: string[] = [];
+    if (changed.length) {
+      const names = changed.map((p) => t.fact_names[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
+      parts.push(t.correction_ack[lang].replace('{changes}', names));
+    }
+    if (result.overall.status === 'needs_info' && result.overall.missing.length) {
+      const ask = result.overall.missing.slice(0, 2);
+      state.asked = ask;
+      parts.push(t.ask_back_intro[lang].replace('{count}', String(ask.length)));
+      parts.push(ask.map((path, i) => `${i + 1}. ${this.question(path, lang)}`).join('\n'));
+      return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations: [], suggestions: this.suggestions('ask_back', lang), eligibility: result };
+    }
+    state.asked = [];
+    const citations = this.ruleCitations(result, lang);
+    parts.push(t.eligibility_intro[lang]);
+    parts.push(explainEligibility(result, lang));
+    if (citations.length) parts.push(`${lang === 'zh' ? '依据' : 'Basis'}: ${citations.map((c) => `[${c.n}]`).join(' ')}`);
+    parts.push(t.eligibility_outro[lang]);
+    return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
+  }
+
+  private question(path: string, lang: Lang): string {
+    const t = this.deps.prompts.templates;
+    const direct = t.fact_questions[path] ?? t.fact_questions[path.split('.')[0]];
+    if (direct) return direct[lang];
+    const name = t.fact_names[path]?.[lang] ?? path;
+    return t.fact_questions.default[lang].replace('{fact}', name);
+  }
+
+  /** Each rule the verdict rests on, cited through the corpus chunk (in the user's language) that states its clause. */
+  private ruleCitations(result: EligibilityResult, lang: Lang): Citation[] {
+    const index = this.deps.index();
+    const relevant = result.routes.filter((r) => r.status !== 'not_eligible' || result.routes.length === 1);
+    const out: Citation[] = [];
+    const seen = new Set<string>();
+    for (const verdict of relevant.length ? relevant : result.routes) {
+      for (const c of verdict.citations) {
+        const docId = docInLanguage(index, c.docId, lang);
+        const best = bestSentence(index, docId, `${c.clause} ${verdict.reasons[lang].join(' ')}`);
+        if (!best || seen.has(best.chunk.id)) continue;
+        seen.add(best.chunk.id);
+        out.push(citationFor(best.chunk, best.quote, out.length + 1));
+        if (out.length >= 3) return out;
+      }
+    }
+    return out;
+  }
+
+  private refusal(kind: string, lang: Lang): Draft {
+    const t = this.deps.prompts.templates;
+    if (kind === 'forgery') {
+      const index = this.deps.index();
+      const basis = findSentence(index, `${t.cited_docs.fraud}.${lang}`, /撤销|revok|诚信|integrity|3年|3 years|一票否决|one-vote veto/i);
+      if (basis) {
+        const citation = citationFor(basis.chunk, basis.quote, 1);
+        return { intent: 'unsafe', reply: `${t.refusal_forgery[lang]}\n\n${t.refusal_forgery_basis[lang]}${basis.quote.replace(/\*\*/g, '')} [1]`, citations: [citation], suggestions: this.suggestions('default', lang) };
+      }
+      return this.simple('unsafe', t.refusal_forgery[lang], lang);
+    }
+    return this.simple('unsafe', kind === 'abuse' ? t.refusal_abuse[lang] : t.refusal_injection[lang], lang);
+  }
+
+  private simple(intent: Intent, reply: string, lang: Lang): Draft {
+    return { intent, reply, citations: [], suggestions: this.suggestions('default', lang) };
+  }
+
+  private suggestions(kind: string, lang: Lang): string[] {
+    const s = this.deps.prompts.templates.suggestions;
+    return (s[kind] ?? s.default)[lang];
+  }
+
+  /** A silent reply, for callers outside the policy path (e.g. a failed model with nothing retrieved). */
+  silent(lang: Lang): ComposedReply {
+    return silentReply({ lang, templates: this.deps.prompts.templates, index: this.deps.index() });
+  }
+}
+
+interface Draft {
+  intent: Intent;
+  reply: string;
+  citations: Citation[];
+  suggestions: string[];
+  eligibility?: EligibilityResult;
+}
+
+const fillName = (template: string, name: string) => template.replace('{name}', name);
+
+/** Keep only the facts the engine accepts; a bad extracted value is dropped, not fatal. */
+function sanitizeFacts(facts: Facts): Facts {
+  const parsed = FactsSchema.safeParse(facts);
+  if (parsed.success) return parsed.data;
+  const copy = structuredClone(facts) as Record<string, unknown>;
+  for (const issue of parsed.error.issues) {
+    let target: Record<string, unknown> | undefined = copy;
+    const path = issue.path.map(String);
+    for (const key of path.slice(0, -1)) target = target?.[key] as Record<string, unknown> | undefined;
+    if (target && path.length) delete target[path[path.length - 1]];
+  }
+  const retry = FactsSchema.safeParse(copy);
+  return retry.success ? retry.data : {};
+}
+
+function docInLanguage(index: KnowledgeIndex, docId: string, lang: Lang): string {
+  const doc = index.docs.get(docId);
+  if (doc?.lang === lang) return docId;
+  const translation = index.translations.get(docId);
+  return translation && index.docs.get(translation)?.lang === lang ? translation : docId;
+}
+
+/** The sentence of a document that shares the most words with a rule clause. */
+function bestSentence(index: KnowledgeIndex, docId: string, about: string): { chunk: KnowledgeIndex['chunks'][number]; quote: string } | undefined {
+  const want = new Set(tokenize(about));
+  let best: { chunk: KnowledgeIndex['chunks'][number]; quote: string; score: number } | undefined;
+  for (const i of index.chunksByDoc.get(docId) ?? []) {
+    const chunk = index.chunks[i];
+    for (const line of chunk.text.split('\n')) {
+      for (const sentence of splitSentences(line.replace(/^\s*(?:[-*+]|\d+[.)、])\s+/, ''))) {
+        if (sentence.length < 6 || !chunk.text.includes(sentence)) continue;
+        const words = tokenize(sentence);
+        const score = words.filter((w) => want.has(w)).length / Math.sqrt(words.length + 1);
+        if (!best || score > best.score) best = { chunk, quote: sentence, score };
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { REPO_ROOT, type Config } from '../config.js';
+import { DEFAULT_RULES_DIR, loadRules, type Rule } from '../eligibility/index.js';
+import { loadSafetyRules } from '../guard/index.js';
+import { embedderFactory, openKnowledgeIndex, type KnowledgeIndex } from '../knowledge/index.js';
+import { loadPrompts } from '../llm/index.js';
+import { SqliteStore } from '../store/index.js';
+import { loadLexicon } from './lexicon.js';
+import { Mentor, type LlmResponder, type MentorDeps } from './mentor.js';
+
+/** Everything one running mentor needs, wired from the configuration. */
+export interface MentorService {
+  mentor: Mentor;
+  store: SqliteStore;
+  config: Config;
+  /** The serving index; replaced atomically by `swapIndex`. */
+  index(): KnowledgeIndex;
+  swapIndex(next: KnowledgeIndex): void;
+  rules(): Rule[];
+  close(): void;
+}
+
+export interface ServiceOptions {
+  onProgress?: (message: string) => void;
+  llm?: LlmResponder;
+  onTurn?: MentorDeps['onTurn'];
+  now?: () => Date;
+}
+
+export async function openMentorService(config: Config, options: ServiceOptions = {}): Promise<MentorService> {
+  const promptsDir = path.join(REPO_ROOT, 'prompts');
+  const prompts = loadPrompts(promptsDir);
+  const safety = loadSafetyRules(promptsDir);
+  const lexicon = loadLexicon(path.join(config.knowledgeDir, 'slots.yaml'));
+  const rulesDir = path.join(config.knowledgeDir, 'rules');
+  const rules = loadRules(path.resolve(rulesDir) === path.resolve(DEFAULT_RULES_DIR) ? DEFAULT_RULES_DIR : rulesDir);
+  let index = await openKnowledgeIndex(config.knowledgeDir, config.dataDir, embedderFactory(config), options.onProgress);
+  const store = new SqliteStore(path.join(config.dataDir, 'mentor.sqlite'));
+  store.expireSessions(config.SESSION_TTL_HOURS);
+  const mentor = new Mentor({
+    index: () => index,
+    rules: () => rules,
+    store,
+    prompts,
+    lexicon,
+    safety,
+    llm: options.llm,
+    now: options.now,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+    onTurn: options.onTurn,
+  });
+  return {
+    mentor,
+    store,
+    config,
+    index: () => index,
+    swapIndex: (next) => {
+      index = next;
+    },
+    rules: () => rules,
+    close: () => store.close(),
+  };
+}

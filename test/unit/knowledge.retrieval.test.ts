@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildKnowledgeIndex, retrieve, type KnowledgeIndex, type RetrieveOptions } from '../../src/knowledge/index.js';
+import { hashed, loadFixtureCorpus } from '../fixtures/knowledge/fixtures.js';
+
+let index: KnowledgeIndex;
+beforeAll(async () => {
+  const corpus = loadFixtureCorpus();
+  index = await buildKnowledgeIndex(corpus.docs, corpus.glossary, hashed);
+});
+
+const docsFor = async (query: string, options: RetrieveOptions) => (await retrieve(index, query, options)).chunks.map((c) => c.chunk.docId);
+
+describe('effective dates', () => {
+  // review-fee-2018: 2018-01-01 .. 2022-12-31; review-fee-2021: from 2021-01-01, open-ended.
+  const FEE_QUERY = '评审费标准';
+
+  it('before the newer version starts, only the older one is returned', async () => {
+    const docs = await docsFor(FEE_QUERY, { asOf: '2020-06-01', k: 10 });
+    expect(docs[0]).toBe('review-fee-2018.zh');
+    expect(docs).not.toContain('review-fee-2021.zh');
+  });
+
+  it('inside both windows, both are returned', async () => {
+    const docs = await docsFor(FEE_QUERY, { asOf: '2022-06-01', k: 10 });
+    expect(docs.slice(0, 2).sort()).toEqual(['review-fee-2018.zh', 'review-fee-2021.zh']);
+  });
+
+  it('after the older one ends, it is never returned', async () => {
+    const docs = await docsFor(FEE_QUERY, { asOf: '2023-06-01', k: 10 });
+    expect(docs[0]).toBe('review-fee-2021.zh');
+    expect(docs).not.toContain('review-fee-2018.zh');
+  });
+
+  it('the window bounds are inclusive', async () => {
+    expect(await docsFor(FEE_QUERY, { asOf: '2022-12-31', k: 10 })).toContain('review-fee-2018.zh');
+    expect(await docsFor(FEE_QUERY, { asOf: '2023-01-01', k: 10 })).not.toContain('review-fee-2018.zh');
+    expect(await docsFor(FEE_QUERY, { asOf: '2021-01-01', k: 10 })).toContain('review-fee-2021.zh');
+    expect(await docsFor(FEE_QUERY, { asOf: '2020-12-31', k: 10 })).not.toContain('review-fee-2021.zh');
+  });
+
+  it('a document outside its window is excluded even when it is the best lexical match', async () => {
+    expect(await docsFor('每人300元', { asOf: '2022-06-01', k: 10 })).toContain('review-fee-2018.zh');
+    expect(await docsFor('每人300元', { asOf: '2030-01-01', k: 10 })).not.toContain('review-fee-2018.zh');
+    const early = await docsFor('每人300元', { asOf: '2017-06-01', k: 10 });
+    expect(early).not.toContain('review-fee-2018.zh');
+    expect(early).not.toContain('review-fee-2021.zh');
+  });
+});
+
+describe('scope', () => {
+  it('an out-of-scope document is not returned when an in-scope one matches', async () => {
+    const r = await retrieve(index, 'professional title evaluation centre', { lang: 'en', asOf: '2024-01-01', k: 10 });
+    expect(r.inScopeMatch).toBe(true);
+    expect(r.chunks.length).toBeGreaterThan(0);
+    expect(r.chunks.map((c) => c.chunk.scope)).not.toContain('other');
+  });
+
+  it('an out-of-scope document is returned when nothing in scope matches', async () => {
+    const r = await retrieve(index, 'metro rush hour commuting', { lang: 'en', asOf: '2024-01-01' });
+    expect(r.inScopeMatch).toBe(false);
+    expect(r.chunks[0].chunk.docId).toBe('metro-commute.en');
+    expect(r.chunks[0].chunk.scope).toBe('other');
+  });
+
+  it('explicit scopes restrict the results', async () => {
+    const r = await retrieve(index, 'professional title evaluation centre', { asOf: '2024-01-01', scopes: ['other'] });
+    expect(r.chunks.map((c) => c.chunk.docId)).toEqual(['metro-commute.en']);
+  });
+});
+
+describe('language preference', () => {
+  const rankOf = (chunks: { chunk: { docId: string } }[], docId: string) => chunks.findIndex((c) => c.chunk.docId === docId);
+
+  it.each([
+    ['继续教育 continuing education'],
+    ['How many hours of continuing education each year?'],
+  ])('with lang en, the English translation ranks above its Chinese original: %s', async (q) => {
+    const r = await retrieve(index, q, { lang: 'en', asOf: '2024-01-01' });
+    expect(rankOf(r.chunks, 'continuing-education.en')).toBe(0);
+    expect(rankOf(r.chunks, 'continuing-education.zh')).toBeGreaterThan(0);
+    expect(r.chunks[0].why.otherLanguage).toBe(false);
+    expect(r.chunks[rankOf(r.chunks, 'continuing-education.zh')].why.otherLanguage).toBe(true);
+  });
+
+  it('for the same bilingual question, lang zh puts the Chinese original first', async () => {
+    const r = await retrieve(index, '继续教育 continuing education', { lang: 'zh', asOf: '2024-01-01' });
+    expect(rankOf(r.chunks, 'continuing-education.zh')).toBe(0);
+    expect(rankOf(r.chunks, 'continuing-education.en')).toBeGreaterThan(0);
+  });
+
+  it('the other language is still a fallback when the user language has nothing', async () => {
+    const r = await retrieve(index, '高级工程师', { lang: 'en', asOf: '2024-01-01' });
+    expect(r.chunks[0].chunk.docId).toBe('senior-engineer-review.zh');
+  });
+});
+
+describe('result shape', () => {
+  it('returns at most k chunks, at most two per document, best first', async () => {
+    const r = await retrieve(index, '高级工程师 职称 评审', { asOf: '2024-01-01', k: 3 });
+    expect(r.chunks.length).toBe(3);
+    const perDoc = new Map<string, number>();
+    for (const c of r.chunks) perDoc.set(c.chunk.docId, (perDoc.get(c.chunk.docId) ?? 0) + 1);
+    expect(Math.max(...perDoc.values())).toBeLessThanOrEqual(2);
+    const scores = r.chunks.map((c) => c.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+});

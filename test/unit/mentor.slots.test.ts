@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../src/config.js';
+import { findDurations } from '../../src/mentor/durations.js';
+import { rewriteFollowUp } from '../../src/mentor/followup.js';
+import { loadLexicon } from '../../src/mentor/lexicon.js';
+import { extractFacts, mergeFacts } from '../../src/mentor/slots.js';
+
+const lex = loadLexicon(path.join(REPO_ROOT, 'knowledge', 'slots.yaml'));
+
+describe('durations', () => {
+  it.each([
+    ['两年半', 2.5],
+    ['三年半', 3.5],
+    ['工作5年了', 5],
+    ['2.5年', 2.5],
+    ['十二年', 12],
+    ['半年', 0.5],
+    ['18个月', 1.5],
+    ['two and a half years', 2.5],
+    ['a year and a half', 1.5],
+    ['3 years', 3],
+    ['6 months', 0.5],
+  ])('%s = %d years', (text, years) => {
+    const found = findDurations(text);
+    expect(found).toHaveLength(1);
+    expect(found[0].years).toBeCloseTo(years);
+  });
+
+  it('does not read a calendar year as a duration', () => {
+    expect(findDurations('2024年的通知')).toEqual([]);
+    expect(findDurations('the 2025 years notice')).toEqual([]);
+  });
+});
+
+describe('extractFacts', () => {
+  it('reads degree, years and the target title from a Chinese message', () => {
+    const { facts } = extractFacts('我硕士毕业，工作两年半了，能评工程师吗？', lex);
+    expect(facts.education?.degree).toBe('master');
+    expect(facts.yearsInSpecialty).toBe(2.5);
+    expect(facts.targetLevel).toBe('intermediate');
+    expect(facts.series).toBe('engineering');
+  });
+
+  it('tells the current title from the target', () => {
+    const { facts } = extractFacts('我是工程师，聘任5年了，想评高工', lex);
+    expect(facts.currentTitle?.level).toBe('intermediate');
+    expect(facts.currentTitle?.yearsHeld).toBe(5);
+    expect(facts.targetLevel).toBe('associate_senior');
+  });
+
+  it('reads English facts', () => {
+    const { facts } = extractFacts("I have a bachelor's degree and 3 years of experience, can I apply for engineer in Shanghai?", lex);
+    expect(facts.education?.degree).toBe('bachelor');
+    expect(facts.yearsInSpecialty).toBe(3);
+    expect(facts.targetLevel).toBe('intermediate');
+    expect(facts.jurisdiction).toBe('shanghai');
+  });
+
+  it('reads residence, social insurance, overseas list and skill facts', () => {
+    expect(extractFacts('我有上海居住证', lex).facts.residence?.residencePermit).toBe(true);
+    expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
+    expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
+    expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    const overseas = extractFacts('我的证书在清单2.0里，是C类', lex).facts.overseas;
+    expect(overseas).toMatchObject({ listVersion: '2.0', category: 'C' });
+    expect(extractFacts('I hold a List 2.0 category C certificate', lex).facts.overseas).toMatchObject({ listVersion: '2.0', category: 'C' });
+    expect(extractFacts('我是高级技师', lex).facts.skill?.level).toBe('senior_technician');
+    expect(extractFacts('获得过中华技能大奖', lex).facts.awards?.chinaSkillsAward).toBe(true);
+  });
+
+  it('takes the highest degree and skips a negated one', () => {
+    expect(extractFacts('本科毕业后读了硕士', lex).facts.education?.degree).toBe('master');
+    expect(extractFacts('不是硕士，是本科', lex).facts.education?.degree).toBe('bachelor');
+  });
+
+  it('flags corrections and exclusions', () => {
+    expect(extractFacts('不对，我是本科', lex).correction).toBe(true);
+    expect(extractFacts('我已经退休了', lex).facts.retirement?.retired).toBe(true);
+    expect(extractFacts('去年没评上', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
+  });
+});
+
+describe('mergeFacts', () => {
+  it('lets a later answer correct an earlier one and reports what changed', () => {
+    const { merged, changed } = mergeFacts({ education: { degree: 'master' }, yearsInSpecialty: 2 }, { education: { degree: 'bachelor' } });
+    expect(merged).toEqual({ education: { degree: 'bachelor' }, yearsInSpecialty: 2 });
+    expect(changed).toEqual(['education.degree']);
+  });
+});
+
+describe('rewriteFollowUp', () => {
+  it('replaces the level and keeps the series', () => {
+    const q = rewriteFollowUp('那副高呢？', { query: '上海工程师申报条件' }, lex);
+    expect(q).toContain('副高');
+    expect(q).toContain('工程');
+    expect(q).toContain('申报条件');
+    expect(q).not.toMatch(/工程师/);
+  });
+
+  it('switches the series in English', () => {
+    const q = rewriteFollowUp('what about accounting?', { query: 'what do i need for the intermediate level in engineering' }, lex);
+    expect(q).toContain('accounting');
+    expect(q).not.toContain('engineering');
+    expect(q).toContain('intermediate');
+  });
+
+  it('leaves a full new question alone', () => {
+    const text = '绿色通道是什么，谁可以走这个通道申报高级职称？';
+    expect(rewriteFollowUp(text, { query: '上海工程师申报条件' }, lex)).toBe(text);
+  });
+});
