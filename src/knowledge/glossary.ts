@@ -1,5 +1,5 @@
 import type { GlossaryEntry, Problem } from './schema.js';
-import { normalizeText } from './text.js';
+import { normalizeText, wordBoundaries } from './text.js';
 
 export type TermKind = 'zh' | 'en' | 'abbreviation' | 'colloquial' | 'typo';
 
@@ -47,10 +47,18 @@ export class Glossary {
   match(text: string): ConceptMatch[] {
     const s = normalizeText(text);
     const found: ConceptMatch[] = [];
+    let boundaries: Set<number> | undefined;
+    // Two-character Chinese forms (高工, 高会) must sit on word boundaries: 提高工作 is not 高工.
+    const onWordBoundary = (start: number, end: number) => {
+      boundaries ??= wordBoundaries(s);
+      return boundaries.has(start) && boundaries.has(end);
+    };
     let i = 0;
     while (i < s.length) {
       const form = this.byFirstChar.get(s[i])?.find(
-        (f) => s.startsWith(f.text, i) && (!f.latin || (!isLatinChar(s[i - 1]) && !isLatinChar(s[i + f.text.length]))),
+        (f) =>
+          s.startsWith(f.text, i) &&
+          (f.latin ? !isLatinChar(s[i - 1]) && !isLatinChar(s[i + f.text.length]) : f.text.length > 2 || onWordBoundary(i, i + f.text.length)),
       );
       if (form) {
         found.push({ conceptId: form.conceptId, surface: form.text, kind: form.kind });
@@ -83,11 +91,13 @@ function termLists(e: GlossaryEntry): Array<[TermKind, string[]]> {
 }
 
 /** Duplicate ids, and a surface form claimed by two concepts, are conflicts. */
-export function checkGlossary(entries: GlossaryEntry[], file = 'glossary/'): Problem[] {
+export function checkGlossary(entries: GlossaryEntry[], file: string | ((entryIndex: number) => string) = 'glossary/'): Problem[] {
+  const fileOf = typeof file === 'function' ? file : () => file;
   const problems: Problem[] = [];
   const ids = new Set<string>();
   const owner = new Map<string, string>();
-  for (const e of entries) {
+  entries.forEach((e, entryIndex) => {
+    const file = fileOf(entryIndex);
     if (ids.has(e.id)) problems.push({ file, field: `${e.id}.id`, message: `duplicate glossary id "${e.id}"` });
     ids.add(e.id);
     const seenHere = new Set<string>();
@@ -102,6 +112,6 @@ export function checkGlossary(entries: GlossaryEntry[], file = 'glossary/'): Pro
         } else owner.set(key, e.id);
       }
     }
-  }
+  });
   return problems;
 }

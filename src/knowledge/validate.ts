@@ -33,6 +33,6 @@ export function validateCorpus(corpus: LoadedCorpus, today: string): Problem[] {
       }
     }
   }
-  problems.push(...checkGlossary(corpus.glossary, 'glossary/'));
+  problems.push(...checkGlossary(corpus.glossary, (i) => corpus.glossaryFiles?.[i] ?? 'glossary/'));
   return problems;
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { evaluate, explainEligibility, FactsSchema, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
-import { citationFor, composeGroundedReply, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type Prompts } from '../llm/index.js';
+import { citationFor, composeGroundedReply, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
 import type { SqliteStore } from '../store/index.js';
 import { rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
@@ -29,9 +29,9 @@ export interface MentorReply {
   turnId?: number;
 }
 
-/** Drafts a reply with a language model; returns undefined to fall back to the offline composer. */
+/** Drafts a reply with a language model; any outcome but ok falls back to the offline composer. */
 export interface LlmResponder {
-  answer(input: { question: string; lang: Lang; retrieval: RetrievalResult; session: SessionState }): Promise<{ text: string; citations: Citation[]; eligibility?: EligibilityResult } | undefined>;
+  respond(question: string, lang: Lang, initial?: RetrievalResult): Promise<LlmOutcome>;
 }
 
 export interface SessionState {
@@ -144,13 +144,12 @@ export class Mentor {
 
     let fallback: string | undefined;
     if (this.deps.llm && retrieval.inScopeMatch) {
-      try {
-        const drafted = await this.deps.llm.answer({ question, lang, retrieval, session: state });
-        if (drafted) return { draft: { intent: 'policy_question', reply: drafted.text, citations: drafted.citations, suggestions: this.suggestions('default', lang), eligibility: drafted.eligibility } };
-        fallback = 'llm_rejected';
-      } catch {
-        fallback = 'llm_error';
+      const outcome = await this.deps.llm.respond(question, lang, retrieval).catch((err: Error) => ({ ok: false as const, reason: 'error' as const, detail: err.message }));
+      if (outcome.ok) {
+        const a = outcome.answer;
+        return { draft: { intent: 'policy_question', reply: a.text, citations: a.citations, suggestions: this.suggestions('default', lang), ...(a.eligibility ? { eligibility: a.eligibility } : {}) } };
       }
+      fallback = outcome.reason;
     }
 
     const composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates });

@@ -3,10 +3,10 @@ import { REPO_ROOT, type Config } from '../config.js';
 import { DEFAULT_RULES_DIR, loadRules, type Rule } from '../eligibility/index.js';
 import { loadSafetyRules } from '../guard/index.js';
 import { embedderFactory, openKnowledgeIndex, type KnowledgeIndex } from '../knowledge/index.js';
-import { loadPrompts } from '../llm/index.js';
+import { createChatModel, LlmResponder, loadPrompts } from '../llm/index.js';
 import { SqliteStore } from '../store/index.js';
 import { loadLexicon } from './lexicon.js';
-import { Mentor, type LlmResponder, type MentorDeps } from './mentor.js';
+import { Mentor, type LlmResponder as MentorLlm, type MentorDeps } from './mentor.js';
 
 /** Everything one running mentor needs, wired from the configuration. */
 export interface MentorService {
@@ -22,7 +22,7 @@ export interface MentorService {
 
 export interface ServiceOptions {
   onProgress?: (message: string) => void;
-  llm?: LlmResponder;
+  llm?: MentorLlm;
   onTurn?: MentorDeps['onTurn'];
   now?: () => Date;
 }
@@ -37,6 +37,15 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   let index = await openKnowledgeIndex(config.knowledgeDir, config.dataDir, embedderFactory(config), options.onProgress);
   const store = new SqliteStore(path.join(config.dataDir, 'mentor.sqlite'));
   store.expireSessions(config.SESSION_TTL_HOURS);
+  // LLM mode when a key or an OpenAI-compatible base URL is configured; the offline composer stays the fallback.
+  const llm =
+    options.llm ??
+    (config.llmEnabled
+      ? new LlmResponder(
+          createChatModel({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS }),
+          { index: () => index, rules: () => rules, prompts, now: options.now, timeoutMs: config.OPENAI_TIMEOUT_MS },
+        )
+      : undefined);
   const mentor = new Mentor({
     index: () => index,
     rules: () => rules,
@@ -44,7 +53,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     prompts,
     lexicon,
     safety,
-    llm: options.llm,
+    llm,
     now: options.now,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     onTurn: options.onTurn,
