@@ -118,7 +118,7 @@ export function evaluateConditions(cond: ConditionSet, ctx: EvalContext): Outcom
   for (const flag of cond.notFlags ?? []) {
     // Presumed absent unless stated: nobody is asked to prove a negative.
     const v = getPath(f, flag);
-    parts.push(v === true ? known(FAILED, [FLAG_NAMES[flag]]) : known(MET));
+    parts.push(v === true ? known(FAILED, [{ zh: `属于“${FLAG_NAMES[flag].zh}”`, en: `you have: ${FLAG_NAMES[flag].en}` }]) : known(MET));
   }
   if (cond.sanctionWithinYears !== undefined) parts.push(judgeWithinYears(cond.sanctionWithinYears, ctx));
   if (cond.anyOf) parts.push(anyOf(cond.anyOf.map((c) => evaluateConditions(c, ctx))));
@@ -254,14 +254,14 @@ export function describeConditions(cond: ConditionSet, lang: 'zh' | 'en', series
       const { minMonths, withinMonths } = r.socialInsurance;
       opts.push(zh ? `近${withinMonths}个月在上海缴纳社保满${minMonths}个月` : `${minMonths} months of Shanghai social insurance in the last ${withinMonths} months`);
     }
-    parts.push(zh ? `${opts.join('、或')}（满足其一）` : `${opts.join(', or ')} (any one)`);
+    parts.push(zh ? `${opts.join('，或')}（满足其一）` : `${opts.join(', or ')} (any one)`);
   }
   if (cond.overseasCertificate) {
     const { listVersion, category } = cond.overseasCertificate;
     parts.push(zh ? `持有上海海外职业资格证书认可清单${listVersion.join('/')}中的${category.join('/')}类证书` : `a Category ${category.join('/')} certificate on the Shanghai overseas-qualification list ${listVersion.join('/')}`);
   }
   if (cond.anyFlag) parts.push(cond.anyFlag.map((f) => FLAG_NAMES[f][lang]).join(zh ? '，或' : ', or '));
-  for (const flag of cond.notFlags ?? []) parts.push(zh ? `未曾${FLAG_NAMES[flag].zh}` : `not: ${FLAG_NAMES[flag].en}`);
+  for (const flag of cond.notFlags ?? []) parts.push(zh ? `不属于“${FLAG_NAMES[flag].zh}”` : `not ${FLAG_NAMES[flag].en}`);
   if (cond.sanctionWithinYears !== undefined) parts.push(zh ? `认定后${cond.sanctionWithinYears}年内` : `within ${cond.sanctionWithinYears} years of the finding`);
   if (cond.anyOf) {
     const alts = cond.anyOf.map((c) => describeConditions(c, lang, series));

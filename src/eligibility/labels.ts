@@ -23,7 +23,7 @@ export const ROUTE_NAMES: Record<Route, Bilingual> = {
 
 export const STATUS_NAMES: Record<Status, Bilingual> = {
   eligible: { zh: '可以申报', en: 'eligible' },
-  not_yet: { zh: '暂不满足（年限未到）', en: 'not yet' },
+  not_yet: { zh: '年限未到，暂不能申报', en: 'not yet' },
   needs_info: { zh: '待确认', en: 'to be confirmed' },
   not_eligible: { zh: '不符合', en: 'not eligible' },
 };
@@ -90,7 +90,7 @@ export const FACT_NAMES: Record<string, Bilingual> = {
   'integrity.fraudSanctionDate': { zh: '被认定弄虚作假的日期', en: 'the date of the fraud finding' },
 };
 for (const flag of Object.keys(FLAG_NAMES) as Flag[]) {
-  if (!FACT_NAMES[flag]) FACT_NAMES[flag] = { zh: `是否${FLAG_NAMES[flag].zh}`, en: `whether you have ${FLAG_NAMES[flag].en}` };
+  if (!FACT_NAMES[flag]) FACT_NAMES[flag] = { zh: `是否${FLAG_NAMES[flag].zh}`, en: `whether this applies to you: ${FLAG_NAMES[flag].en}` };
 }
 
 export const factName = (path: string): Bilingual => FACT_NAMES[path] ?? { zh: path, en: path };

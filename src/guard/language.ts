@@ -3,32 +3,33 @@ export type DetectedLanguage = 'zh' | 'en' | 'mixed';
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/g;
 const LATIN_WORD = /[A-Za-z]{2,}/g;
 
-/**
- * zh, en or mixed, by how much of the message is Chinese characters versus English words.
- * A handful of Chinese characters in an English sentence (a title name) still reads as English.
- */
+const ZH_FRAME = /[我你您的吗呢吧了么啥]|怎么|什么|哪些|可以|能不能|是否|请问|如何|多少/g;
+const EN_FRAME = /\b(i|i'm|my|me|what|how|can|could|is|are|do|does|the|for|which|who|when|where|why|should|about|please)\b/gi;
+
+/** zh, en or mixed: mixed when both scripts carry real weight (two or more words of each). */
 export function detectLanguage(text: string): DetectedLanguage {
   const cjk = text.match(CJK)?.length ?? 0;
   const words = text.match(LATIN_WORD)?.length ?? 0;
   if (cjk === 0) return 'en';
   if (words === 0) return 'zh';
-  // One English word is worth about two Chinese characters of meaning.
-  const zhShare = cjk / (cjk + words * 2);
-  if (zhShare >= 0.7) return 'zh';
-  if (zhShare <= 0.3) return 'en';
-  return 'mixed';
+  if (cjk >= 2 && words >= 2) return 'mixed';
+  return cjk >= words * 2 ? 'zh' : 'en';
 }
 
-/** The language to answer in: an explicit choice wins; a mixed message is answered in Chinese if it leads with Chinese. */
+/**
+ * The language to answer in: an explicit choice wins; a mixed message is answered in the language
+ * its grammar is written in (the function words), so "What is 高级工程师?" gets English.
+ */
 export function replyLanguage(text: string, requested?: 'zh' | 'en', previous?: 'zh' | 'en'): 'zh' | 'en' {
   if (requested) return requested;
+  // Digits or a bare "ok" carry no language: keep the conversation's.
+  if (!/[A-Za-z\u3400-\u9fff]/.test(text) && previous) return previous;
   const detected = detectLanguage(text);
-  if (detected !== 'mixed') {
-    // Digits or a bare "ok" carry no language: keep the conversation's.
-    if (!/[A-Za-z\u3400-\u9fff]/.test(text) && previous) return previous;
-    return detected;
-  }
-  const firstCjk = text.search(/[\u3400-\u9fff]/);
-  const firstLatin = text.search(/[A-Za-z]/);
-  return firstCjk !== -1 && (firstLatin === -1 || firstCjk < firstLatin) ? 'zh' : previous ?? 'zh';
+  if (detected !== 'mixed') return detected;
+  const zhFrame = text.match(ZH_FRAME)?.length ?? 0;
+  const enFrame = text.match(EN_FRAME)?.length ?? 0;
+  if (zhFrame !== enFrame) return zhFrame > enFrame ? 'zh' : 'en';
+  const cjk = text.match(CJK)?.length ?? 0;
+  const words = text.match(LATIN_WORD)?.length ?? 0;
+  return cjk / 1.7 >= words ? 'zh' : previous ?? 'en';
 }

@@ -10,24 +10,12 @@ export function isValidResidentId(id: string): boolean {
   return ID_CHECK[sum % 11] === id[17].toUpperCase();
 }
 
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 const PATTERNS: Array<{ kind: PiiKind; re: RegExp; accept?: (m: string) => boolean; mask: string }> = [
   { kind: 'email', re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, mask: '[邮箱/email]' },
   // ID numbers: a check-digit-valid 18-character number; 15-digit legacy numbers are masked too.
   { kind: 'id_number', re: /(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])/g, accept: isValidResidentId, mask: '[身份证号/ID]' },
-  { kind: 'bank_card', re: /(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)/g, accept: (m) => luhn(m.replace(/\D/g, '')), mask: '[银行卡/card]' },
+  // Any 16-19 digit run is treated as a card: privacy over precision (policy text has no such numbers).
+  { kind: 'bank_card', re: /(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)/g, mask: '[银行卡/card]' },
   { kind: 'id_number', re: /(?<!\d)\d{15}(?!\d)/g, mask: '[身份证号/ID]' },
   { kind: 'phone', re: /(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)/g, mask: '[手机号/phone]' },
 ];

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import type { Glossary } from './glossary.js';
+import type { ConceptMatch, Glossary } from './glossary.js';
 import { isChineseStopword, isCjk, isEnglishStopword, normalizeText, segmentWords, stemWord } from './text.js';
 
 /** Turns texts into vectors. The index records `id` and is rebuilt when it changes. */
@@ -31,10 +31,11 @@ export class HashedEmbedder implements Embedder {
     return texts.map((t) => this.embedOne(t));
   }
 
-  embedOne(text: string): number[] {
+  /** `concepts` may be passed when the caller already matched the glossary on this text (index builds do). */
+  embedOne(text: string, concepts: readonly ConceptMatch[] = this.glossary.match(text)): number[] {
     const counts = new Map<string, number>();
     const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
-    for (const m of this.glossary.match(text)) add(`c:${m.conceptId}`, WEIGHTS.concept);
+    for (const m of concepts) add(`c:${m.conceptId}`, WEIGHTS.concept);
     for (const word of segmentWords(text)) {
       if (isCjk(word)) {
         if (!isChineseStopword(word)) add(`w:${word}`, WEIGHTS.zhWord);
@@ -45,34 +46,61 @@ export class HashedEmbedder implements Embedder {
         if (stem.length > 3) for (let i = 0; i + 3 <= padded.length; i++) add(`t:${padded.slice(i, i + 3)}`, WEIGHTS.enTrigram);
       }
     }
+    // Character bigrams are keyed by their two code units rather than by a `b:xy` string: the hot loop
+    // of a long Chinese text then builds no strings. They come after every other feature, as before.
+    const bigrams = new Map<number, number>();
     const s = normalizeText(text);
+    let cjkBefore = s.length > 0 && isCjkUnit(s.charCodeAt(0));
     for (let i = 0; i + 1 < s.length; i++) {
-      if (isCjk(s[i]) && isCjk(s[i + 1])) add(`b:${s[i]}${s[i + 1]}`, WEIGHTS.zhBigram);
+      const cjkHere = isCjkUnit(s.charCodeAt(i + 1));
+      if (cjkBefore && cjkHere) {
+        const key = s.charCodeAt(i) * 0x10000 + s.charCodeAt(i + 1);
+        bigrams.set(key, (bigrams.get(key) ?? 0) + WEIGHTS.zhBigram);
+      }
+      cjkBefore = cjkHere;
     }
     const v = new Float64Array(this.dim);
-    for (const [feature, weight] of counts) {
-      const h = fnv1a(feature);
+    const accumulate = (h: number, weight: number) => {
       // Sub-linear term frequency; the sign bit halves the cost of hash collisions.
       v[h % this.dim] += (h & 0x80000000 ? -1 : 1) * (1 + Math.log(weight));
-    }
+    };
+    for (const [feature, weight] of counts) accumulate(fnv1a(feature), weight);
+    for (const [key, weight] of bigrams) accumulate(fnv1aBigram(key >>> 16, key & 0xffff), weight);
     return normalize(v);
   }
 }
 
+/** The code-unit ranges of text.ts's CJK class, tested without a regular expression. */
+const isCjkUnit = (c: number) => (c >= 0x3400 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff);
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
+  return h >>> 0;
+}
+
+/** fnv1a(`b:${a}${b}`) for two code units, without building the string. */
+function fnv1aBigram(a: number, b: number): number {
+  let h = Math.imul(FNV_OFFSET ^ 0x62, FNV_PRIME);
+  h = Math.imul(h ^ 0x3a, FNV_PRIME);
+  h = Math.imul(h ^ a, FNV_PRIME);
+  h = Math.imul(h ^ b, FNV_PRIME);
   return h >>> 0;
 }
 
 function normalize(v: Float64Array): number[] {
   let norm = 0;
-  for (const x of v) norm += x * x;
+  for (let i = 0; i < v.length; i++) norm += v[i] * v[i];
   norm = Math.sqrt(norm) || 1;
-  return Array.from(v, (x) => x / norm);
+  const out: number[] = [];
+  for (let i = 0; i < v.length; i++) out.push(v[i] / norm);
+  return out;
 }
 
 export interface OpenAIEmbedderOptions {

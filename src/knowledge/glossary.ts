@@ -48,10 +48,10 @@ export class Glossary {
     const s = normalizeText(text);
     const found: ConceptMatch[] = [];
     let boundaries: Set<number> | undefined;
-    // Two-character Chinese forms (高工, 高会) must sit on word boundaries: 提高工作 is not 高工.
-    const onWordBoundary = (start: number, end: number) => {
+    // Two-character Chinese forms (高工, 高会) must start a word: 提高工作 is not 高工.
+    const onWordBoundary = (start: number, _end: number) => {
       boundaries ??= wordBoundaries(s);
-      return boundaries.has(start) && boundaries.has(end);
+      return boundaries.has(start);
     };
     let i = 0;
     while (i < s.length) {

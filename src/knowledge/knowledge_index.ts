@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import hnswlib from 'hnswlib-node';
 import { Bm25Index } from './bm25.js';
 import { chunkDocument, type Chunk } from './chunker.js';
-import type { Embedder } from './embedder.js';
+import { HashedEmbedder, type Embedder } from './embedder.js';
 import { Glossary } from './glossary.js';
 import type { CorpusDoc, GlossaryEntry } from './schema.js';
 import { addSegmenterWords, tokenize } from './text.js';
@@ -14,6 +14,9 @@ type Hnsw = InstanceType<typeof HierarchicalNSW>;
 export const INDEX_FORMAT = 'tm-index-v2';
 
 export const HNSW_PARAMS = { m: 16, efConstruction: 100, efSearch: 64 } as const;
+
+/** Progress is reported every this many chunks within a phase. */
+const PROGRESS_EVERY = 5000;
 
 export interface IndexManifest {
   format: string;
@@ -80,6 +83,7 @@ export function searchableText(c: Pick<Chunk, 'title' | 'headingPath' | 'text'>)
 }
 
 /** Lexical terms of a text: words plus a `§concept` token per glossary concept, shared by zh and en. */
+// buildKnowledgeIndex inlines this to reuse the glossary matches; keep the two in step.
 export function lexicalTerms(text: string, glossary: Glossary): string[] {
   return [...tokenize(text), ...glossary.match(text).map((m) => `§${m.conceptId}`)];
 }
@@ -124,22 +128,31 @@ export async function buildKnowledgeIndex(
   const chunks = docs.flatMap((d) => chunkDocument(d));
   report({ phase: 'chunk', done: chunks.length, total: chunks.length });
 
-  const lexical = chunks.map((c) => lexicalTerms(searchableText(c), glossary));
+  // Each chunk's text and glossary concepts are worked out once, for BM25 and for the hashed embedder.
+  const texts = chunks.map(searchableText);
+  const concepts = texts.map((t) => glossary.match(t));
+  const lexical = texts.map((t, i) => {
+    if (i > 0 && i % PROGRESS_EVERY === 0) report({ phase: 'lexical', done: i, total: chunks.length });
+    return [...tokenize(t), ...concepts[i].map((m) => `§${m.conceptId}`)];
+  });
   const bm25 = Bm25Index.build(lexical);
   report({ phase: 'lexical', done: chunks.length, total: chunks.length });
 
   const batch = options.embedBatch ?? 256;
+  const hashed = embedder instanceof HashedEmbedder ? embedder : undefined;
   const vectors: number[][] = [];
   for (let i = 0; i < chunks.length; i += batch) {
-    vectors.push(...(await embedder.embed(chunks.slice(i, i + batch).map(searchableText))));
-    report({ phase: 'embed', done: Math.min(i + batch, chunks.length), total: chunks.length });
+    const end = Math.min(i + batch, chunks.length);
+    if (hashed) for (let j = i; j < end; j++) vectors.push(hashed.embedOne(texts[j], concepts[j]));
+    else vectors.push(...(await embedder.embed(texts.slice(i, end))));
+    report({ phase: 'embed', done: end, total: chunks.length });
   }
   const dim = vectors[0]?.length ?? embedder.dim;
   const hnsw = new HierarchicalNSW('cosine', dim);
   hnsw.initIndex({ maxElements: Math.max(chunks.length, 1), m: HNSW_PARAMS.m, efConstruction: HNSW_PARAMS.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
   vectors.forEach((v, i) => {
     hnsw.addPoint(v, i);
-    if ((i + 1) % 5000 === 0 || i + 1 === vectors.length) report({ phase: 'vectors', done: i + 1, total: vectors.length });
+    if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === vectors.length) report({ phase: 'vectors', done: i + 1, total: vectors.length });
   });
 
   const now = options.now?.() ?? new Date();

@@ -47,7 +47,13 @@ export interface Prompts {
 }
 
 function parseFile<T>(schema: z.ZodType<T>, file: string): T {
-  const parsed = schema.safeParse(YAML.parse(fs.readFileSync(file, 'utf8')));
+  let raw: unknown;
+  try {
+    raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '-'}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { evaluate, explainEligibility, FactsSchema, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
+import { evaluate, FactsSchema, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
-import { citationFor, composeGroundedReply, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
+import { citationFor, composeGroundedReply, fill, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
+import { factsToAskFor, renderEligibilityReply } from './eligibility_reply.js';
 import type { SqliteStore } from '../store/index.js';
 import { rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
@@ -163,24 +164,38 @@ export class Mentor {
   private eligibility(state: SessionState, lang: Lang, changed: string[]): Draft {
     const t = this.deps.prompts.templates;
     const asOf = this.now().toISOString().slice(0, 10);
-    const result = evaluate(this.deps.rules(), state.facts, asOf);
+    const rules = this.deps.rules();
+    const result = evaluate(rules, state.facts, asOf);
     const parts: string[] = [];
     if (changed.length) {
       const names = changed.map((p) => t.fact_names[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
-      parts.push(t.correction_ack[lang].replace('{changes}', names));
+      parts.push(fill(t.correction_ack[lang], { changes: names }));
     }
-    if (result.overall.status === 'needs_info' && result.overall.missing.length) {
-      const ask = result.overall.missing.slice(0, 2);
+    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts))) : [];
+    if (ask.length) {
       state.asked = ask;
-      parts.push(t.ask_back_intro[lang].replace('{count}', String(ask.length)));
+      parts.push(fill(t.ask_back_intro[lang], { count: ask.length }));
       parts.push(ask.map((path, i) => `${i + 1}. ${this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations: [], suggestions: this.suggestions('ask_back', lang), eligibility: result };
     }
     state.asked = [];
-    const citations = this.ruleCitations(result, lang);
+    const citations: Citation[] = [];
+    const byRule = new Map<string, number>();
+    const index = this.deps.index();
+    const citeRule = (ruleId: string): number | undefined => {
+      if (byRule.has(ruleId)) return byRule.get(ruleId);
+      const rule = rules.find((r) => r.id === ruleId);
+      if (!rule) return undefined;
+      const found = bestSentence(index, docInLanguage(index, rule.source.docId, lang), `${rule.source.clause} ${rule.title[lang]}`);
+      if (!found) return undefined;
+      const existing = citations.find((c) => c.chunkId === found.chunk.id);
+      const n = existing?.n ?? citations.length + 1;
+      if (!existing) citations.push(citationFor(found.chunk, found.quote, n));
+      byRule.set(ruleId, n);
+      return n;
+    };
     parts.push(t.eligibility_intro[lang]);
-    parts.push(explainEligibility(result, lang));
-    if (citations.length) parts.push(`${lang === 'zh' ? '依据' : 'Basis'}: ${citations.map((c) => `[${c.n}]`).join(' ')}`);
+    parts.push(renderEligibilityReply(result, lang, rules, citeRule));
     parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
   }
@@ -191,25 +206,6 @@ export class Mentor {
     if (direct) return direct[lang];
     const name = t.fact_names[path]?.[lang] ?? path;
     return t.fact_questions.default[lang].replace('{fact}', name);
-  }
-
-  /** Each rule the verdict rests on, cited through the corpus chunk (in the user's language) that states its clause. */
-  private ruleCitations(result: EligibilityResult, lang: Lang): Citation[] {
-    const index = this.deps.index();
-    const relevant = result.routes.filter((r) => r.status !== 'not_eligible' || result.routes.length === 1);
-    const out: Citation[] = [];
-    const seen = new Set<string>();
-    for (const verdict of relevant.length ? relevant : result.routes) {
-      for (const c of verdict.citations) {
-        const docId = docInLanguage(index, c.docId, lang);
-        const best = bestSentence(index, docId, `${c.clause} ${verdict.reasons[lang].join(' ')}`);
-        if (!best || seen.has(best.chunk.id)) continue;
-        seen.add(best.chunk.id);
-        out.push(citationFor(best.chunk, best.quote, out.length + 1));
-        if (out.length >= 3) return out;
-      }
-    }
-    return out;
   }
 
   private refusal(kind: string, lang: Lang): Draft {

@@ -31,8 +31,8 @@ export class PhraseMatcher<T> {
     const s = normalizeText(text);
     const hits: PhraseHit<T>[] = [];
     let boundaries: Set<number> | undefined;
-    // Two-character Chinese phrases must be whole words: 提高工作 holds no 高工.
-    const whole = (start: number, end: number) => (boundaries ??= wordBoundaries(s)).has(start) && boundaries.has(end);
+    // A two-character Chinese phrase must start a word: 提高工作 holds no 高工, but 硕士毕业 holds 硕士.
+    const whole = (start: number, _end: number) => (boundaries ??= wordBoundaries(s)).has(start);
     let i = 0;
     while (i < s.length) {
       const m = this.byFirst.get(s[i])?.find(

@@ -1,0 +1,57 @@
+import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES, type EligibilityResult, type Rule, type RouteVerdict } from '../eligibility/index.js';
+import type { Lang } from '../llm/index.js';
+
+/** Fact groups that belong to special routes: asked about only when the user brought them up. */
+const SPECIAL_GROUPS = ['overseas', 'skill', 'awards', 'specialRoute', 'exams', 'integrity', 'lastYear', 'retirement'];
+
+/**
+ * The facts worth asking for next: the engine's own list (most useful first), without special-route
+ * facts the user never mentioned, at most two.
+ */
+export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>): string[] {
+  return result.overall.missing.filter((path) => {
+    const group = path.split('.')[0];
+    return !SPECIAL_GROUPS.includes(group) || mentioned.has(group);
+  }).slice(0, 2);
+}
+
+/** The routes worth telling a citizen about: decided ones first, special routes only when they apply. */
+export function routesToShow(result: EligibilityResult): { best?: RouteVerdict; others: RouteVerdict[] } {
+  const best = result.routes.find((r) => r.route === result.overall.bestRoute && r.targetLevel === (result.overall.bestLevel ?? r.targetLevel)) ?? result.routes[0];
+  const others = result.routes.filter((r) => r !== best && (r.status === 'eligible' || r.status === 'not_yet'));
+  return { best, others };
+}
+
+/**
+ * A phone-screen explanation of a verdict: the headline, the reasons of the best route with their
+ * citation numbers, the earliest date, one note and the next step. Every number comes from the result.
+ */
+export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string) => number | undefined): string {
+  const { best, others } = routesToShow(result);
+  const lines: string[] = [];
+  if (result.excludedBy?.length) {
+    for (const e of result.excludedBy) lines.push(`• ${e.reason[lang]}${marker(citeRule(e.ruleId))}`);
+  }
+  if (best) {
+    const series = SERIES_NAMES[best.series]?.[lang] ?? best.series;
+    const title = SERIES_NAMES[best.series]?.levels?.[best.targetLevel]?.[lang];
+    const level = `${LEVEL_NAMES[best.targetLevel][lang]}${title ? (lang === 'zh' ? `（${title}）` : ` (${title})`) : ''}`;
+    const sep = lang === 'zh' ? '：' : ': ';
+    lines.unshift(`${lang === 'zh' ? '结论' : 'Verdict'}${sep}${STATUS_NAMES[best.status][lang]} · ${ROUTE_NAMES[best.route][lang]} · ${series} ${level}`);
+    const byTitle = new Map(rules.map((r) => [r.title[lang], r.id]));
+    for (const reason of best.reasons[lang].slice(0, 3)) {
+      const ruleId = [...byTitle.entries()].find(([t]) => reason.startsWith(t))?.[1] ?? best.ruleIds[0];
+      lines.push(`• ${reason}${marker(citeRule(ruleId))}`);
+    }
+    const note = best.notes[0];
+    if (note) lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${note[lang]}`);
+  }
+  if (others.length) {
+    const list = others.map((r) => `${ROUTE_NAMES[r.route][lang]}（${STATUS_NAMES[r.status][lang]}）`).join(lang === 'zh' ? '；' : '; ');
+    lines.push(lang === 'zh' ? `其他途径：${list}` : `Other routes: ${list.replace(/（/g, ' (').replace(/）/g, ')')}`);
+  }
+  lines.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${result.overall.nextStep[lang]}`);
+  return lines.join('\n');
+}
+
+const marker = (n: number | undefined) => (n ? ` [${n}]` : '');

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { INTENTS } from '../../src/mentor/index.js';
+import { mentions, openTestService } from '../support/mentor_harness.js';
+
+const Turn = z.strictObject({
+  user: z.string().min(1),
+  lang: z.enum(['zh', 'en']).optional(),
+  intent: z.enum(INTENTS).optional(),
+  must: z.array(z.string()).default([]),
+  must_not: z.array(z.string()).default([]),
+  /** true: at least one citation; a list: cited doc ids must include one starting with each prefix. */
+  cites: z.union([z.boolean(), z.array(z.string())]).optional(),
+  /** Expected overall eligibility status, and optionally a route's status. */
+  eligibility: z.strictObject({ status: z.enum(['eligible', 'not_yet', 'needs_info', 'not_eligible']).optional(), route: z.string().optional(), routeStatus: z.string().optional(), earliest: z.boolean().optional() }).optional(),
+  asks_back: z.boolean().optional(),
+});
+const Conversation = z.strictObject({ name: z.string(), lang: z.enum(['zh', 'en']), tags: z.array(z.string()).default([]), turns: z.array(Turn).min(1) });
+
+const dir = path.join(import.meta.dirname, '..', 'conversations');
+const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
+const conversations = files.flatMap((f) => {
+  const raw = YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+  return (Array.isArray(raw) ? raw : [raw]).map((c, i) => ({ file: f, index: i, ...Conversation.parse(c) }));
+});
+
+describe('conversations as data', () => {
+  let service: Awaited<ReturnType<typeof openTestService>>;
+  beforeAll(async () => {
+    service = await openTestService();
+  });
+  afterAll(() => service?.close());
+
+  it('has the conversations the issue asks for', () => {
+    expect(conversations.length).toBeGreaterThanOrEqual(60);
+    const multiTurnEligibility = conversations.filter((c) => c.turns.length > 1 && c.turns.at(-1)?.eligibility?.status && c.turns.at(-1)?.eligibility?.status !== 'needs_info');
+    expect(multiTurnEligibility.length).toBeGreaterThanOrEqual(15);
+    expect(conversations.some((c) => c.lang === 'en')).toBe(true);
+  });
+
+  for (const convo of conversations) {
+    it(`${convo.file} · ${convo.name}`, async () => {
+      let sessionId: string | undefined;
+      for (const [i, turn] of convo.turns.entries()) {
+        const reply = await service.mentor.handleTurn({ message: turn.user, sessionId, lang: turn.lang, channel: 'test' });
+        sessionId = reply.sessionId;
+        const where = `turn ${i + 1} "${turn.user}" → ${reply.intent}: ${reply.reply}`;
+        if (turn.intent) expect(reply.intent, where).toBe(turn.intent);
+        for (const m of turn.must) expect(mentions(reply.reply, m), `${where}\n  must mention: ${m}`).toBe(true);
+        for (const m of turn.must_not) expect(mentions(reply.reply, m), `${where}\n  must not mention: ${m}`).toBe(false);
+        if (turn.cites === true) expect(reply.citations.length, where).toBeGreaterThan(0);
+        if (turn.cites === false) expect(reply.citations, where).toEqual([]);
+        if (Array.isArray(turn.cites)) for (const prefix of turn.cites) expect(reply.citations.some((c) => c.docId.startsWith(prefix)), `${where}\n  cites ${prefix}: ${reply.citations.map((c) => c.docId)}`).toBe(true);
+        // Every [n] in the text resolves to a citation, and every quote is verbatim from its chunk.
+        for (const m of reply.reply.matchAll(/\[(\d+)\]/g)) expect(reply.citations.some((c) => c.n === Number(m[1])), where).toBe(true);
+        for (const c of reply.citations) expect(service.index().chunks.find((ch) => ch.id === c.chunkId)?.text, where).toContain(c.quote);
+        if (turn.eligibility?.status) expect(reply.eligibility?.overall.status, where).toBe(turn.eligibility.status);
+        if (turn.eligibility?.route) {
+          const route = reply.eligibility?.routes.find((r) => r.route === turn.eligibility!.route);
+          expect(route, where).toBeDefined();
+          if (turn.eligibility.routeStatus) expect(route!.status, where).toBe(turn.eligibility.routeStatus);
+          if (turn.eligibility.earliest) expect(route!.earliest, where).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        }
+        if (turn.asks_back !== undefined) expect(reply.eligibility?.overall.status === 'needs_info' && /\?|？/.test(reply.reply), where).toBe(turn.asks_back);
+      }
+    });
+  }
+});
