@@ -29,6 +29,15 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   MAX_MESSAGE_CHARS: z.coerce.number().int().positive().default(2000),
   SESSION_TTL_HOURS: z.coerce.number().positive().default(72),
+  // Channels (src/channels): WeChat customer-service API and reply budget, Slack install settings, streaming pace.
+  WECHAT_APP_ID: optionalString,
+  WECHAT_APP_SECRET: optionalString,
+  WECHAT_API_BASE_URL: z.url().default('https://api.weixin.qq.com'),
+  WECHAT_REPLY_BUDGET_MS: z.coerce.number().int().min(1).max(4800).default(4000),
+  SLACK_REDIRECT_URI: optionalString,
+  SLACK_SCOPES: z.string().default('app_mentions:read,chat:write,im:history'),
+  SLACK_API_BASE_URL: z.url().default('https://slack.com/api/'),
+  STREAM_PACE_MS: z.coerce.number().int().min(0).max(1000).default(15),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -40,35 +40,56 @@ export class Bm25Index {
   }
 
   static build(docs: string[][], k1 = 1.2, b = 0.75): Bm25Index {
-    const postings = new Map<string, Array<[number, number]>>();
+    // Pass 1: number the terms in order of first sight and count each document's term frequencies,
+    // into flat arrays (one (term, doc, tf) triple per posting) rather than a Map of tuple lists.
+    const ids = new Map<string, number>();
+    const names: string[] = [];
     const docLengths = new Uint32Array(docs.length);
+    let tfOf = new Uint32Array(1024);
+    const tripleTerms: number[] = [];
+    const tripleDocs: number[] = [];
+    const tripleTfs: number[] = [];
+    const seen: number[] = [];
     docs.forEach((tokens, docIndex) => {
       docLengths[docIndex] = tokens.length;
-      const tf = new Map<string, number>();
-      for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
-      for (const [t, n] of tf) {
-        let list = postings.get(t);
-        if (!list) postings.set(t, (list = []));
-        list.push([docIndex, Math.min(n, 65535)]);
+      for (const t of tokens) {
+        let id = ids.get(t);
+        if (id === undefined) {
+          id = names.length;
+          ids.set(t, id);
+          names.push(t);
+          if (id >= tfOf.length) {
+            const grown = new Uint32Array(tfOf.length * 2);
+            grown.set(tfOf);
+            tfOf = grown;
+          }
+        }
+        if (tfOf[id]++ === 0) seen.push(id);
       }
+      for (const id of seen) {
+        tripleTerms.push(id);
+        tripleDocs.push(docIndex);
+        tripleTfs.push(Math.min(tfOf[id], 65535));
+        tfOf[id] = 0;
+      }
+      seen.length = 0;
     });
-    const terms = [...postings.keys()].sort();
+    // Pass 2: terms in sorted order; each term's postings stay in document order.
+    const terms = [...names].sort();
+    const rankOf = new Int32Array(names.length);
+    terms.forEach((t, rank) => (rankOf[ids.get(t)!] = rank));
     const offsets = new Int32Array(terms.length + 1);
-    let total = 0;
-    terms.forEach((t, i) => {
-      offsets[i] = total;
-      total += postings.get(t)!.length;
-    });
-    offsets[terms.length] = total;
+    for (const id of tripleTerms) offsets[rankOf[id] + 1]++;
+    for (let r = 0; r < terms.length; r++) offsets[r + 1] += offsets[r];
+    const total = tripleTerms.length;
     const postingDocs = new Int32Array(total);
     const postingTfs = new Uint16Array(total);
-    terms.forEach((t, i) => {
-      let at = offsets[i];
-      for (const [d, n] of postings.get(t)!) {
-        postingDocs[at] = d;
-        postingTfs[at++] = n;
-      }
-    });
+    const next = offsets.slice(0, terms.length);
+    for (let p = 0; p < total; p++) {
+      const at = next[rankOf[tripleTerms[p]]]++;
+      postingDocs[at] = tripleDocs[p];
+      postingTfs[at] = tripleTfs[p];
+    }
     return new Bm25Index({ k1, b, terms, offsets, postingDocs, postingTfs, docLengths });
   }
 
@@ -87,33 +108,73 @@ export class Bm25Index {
     const { k1, b, offsets, postingDocs, postingTfs, docLengths } = this.data;
     const merged = new Map<string, number>();
     for (const q of query) merged.set(q.term, Math.max(merged.get(q.term) ?? 0, q.weight));
-    const scores = new Map<number, { score: number; matched: string[]; weight: number }>();
+    // Accumulate into typed arrays indexed by chunk (reset after use) instead of a Map of objects:
+    // a common term touches tens of thousands of chunks in a 100k corpus.
+    const { scores, weights, seen } = this.scratch();
+    const touched: number[] = [];
+    const found: Array<{ term: string; id: number }> = [];
     let totalWeight = 0;
     for (const [term, weight] of merged) {
       const idf = this.idf(term);
       totalWeight += idf * weight;
       const id = this.termIds.get(term);
       if (id === undefined) continue;
+      found.push({ term, id });
+      const termWeight = idf * weight;
       for (let p = offsets[id]; p < offsets[id + 1]; p++) {
         const doc = postingDocs[p];
         const tf = postingTfs[p];
         const norm = tf + k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
         const s = weight * idf * ((tf * (k1 + 1)) / norm);
-        const entry = scores.get(doc);
-        if (entry) {
-          entry.score += s;
-          entry.matched.push(term);
-          entry.weight += idf * weight;
-        } else scores.set(doc, { score: s, matched: [term], weight: idf * weight });
+        if (seen[doc] === 0) {
+          seen[doc] = 1;
+          touched.push(doc);
+        }
+        scores[doc] += s;
+        weights[doc] += termWeight;
       }
     }
-    const hits: LexicalHit[] = [];
-    for (const [index, e] of scores) {
-      if (accept && !accept(index)) continue;
-      hits.push({ index, score: e.score, matched: e.matched, coverage: totalWeight ? e.weight / totalWeight : 0 });
+    // Keep the best k accepted chunks (score desc, then index asc) in a small heap whose root is the worst;
+    // `accept` is only asked about chunks that would enter it.
+    const better = (x: number, y: number) => scores[x] > scores[y] || (scores[x] === scores[y] && x < y);
+    const heap: number[] = [];
+    for (const doc of touched) {
+      if (heap.length === k && (k === 0 || !better(doc, heap[0]))) continue;
+      if (accept && !accept(doc)) continue;
+      if (heap.length < k) siftUp(heap, doc, better);
+      else replaceRoot(heap, doc, better);
     }
-    hits.sort((x, y) => y.score - x.score || x.index - y.index);
-    return hits.slice(0, k);
+    heap.sort((x, y) => (better(x, y) ? -1 : 1));
+    const hits = heap.map((index) => ({
+      index,
+      score: scores[index],
+      matched: found.filter((f) => this.contains(f.id, index)).map((f) => f.term),
+      coverage: totalWeight ? weights[index] / totalWeight : 0,
+    }));
+    for (const doc of touched) scores[doc] = weights[doc] = seen[doc] = 0;
+    return hits;
+  }
+
+  private scratchArrays?: { scores: Float64Array; weights: Float64Array; seen: Uint8Array };
+
+  private scratch(): { scores: Float64Array; weights: Float64Array; seen: Uint8Array } {
+    const n = this.size;
+    return (this.scratchArrays ??= { scores: new Float64Array(n), weights: new Float64Array(n), seen: new Uint8Array(n) });
+  }
+
+  /** Whether a chunk is in a term's postings (which are sorted by chunk). */
+  private contains(termId: number, doc: number): boolean {
+    const { offsets, postingDocs } = this.data;
+    let lo = offsets[termId];
+    let hi = offsets[termId + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = postingDocs[mid];
+      if (d === doc) return true;
+      if (d < doc) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
   }
 
   toData(): Bm25Data {
@@ -122,5 +183,31 @@ export class Bm25Index {
 
   static fromData(d: Bm25Data): Bm25Index {
     return new Bm25Index({ ...d });
+  }
+}
+
+/** Min-heap helpers over chunk indexes, "min" being the worst by `better`. */
+function siftUp(heap: number[], item: number, better: (x: number, y: number) => boolean): void {
+  let i = heap.push(item) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!better(heap[parent], heap[i])) break;
+    [heap[parent], heap[i]] = [heap[i], heap[parent]];
+    i = parent;
+  }
+}
+
+function replaceRoot(heap: number[], item: number, better: (x: number, y: number) => boolean): void {
+  heap[0] = item;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let worst = i;
+    if (l < heap.length && better(heap[worst], heap[l])) worst = l;
+    if (r < heap.length && better(heap[worst], heap[r])) worst = r;
+    if (worst === i) return;
+    [heap[worst], heap[i]] = [heap[i], heap[worst]];
+    i = worst;
   }
 }

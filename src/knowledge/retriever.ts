@@ -44,11 +44,23 @@ export interface RetrievalResult {
   bestCoverage: number;
 }
 
-const RRF_K = 60;
-const OTHER_LANGUAGE_FACTOR = 0.7;
-const MATCH_COVERAGE = 0.34;
-const MATCH_SIMILARITY = 0.3;
-const MAX_PER_DOC = 2;
+/** Fusion and re-ranking weights, measured on eval/datasets/retrieval.jsonl (see README). */
+export const RETRIEVAL_TUNING = {
+  rrfK: 60,
+  lexicalWeight: 1,
+  vectorWeight: 0.5,
+  /** score × (coverageBase + coverage^coveragePower): chunks answering more of the question rise. */
+  coverageBase: 0.2,
+  coveragePower: 2,
+  otherLanguageFactor: 0.7,
+  matchCoverage: 0.34,
+  matchSimilarity: 0.3,
+  /** An off-topic (`scope: other`) chunk wins only when it covers this much more of the question. */
+  otherScopeMargin: 0.15,
+  maxPerDoc: 2,
+};
+
+const T = RETRIEVAL_TUNING;
 
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
@@ -90,12 +102,12 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   };
   lexical.forEach((hit, rank) => {
     const e = entry(hit.index);
-    e.score += 1 / (RRF_K + rank + 1);
+    e.score += T.lexicalWeight / (T.rrfK + rank + 1);
     e.why.lexical = { rank: rank + 1, score: round(hit.score), matched: hit.matched, coverage: round(hit.coverage) };
   });
   vector.forEach((hit, rank) => {
     const e = entry(hit.index);
-    e.score += 1 / (RRF_K + rank + 1);
+    e.score += T.vectorWeight / (T.rrfK + rank + 1);
     e.why.vector = { rank: rank + 1, similarity: round(hit.similarity) };
   });
 
@@ -107,21 +119,22 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     e.why.concepts = (e.why.lexical?.matched ?? []).filter((t) => conceptSet.has(t)).map((t) => t.slice(1));
     e.why.otherLanguage = options.lang !== undefined && chunk.lang !== options.lang;
     // Re-rank: how much of the question the chunk covers matters beyond its rank in either list.
-    let score = e.score * (0.5 + coverage);
-    if (e.why.otherLanguage) score *= OTHER_LANGUAGE_FACTOR;
+    let score = e.score * (T.coverageBase + coverage ** T.coveragePower);
+    if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
   }
   ranked.sort((a, b) => b.score - a.score || a.index - b.index);
 
-  const matches = (r: RetrievedChunk) => (r.why.lexical?.coverage ?? 0) >= MATCH_COVERAGE || (r.why.vector?.similarity ?? 0) >= MATCH_SIMILARITY;
-  const inScopeMatch = ranked.some((r) => r.chunk.scope !== 'other' && matches(r));
+  const matches = (r: RetrievedChunk) => (r.why.lexical?.coverage ?? 0) >= T.matchCoverage || (r.why.vector?.similarity ?? 0) >= T.matchSimilarity;
+  const bestCoverageOf = (inScope: boolean) => Math.max(0, ...ranked.filter((r) => (r.chunk.scope !== 'other') === inScope).map((r) => r.why.lexical?.coverage ?? 0));
+  const inScopeMatch = ranked.some((r) => r.chunk.scope !== 'other' && matches(r)) && bestCoverageOf(false) < bestCoverageOf(true) + T.otherScopeMargin;
   const eligible = options.scopes || !inScopeMatch ? ranked : ranked.filter((r) => r.chunk.scope !== 'other');
 
   const perDoc = new Map<string, number>();
   const chunks: RetrievedChunk[] = [];
   for (const r of eligible) {
     const n = perDoc.get(r.chunk.docId) ?? 0;
-    if (n >= MAX_PER_DOC) continue;
+    if (n >= T.maxPerDoc) continue;
     perDoc.set(r.chunk.docId, n + 1);
     chunks.push({ ...r, score: round(r.score * 1000) / 1000 });
     if (chunks.length >= k) break;

@@ -34,7 +34,7 @@ interface Candidate {
   score: number;
 }
 
-const BUDGET: Record<Lang, number> = { zh: 230, en: 520 };
+const BUDGET: Record<Lang, number> = { zh: 320, en: 700 };
 const MAX_SENTENCES = 3;
 const MIN_COVERAGE = 0.2;
 const QUANTITY_QUESTION = /几年|多少|多久|多长|几个|几级|哪几|how (many|long|much)|number of|years?\b/i;
@@ -45,15 +45,22 @@ const QUANTITY_QUESTION = /几年|多少|多久|多长|几个|几级|哪几|how 
  */
 export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const { retrieval, lang, templates, index } = input;
-  const chunks = preferUserLanguage(retrieval.chunks, lang, index, input.query);
-  const inScope = chunks.filter((c) => c.chunk.scope !== 'other');
-  const otherScope = chunks.length > 0 && inScope.length === 0;
+  let chunks = preferUserLanguage(retrieval.chunks, lang, index, input.query);
+  // Nothing in the mentor's field matched, but a `scope: other` document did: a brief cited answer.
+  const otherScope = !retrieval.inScopeMatch && chunks[0]?.chunk.scope === 'other';
+  if (otherScope) chunks = chunks.filter((c) => c.chunk.scope === 'other');
   if (chunks.length === 0 || (!retrieval.inScopeMatch && !otherScope) || retrieval.bestCoverage < MIN_COVERAGE) {
     return silentReply(input);
   }
 
   const queryWeights = weightedQuery(input.query, index);
-  const candidates = candidateSentences(chunks.slice(0, 4), queryWeights, input.query, index);
+  const top = chunks.slice(0, 4);
+  // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
+  if (DEFINITION_QUESTION.test(input.query) && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
+    const opening = index.chunksByDoc.get(top[0].chunk.docId)?.[0];
+    if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
+  }
+  const candidates = candidateSentences(top, queryWeights, input.query, index);
   const chosen = selectSentences(candidates, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
 
@@ -68,7 +75,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
         numberOf.set(c.chunk.id, n);
         citations.push(citationFor(c.chunk, c.quote, n));
       }
-      return `${c.display} [${n}]`;
+      const [lead, ...items] = c.display.split('\n');
+      return [`${lead} [${n}]`, ...items].join('\n');
     });
 
   const otherLanguage = chosen.some((c) => c.chunk.lang !== lang);
@@ -172,14 +180,45 @@ function overlap(terms: Set<string>, query: Map<string, number>): number {
   return total ? hit / total : 0;
 }
 
-/** Sentences and list items of a chunk, each a verbatim substring of it. */
+const LIST_MARKER = /^\s*(?:[-*+]|\d+[.)、])\s+/;
+const SKIP_LINE = (line: string) => /^\s*\|?\s*:?-{3,}/.test(line) || /^#+\s/.test(line);
+
+interface Unit {
+  /** Verbatim text of the chunk. */
+  quote: string;
+  /** What the reader sees: a lead-in sentence ending in a colon carries the list that follows it. */
+  display: string;
+}
+
+/** Sentences and list items of a chunk; each quote is a verbatim substring of it. */
+function unitsOf(text: string): Unit[] {
+  const lines = text.split('\n');
+  const units: Unit[] = [];
+  lines.forEach((line, i) => {
+    if (SKIP_LINE(line)) return;
+    const sentences = splitSentences(line.replace(LIST_MARKER, ''));
+    sentences.forEach((sentence, j) => {
+      const quote = sentence.trim();
+      if (quote.length < 6 || !text.includes(quote)) return;
+      let display = clean(quote);
+      if (/[：:]$/.test(quote) && j === sentences.length - 1) {
+        const items: string[] = [];
+        for (let k = i + 1; k < lines.length && items.length < 5; k++) {
+          if (!lines[k].trim()) continue;
+          if (!LIST_MARKER.test(lines[k])) break;
+          items.push(clean(lines[k].replace(LIST_MARKER, '')));
+        }
+        if (items.length) display = `${display}\n${items.map((x) => `   - ${x}`).join('\n')}`;
+      }
+      units.push({ quote, display });
+    });
+  });
+  return units;
+}
+
+/** Sentences of a chunk, verbatim, for fixed replies that quote one. */
 function sentencesOf(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => !/^\s*\|?\s*:?-{3,}/.test(line) && !/^#+\s/.test(line))
-    .flatMap((line) => splitSentences(line.replace(/^\s*(?:[-*+]|\d+[.)、])\s+/, '')))
-    .map((s) => s.trim())
-    .filter((s) => s.length >= 6 && text.includes(s));
+  return unitsOf(text).map((u) => u.quote);
 }
 
 /** Markdown emphasis and table pipes are dropped for display; the quote keeps the source text. */
@@ -191,20 +230,29 @@ function clean(s: string): string {
     .trim();
 }
 
+const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么意思|介绍一下|\bwhat (is|are)\b|\bwhat does .* mean\b|\bexplain\b|\btell me about\b/i;
+
+/**
+ * Score every sentence of the top chunks: its own overlap with the question, its section heading's,
+ * and how well its chunk ranked; a definition question favours a document's opening sentence.
+ */
 function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex): Candidate[] {
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
+  const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
+  const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
   const out: Candidate[] = [];
   chunks.forEach((r, rank) => {
-    const chunkContext = r.why.lexical?.coverage ?? 0;
-    const headingTerms = termSet(r.chunk.headingPath.slice(1).join(' '), index);
-    sentencesOf(r.chunk.text).forEach((quote, position) => {
-      const terms = termSet(quote, index);
-      let score = overlap(terms, query) + 0.5 * overlap(headingTerms, query) * (position === 0 ? 1 : 0.6);
-      score += 0.25 * chunkContext + 0.12 / (rank + 1);
+    const headingTerms = termSet(r.chunk.headingPath.join(' '), index);
+    const headingOverlap = overlap(headingTerms, query);
+    const opensDocument = r.chunk.id.endsWith('#0');
+    unitsOf(r.chunk.text).forEach(({ quote, display }, position) => {
+      const terms = termSet(display, index);
+      let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
+      if (position === 0) score += 0.05;
+      if (wantsDefinition && opensDocument && position === 0) score += 0.15;
       if (wantsNumber && /\d/.test(quote)) score += 0.1;
-      if (quote.length > 160) score -= 0.08;
-      if (/^(来源|source)/i.test(quote)) score -= 1;
-      out.push({ chunk: r.chunk, rank, position, quote, display: clean(quote), terms, score });
+      if (display.length > 260) score -= 0.08;
+      out.push({ chunk: r.chunk, rank, position, quote, display, terms, score });
     });
   });
   return out;
@@ -220,13 +268,15 @@ function selectSentences(candidates: Candidate[], budget: number, max: number): 
     let bestIndex = -1;
     let bestValue = -Infinity;
     pool.forEach((c, i) => {
-      const redundancy = Math.max(0, ...chosen.map((s) => jaccard(s.terms, c.terms)));
+      if (chosen.some((s) => s.display.includes(c.display) || c.display.includes(s.display))) return;
+      const redundancy = Math.max(0, ...chosen.map((s) => overlapCoefficient(s.terms, c.terms)));
       const value = c.score - 0.8 * redundancy;
       if (value > bestValue) {
         bestValue = value;
         bestIndex = i;
       }
     });
+    if (bestIndex < 0) break;
     const next = pool.splice(bestIndex, 1)[0];
     if (chosen.length > 0 && (bestValue < top * 0.55 || used + next.display.length > budget)) break;
     chosen.push(next);
@@ -235,9 +285,10 @@ function selectSentences(candidates: Candidate[], budget: number, max: number): 
   return chosen;
 }
 
-function jaccard(a: Set<string>, b: Set<string>): number {
+/** Shared terms over the smaller set: a sentence restating part of another counts as redundant. */
+function overlapCoefficient(a: Set<string>, b: Set<string>): number {
   let inter = 0;
   for (const t of a) if (b.has(t)) inter++;
-  const union = a.size + b.size - inter;
-  return union ? inter / union : 0;
+  const smaller = Math.min(a.size, b.size);
+  return smaller ? inter / smaller : 0;
 }
