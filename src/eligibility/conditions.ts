@@ -34,6 +34,8 @@ export interface EvalContext {
 const EPS = 1e-9;
 export const round2 = (x: number) => Math.round(x * 100) / 100;
 export const fmtYears = (x: number) => String(round2(x));
+/** "1 year", "2.5 years": English only; Chinese has no plural. */
+export const yearsEn = (x: number) => `${fmtYears(x)} ${round2(x) === 1 ? 'year' : 'years'}`;
 const rankOf = <T extends string>(list: readonly T[], v: T) => list.indexOf(v);
 
 function getPath(facts: NormalisedFacts, path: string): unknown {
@@ -159,10 +161,10 @@ function judgeYears(req: NonNullable<ConditionSet['years']>, ctx: EvalContext): 
   if (req.countedTo) {
     // The round counts experience up to a fixed date: project (or roll back) the years to that date.
     const atCutoff = have + monthsBetween(ctx.asOf, req.countedTo) / 12;
-    if (atCutoff >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年（计算至${req.countedTo}）`, en: `you have ${haveText} years (counted to ${req.countedTo})` }]);
-    return known(FAILED, [{ zh: `计算至${req.countedTo}仍不足${req.min}年（你有${haveText}年）`, en: `still short of ${req.min} years when counted to ${req.countedTo} (you have ${haveText})` }]);
+    if (atCutoff >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年（计算至${req.countedTo}）`, en: `you have ${yearsEn(have)} (counted to ${req.countedTo})` }]);
+    return known(FAILED, [{ zh: `计算至${req.countedTo}仍不足${req.min}年（你有${haveText}年）`, en: `still short of ${yearsEn(req.min)} when counted to ${req.countedTo} (you have ${yearsEn(have)})` }]);
   }
-  if (have >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年`, en: `you have ${haveText} years` }]);
+  if (have >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年`, en: `you have ${yearsEn(have)}` }]);
   const stillNeeded = round2(req.min - have);
   const obtained = req.basis === 'since_previous_title' ? f.currentTitle?.obtained : undefined;
   const earliest = obtained ? addMonths(obtained, Math.round(req.min * 12)) : addMonths(ctx.asOf, Math.ceil((req.min - have) * 12 - EPS));
@@ -172,7 +174,7 @@ function judgeYears(req: NonNullable<ConditionSet['years']>, ctx: EvalContext): 
     missing: [],
     earliest,
     yearsStillNeeded: stillNeeded,
-    situation: [{ zh: `你有${haveText}年，还差${fmtYears(stillNeeded)}年，最早${earliest}满足`, en: `you have ${haveText} years; ${fmtYears(stillNeeded)} more needed, met from ${earliest}` }],
+    situation: [{ zh: `你有${haveText}年，还差${fmtYears(stillNeeded)}年，最早${earliest}满足`, en: `you have ${yearsEn(have)}; ${yearsEn(stillNeeded)} more needed, met from ${earliest}` }],
   };
 }
 
@@ -240,7 +242,7 @@ export function describeConditions(cond: ConditionSet, lang: 'zh' | 'en', series
   if (cond.transferFromOtherSeries) parts.push(zh ? '已在其他系列取得同级职称（转评）' : 'holds a same-level title in another series (transfer, 转评)');
   if (cond.years && cond.years.min > 0) {
     const { min, basis, countedTo } = cond.years;
-    let text = basis === 'in_specialty' ? (zh ? `从事本专业工作满${min}年` : `${min} years of work in the specialty`) : zh ? `取得现职称后满${min}年` : `${min} years since obtaining the current title`;
+    let text = basis === 'in_specialty' ? (zh ? `从事本专业工作满${min}年` : `${yearsEn(min)} of work in the specialty`) : zh ? `取得现职称后满${min}年` : `${yearsEn(min)} since obtaining the current title`;
     if (countedTo) text += zh ? `（计算至${countedTo}）` : ` (counted to ${countedTo})`;
     parts.push(text);
   }

@@ -3,6 +3,7 @@ import {
   type EvalContext, type Outcome,
 } from './conditions.js';
 import { isIsoDate, monthsBetween } from './dates.js';
+import { exactMissing } from './missing.js';
 import { FACT_NAMES, JURISDICTION_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
 import {
   LEVELS, ROUTES,
@@ -67,11 +68,13 @@ export function evaluate(rules: Rule[], input: Facts, asOf: string): Eligibility
     notes.push({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
   }
 
+  const overall = overallOf(routes);
+  if (excludedBy.size && overall.status === 'not_eligible') overall.nextStep = EXCLUDED_NEXT_STEP;
   return {
     asOf,
     facts,
     routes,
-    overall: overallOf(routes),
+    overall,
     ...(excludedBy.size ? { excludedBy: [...excludedBy.values()] } : {}),
     notes,
   };
@@ -141,20 +144,34 @@ interface Judged {
   capped: Outcome;
 }
 
-function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], ctx: EvalContext): RouteVerdict {
-  const facts = ctx.facts;
-  const series = facts.series!;
+interface GroupOutcome {
+  judged: Judged[];
+  scopeOutcomes: { rule: Rule; outcome: Outcome }[];
+  total: Outcome;
+  /** Set when only confidence-C rules decide the route: what they indicate, uncapped. */
+  indicative?: Outcome;
+}
+
+/** The outcome of one route at one level: its rules as alternatives, under the scope rules' conditions. */
+function judgeGroup(group: Rule[], scope: Rule[], ctx: EvalContext): GroupOutcome {
   const judged: Judged[] = group.map((rule) => {
     const raw = evaluateConditions(rule.requires ?? {}, ctx);
     const capped = rule.confidence === 'C' ? { best: NOTICE, worst: NOTICE, missing: [], situation: raw.situation } : rule.thresholds === 'from_current_notice' ? capAt(raw, NOTICE) : raw;
     return { rule, raw, capped };
   });
-  const scope = inForce.filter((r) => r.kind === 'scope' && appliesTo(r, facts, level) && covers(r.route, route) && jurisdictionFits(r, facts));
   const scopeOutcomes = scope.map((rule) => ({ rule, outcome: evaluateConditions(rule.requires!, ctx) }));
   const total = allOf([...scopeOutcomes.map((s) => s.outcome), anyOf(judged.map((j) => j.capped))]);
   const onlyC = judged.every((j) => j.rule.confidence === 'C');
   const indicative = onlyC ? allOf([...scopeOutcomes.map((s) => s.outcome), anyOf(judged.map((j) => j.raw))]) : undefined;
+  return { judged, scopeOutcomes, total, indicative };
+}
 
+function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], ctx: EvalContext): RouteVerdict {
+  const facts = ctx.facts;
+  const series = facts.series!;
+  const scope = inForce.filter((r) => r.kind === 'scope' && appliesTo(r, facts, level) && covers(r.route, route) && jurisdictionFits(r, facts));
+  const { judged, scopeOutcomes, total, indicative } = judgeGroup(group, scope, ctx);
+  const onlyC = indicative !== undefined;
   const status = statusOf(total);
   const basis: RouteVerdict['basis'] = judged.some((j) => j.rule.confidence !== 'C' && j.rule.thresholds === 'stated')
     ? 'stated'
@@ -210,7 +227,10 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
     basis,
     ...(onlyC ? { indicativeStatus: statusOf(indicative!) } : {}),
     reasons,
-    missing: sortPaths(shown.missing),
+    missing: sortPaths(exactMissing(shown, (what) => {
+      const g = judgeGroup(group, scope, { ...ctx, facts: what });
+      return statusOf(g.indicative ?? g.total);
+    }, [...group, ...scope], ctx)),
     ruleIds: cited.map((r) => r.id),
     citations: cited.map(citationOf),
     notes,
@@ -304,11 +324,9 @@ function applyExclusions(v: RouteVerdict, inForce: Rule[], ctx: EvalContext, exc
     if (exception && exception.worst === MET) continue;
     const certain = trigger.worst === MET && (!exception || exception.best === FAILED);
     const open = [...(trigger.best !== trigger.worst ? trigger.missing : []), ...(exception && exception.best !== exception.worst ? exception.missing : [])];
-    const what = describeConditions(rule.excludedIf!, 'zh');
-    const whatEn = describeConditions(rule.excludedIf!, 'en');
     const reason: Bilingual = {
-      zh: `${rule.title.zh}：${what}${rule.unless ? `（例外：${describeConditions(rule.unless, 'zh')}）` : ''}`,
-      en: `${rule.title.en}: ${whatEn}${rule.unless ? ` (exception: ${describeConditions(rule.unless, 'en')})` : ''}`,
+      zh: `${rule.title.zh}${rule.unless ? `（例外：${describeConditions(rule.unless, 'zh')}）` : ''}`,
+      en: `${rule.title.en}${rule.unless ? ` (exception: ${describeConditions(rule.unless, 'en')})` : ''}`,
     };
     v.ruleIds.push(rule.id);
     v.citations.push(citationOf(rule));
@@ -378,7 +396,7 @@ function askFor(missing: string[]): Bilingual {
 
 function nextStepOf(v: RouteVerdict, rules: Rule[], excluded = false): Bilingual {
   const route = ROUTE_NAMES[v.route];
-  if (excluded) return { zh: '存在限制申报的情形，本途径暂不能申报；如情况有变，请对照当年通知。', en: 'A restriction applies, so this route is closed for now; if your situation changes, check the current notice.' };
+  if (excluded) return EXCLUDED_NEXT_STEP;
   switch (v.status) {
     case 'eligible':
       return rules.find((r) => r.nextStep)?.nextStep ?? { zh: `按当年通知准备材料，经单位审核后通过${route.zh}申报。`, en: `Prepare the materials the current notice asks for and apply by ${route.en} through your employer.` };
@@ -393,6 +411,11 @@ function nextStepOf(v: RouteVerdict, rules: Rule[], excluded = false): Bilingual
       return { zh: `${route.zh}目前不适用；可看看其他途径。`, en: `The ${route.en} does not apply at present; see the other routes.` };
   }
 }
+
+const EXCLUDED_NEXT_STEP: Bilingual = {
+  zh: '存在限制申报的情形，目前不能申报；如情况有变，请对照当年通知。',
+  en: 'A restriction applies, so you cannot apply for now; if your situation changes, check the current notice.',
+};
 
 const ROUTE_RANK = (r: Route) => ROUTES.indexOf(r);
 

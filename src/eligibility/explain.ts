@@ -1,6 +1,6 @@
-import { levelTitle } from './conditions.js';
+import { levelTitle, yearsEn } from './conditions.js';
 import { JURISDICTION_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES, factName } from './labels.js';
-import type { Bilingual, EligibilityResult, Level, RouteVerdict } from './schema.js';
+import type { Bilingual, Citation, EligibilityResult, Level, RouteVerdict } from './schema.js';
 
 type Lang = 'zh' | 'en';
 
@@ -29,14 +29,17 @@ export function explainEligibility(result: EligibilityResult, lang: Lang): strin
   const best = result.routes.find((r) => r.route === result.overall.bestRoute && r.targetLevel === result.overall.bestLevel);
   const status = STATUS_NAMES[result.overall.status][lang];
   const where = best ? `${routeLabel(best, levels.length > 1, lang)}` : '';
-  lines.push(zh ? `结论${sep}${status}${where ? `（${where}）` : ''}` : `Answer${sep}${status}${where ? ` (${where})` : ''}`);
-  for (const ex of result.excludedBy ?? []) lines.push(`${zh ? '限制' : 'Restriction'}${sep}${ex.reason[lang]}`);
+  lines.push(`${zh ? '结论' : 'Answer'}${sep}${status}${where ? ` · ${where}` : ''}`);
+  for (const ex of result.excludedBy ?? []) {
+    lines.push(`${zh ? '限制' : 'Restriction'}${sep}${ex.reason[lang]}`);
+    lines.push(`${zh ? '依据' : 'Based on'}${sep}${cite(ex.citation, lang)}`);
+  }
 
   if (best) {
     lines.push('');
     lines.push(verdictHeader(best, levels.length > 1, lang));
     for (const reason of best.reasons[lang].slice(0, MAX_REASONS)) lines.push(`· ${reason}`);
-    const clauses = best.citations.slice(0, MAX_CLAUSES).map((c) => `${c.ruleId}〔${c.docId}｜${c.clause}｜${zh ? '可信度' : 'confidence '}${c.confidence}〕`);
+    const clauses = best.citations.slice(0, MAX_CLAUSES).map((c) => cite(c, lang));
     const more = best.citations.slice(MAX_CLAUSES).map((c) => c.ruleId);
     lines.push(`${zh ? '依据' : 'Based on'}${sep}${[...clauses, ...more].join(zh ? '；' : '; ')}`);
   }
@@ -53,10 +56,14 @@ export function explainEligibility(result: EligibilityResult, lang: Lang): strin
   return lines.join('\n');
 }
 
+const cite = (c: Citation, lang: Lang) => `${c.ruleId}〔${c.docId}｜${c.clause}｜${lang === 'zh' ? '可信度' : 'confidence '}${c.confidence}〕`;
+
 function levelLabel(level: Level, series: string | undefined, lang: Lang): string {
   const specific = levelTitle(level, series)[lang];
   const generic = LEVEL_NAMES[level][lang];
-  return specific === generic ? generic : lang === 'zh' ? `${generic}（${specific}）` : `${generic} (${specific})`;
+  if (specific === generic) return generic;
+  if (lang === 'en' && specific.includes('(')) return specific;
+  return lang === 'zh' ? `${generic}（${specific}）` : `${generic} (${specific})`;
 }
 
 function routeLabel(v: RouteVerdict, withLevel: boolean, lang: Lang): string {
@@ -69,7 +76,7 @@ function verdictHeader(v: RouteVerdict, withLevel: boolean, lang: Lang): string 
   const zh = lang === 'zh';
   const parts = [`【${routeLabel(v, withLevel, lang)}】${STATUS_NAMES[v.status][lang]}`];
   if (v.indicativeStatus) parts.push(zh ? `（低可信度来源显示：${STATUS_NAMES[v.indicativeStatus].zh}）` : ` (low-confidence sources indicate: ${STATUS_NAMES[v.indicativeStatus].en})`);
-  if (v.earliest) parts.push(zh ? `，还需${v.yearsStillNeeded}年，最早${v.earliest}` : `; ${v.yearsStillNeeded} more years, from ${v.earliest}`);
+  if (v.earliest) parts.push(zh ? `，还需${v.yearsStillNeeded}年，最早${v.earliest}` : `; ${yearsEn(v.yearsStillNeeded ?? 0)} more, from ${v.earliest}`);
   return parts.join('');
 }
 

@@ -89,8 +89,31 @@ export const FACT_NAMES: Record<string, Bilingual> = {
   'overseas.category': { zh: '证书在清单中的类别', en: "your certificate's category on that list" },
   'integrity.fraudSanctionDate': { zh: '被认定弄虚作假的日期', en: 'the date of the fraud finding' },
 };
+/** Yes/no facts as questions in English (Chinese reads naturally as 是否 + the requirement). */
+const FLAG_QUESTIONS_EN: Partial<Record<Flag, string>> = {
+  'overseas.tookPartInEarlierRound': 'whether you took part in an earlier round of overseas-qualification recognition',
+  'awards.chinaSkillsAward': 'whether you won the China Skills Award',
+  'awards.stateCouncilSpecialAllowance': 'whether you receive the State Council special allowance',
+  'specialRoute.outstandingAchievements': 'whether you have outstanding results',
+  'specialRoute.peerExpertRecommendation': 'whether peer experts recommend you',
+  'specialRoute.youngKeyTechBreakthrough': 'whether you are young sci-tech talent with a key-technology or major original breakthrough',
+  'specialRoute.overseasHighLevelTalent': 'whether a Shanghai employer introduced you as overseas high-level talent',
+  'specialRoute.privateSectorOutstandingContribution': 'whether you are high-level private-sector talent with outstanding contributions',
+  'specialRoute.recommendedByTopTalent': 'whether a strategic scientist or team leader recommends you as a core team member',
+  'specialRoute.highSkilledWorker': 'whether you are a high-skilled worker',
+  'specialRoute.aiCoreEnterpriseNominee': 'whether a listed core AI enterprise nominates you',
+  'specialRoute.onlineLiteratureWorks': 'whether you have signed, completed online works of the required length',
+  'exams.passedIntermediateEconStatAudit': 'whether you passed the intermediate exam in economics, statistics or auditing',
+  'retirement.retired': 'whether you are retired',
+  'retirement.reachesStatutoryAgeThisYear': 'whether you reach retirement age this year',
+  'retirement.seniorExpertExtension': 'whether you have an approved senior-expert extension',
+  'lastYear.failedShanghaiSeniorEvaluation': 'whether you failed the Shanghai senior evaluation last year',
+  'lastYear.newMajorResults': 'whether you have major new results since (a provincial or ministerial award, or a monograph)',
+  'integrity.fraudSanction': 'whether there was a finding of false materials against you',
+  'education.inService': 'whether your degree was earned in service',
+};
 for (const flag of Object.keys(FLAG_NAMES) as Flag[]) {
-  if (!FACT_NAMES[flag]) FACT_NAMES[flag] = { zh: `是否${FLAG_NAMES[flag].zh}`, en: `whether this applies to you: ${FLAG_NAMES[flag].en}` };
+  if (!FACT_NAMES[flag]) FACT_NAMES[flag] = { zh: `是否${FLAG_NAMES[flag].zh}`, en: FLAG_QUESTIONS_EN[flag] ?? `whether this applies to you: ${FLAG_NAMES[flag].en}` };
 }
 
 export const factName = (path: string): Bilingual => FACT_NAMES[path] ?? { zh: path, en: path };

@@ -13,6 +13,11 @@ export class CircuitBreaker {
     return this.clock() < this.openUntil;
   }
 
+  reset(): void {
+    this.failures = 0;
+    this.openUntil = 0;
+  }
+
   success(): void {
     this.failures = 0;
   }

@@ -17,6 +17,8 @@ export interface MentorService {
   index(): KnowledgeIndex;
   swapIndex(next: KnowledgeIndex): void;
   rules(): Rule[];
+  /** The language-model responder in LLM mode (its circuit breaker is visible to health and tests). */
+  llm?: MentorLlm & { breaker?: { isOpen: boolean; reset(): void } };
   close(): void;
 }
 
@@ -67,6 +69,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
       index = next;
     },
     rules: () => rules,
+    llm,
     close: () => store.close(),
   };
 }
