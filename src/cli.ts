@@ -1,21 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from './config.js';
-import { runEligibilityCommand, validateRules, DEFAULT_RULES_DIR } from './eligibility/index.js';
-import {
-  buildAndActivateIndex,
-  CorpusInvalidError,
-  embedderFactory,
-  loadCorpus,
-  openKnowledgeIndex,
-  retrieve,
-  validateCorpus,
-  type BuildProgress,
-  type Problem,
-} from './knowledge/index.js';
-import path from 'node:path';
+import { runEligibilityCommand } from './eligibility/index.js';
+import { registerKbCommands } from './corpus/commands.js';
 import { openMentorService, TurnError } from './mentor/index.js';
-import { createApp } from './server/index.js';
+import { startMentorServer } from './server/index.js';
+import { runEvalAddCommand, runEvalCommand } from './eval/index.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -27,19 +17,6 @@ const langOption = (value: string) => {
   if (value !== 'zh' && value !== 'en') throw new InvalidArgumentError('must be zh or en');
   return value;
 };
-
-/** Progress on stderr, so --json output on stdout stays clean. */
-function progressPrinter(): (p: BuildProgress) => void {
-  let lastPhase = '';
-  return (p) => {
-    if (p.phase !== lastPhase || p.done === p.total) process.stderr.write(`  ${p.phase.padEnd(8)} ${p.done}/${p.total}\n`);
-    lastPhase = p.phase;
-  };
-}
-
-function printProblems(problems: Problem[]): void {
-  for (const p of problems) process.stderr.write(`  ${p.file}: ${p.field}: ${p.message}\n`);
-}
 
 function config(): Config {
   return loadConfig();
@@ -53,85 +30,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
 
-  const kb = program.command('kb').description('the knowledge corpus: validate, build the index, list, search');
-
-  kb.command('validate')
-    .description('check every document, the glossary and the eligibility rules; exits 1 when there is any problem')
-    .action(() => {
-      const cfg = config();
-      const corpus = loadCorpus(cfg.knowledgeDir);
-      const today = new Date().toISOString().slice(0, 10);
-      const docIds = new Set(corpus.docs.map((d) => d.id));
-      const rulesDir = path.join(cfg.knowledgeDir, 'rules');
-      const problems = [
-        ...validateCorpus(corpus, today),
-        ...validateRules(rulesDir === path.resolve(DEFAULT_RULES_DIR) ? DEFAULT_RULES_DIR : rulesDir, docIds).map((p) => ({ ...p, file: path.join('rules', p.file) })),
-      ];
-      if (problems.length) {
-        process.stderr.write(`${problems.length} problem(s):\n`);
-        printProblems(problems);
-        process.exitCode = 1;
-        return;
-      }
-      console.log(`ok: ${corpus.docs.length} documents (${count(corpus.docs, 'zh')} zh, ${count(corpus.docs, 'en')} en), ${corpus.glossary.length} glossary entries, rules valid`);
-    });
-
-  kb.command('build')
-    .description('build the search index into a fresh folder under DATA_DIR and swap it in atomically')
-    .action(async () => {
-      const cfg = config();
-      process.stderr.write(`building index from ${cfg.knowledgeDir}\n`);
-      try {
-        const { index, folder, seconds } = await buildAndActivateIndex(cfg.knowledgeDir, cfg.dataDir, embedderFactory(cfg), { onProgress: progressPrinter() });
-        const m = index.manifest;
-        console.log(`index ${m.buildId}: ${m.docCount} documents, ${m.chunkCount} chunks, embedder ${m.embedder}, ${seconds.toFixed(2)} s\n  now serving: ${folder}`);
-      } catch (err) {
-        if (err instanceof CorpusInvalidError) {
-          process.stderr.write(`build refused, the serving index is unchanged: ${err.message}\n`);
-          printProblems(err.problems);
-        } else process.stderr.write(`build failed, the serving index is unchanged: ${(err as Error).message}\n`);
-        process.exitCode = 1;
-      }
-    });
-
-  kb.command('list')
-    .description('list the corpus documents')
-    .option('--lang <lang>', 'only zh or en', langOption)
-    .option('--scope <scope>', 'only titles, workplace or other')
-    .option('--json', 'print JSON')
-    .action((opts: { lang?: string; scope?: string; json?: boolean }) => {
-      const cfg = config();
-      const docs = loadCorpus(cfg.knowledgeDir).docs.filter((d) => (!opts.lang || d.lang === opts.lang) && (!opts.scope || d.scope === opts.scope));
-      const rows = docs.map((d) => ({ id: d.id, lang: d.lang, scope: d.scope, title: d.title, confidence: d.confidence ?? null, effectiveTo: d.effective_to ?? null }));
-      if (opts.json) console.log(JSON.stringify(rows, null, 2));
-      else {
-        for (const r of rows) console.log(`${r.id.padEnd(40)} ${r.lang} ${r.scope.padEnd(9)} ${r.confidence ?? '-'}  ${r.title}`);
-        console.log(`${rows.length} document(s)`);
-      }
-    });
-
-  kb.command('search')
-    .description('show the chunks the mentor would retrieve for a question, with scores and why')
-    .argument('<query>', 'the question, as a citizen would type it')
-    .option('--k <n>', 'how many chunks', positiveInt, 5)
-    .option('--lang <lang>', 'the asker\'s language (zh or en); detected when omitted', langOption)
-    .option('--json', 'print [{ docId, chunkId, title, lang, score, text, url? }]')
-    .action(async (query: string, opts: { k: number; lang?: 'zh' | 'en'; json?: boolean }) => {
-      const cfg = config();
-      const index = await openKnowledgeIndex(cfg.knowledgeDir, cfg.dataDir, embedderFactory(cfg), (m) => process.stderr.write(`${m}\n`));
-      const lang = opts.lang ?? (/[\u3400-\u9fff]/.test(query) ? 'zh' : 'en');
-      const result = await retrieve(index, query, { k: opts.k, lang });
-      const rows = result.chunks.map((r) => ({ docId: r.chunk.docId, chunkId: r.chunk.id, title: r.chunk.title, lang: r.chunk.lang, score: r.score, text: r.chunk.text, ...(r.chunk.url ? { url: r.chunk.url } : {}) }));
-      if (opts.json) {
-        console.log(JSON.stringify(rows, null, 2));
-        return;
-      }
-      if (rows.length === 0) console.log('no matching chunks');
-      result.chunks.forEach((r, i) => {
-        const why = [r.why.lexical && `bm25 #${r.why.lexical.rank} (${r.why.lexical.matched.join(' ')})`, r.why.vector && `vector #${r.why.vector.rank} sim ${r.why.vector.similarity}`].filter(Boolean).join('; ');
-        console.log(`\n[${i + 1}] ${r.chunk.id}  score ${r.score}  ${r.chunk.title} / ${r.chunk.headingPath.slice(1).join(' / ')}\n    why: ${why}\n    ${r.chunk.text.replace(/\n/g, '\n    ')}`);
-      });
-    });
+  registerKbCommands(program);
 
   program
     .command('eligibility')
@@ -180,17 +79,17 @@ export function buildProgram(): Command {
     })
     .action(async (opts: { port?: number }) => {
       const cfg = config();
-      const service = await openMentorService(cfg, { onProgress: (m) => process.stderr.write(`${m}\n`) });
-      const app = createApp(service);
-      const port = opts.port ?? cfg.PORT;
-      const server = app.listen(port, cfg.HOST, () => {
-        const address = server.address();
-        const actual = typeof address === 'object' && address ? address.port : port;
-        console.log(`Title Mentor listening on http://${cfg.HOST}:${actual} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'})`);
+      // Listen at once (/healthz answers), and open the mentor meanwhile (/readyz answers when the index is loaded).
+      const { server, service } = await startMentorServer(cfg, { port: opts.port, onProgress: (m) => process.stderr.write(`${m}\n`) });
+      console.log(`Title Mentor listening on ${server.url} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'}; channels: ${server.channels.join(', ')})`);
+      const opened = await service.catch((err: Error) => {
+        process.stderr.write(`error: the mentor could not start: ${err.message}\n`);
+        return server.close().then(() => process.exit(1));
       });
+      console.log('ready: index loaded');
       const stop = () => {
-        server.close(() => {
-          service.close();
+        void server.close().then(() => {
+          opened.close();
           process.exit(0);
         });
       };
@@ -198,10 +97,42 @@ export function buildProgram(): Command {
       process.once('SIGTERM', stop);
     });
 
+  const evalCommand = program
+    .command('eval')
+    .description('run the evaluation datasets through the mentor and write reports (eval/reports/<run>/); exits 1 when --gate fails, 2 on bad usage or an invalid dataset')
+    .option('--dataset <path>', 'a .jsonl file or a folder of them (default eval/datasets)')
+    .option('--out <dir>', 'where to write report.json, report.md and report.html (default eval/reports/<run>)')
+    .option('--limit <n>', 'only the first n cases', positiveInt)
+    .option('--kind <kind>', 'only cases of this kind (fact, pathway, eligibility, multi_turn, out_of_scope, adversarial, retrieval)')
+    .option('--lang <lang>', 'only zh or en cases', langOption)
+    .option('--mode <mode>', 'offline or llm (default: llm when a model is configured, else offline; with --gate, the baseline\'s)', (v) => {
+      if (v !== 'offline' && v !== 'llm') throw new InvalidArgumentError('must be offline or llm');
+      return v;
+    })
+    .option('--compare <modes>', 'run two modes side by side, e.g. offline,llm')
+    .option('--url <url>', 'evaluate a running deployment: POST <url>/api/chat per turn')
+    .option('--gate', 'exit 1 when a metric fell by more than its tolerance in the baseline')
+    .option('--update-baseline', 'accept this run\'s figures as the new baseline')
+    .option('--baseline <file>', 'the baseline file (default eval/baseline.json)')
+    .option('--as-of <date>', 'evaluate as of this date (YYYY-MM-DD): the mentor\'s clock and document validity')
+    .option('--no-judge', 'leave out the LLM-judged metrics even with a model configured')
+    .action(async (opts: { dataset?: string; out?: string; limit?: number; kind?: string; lang?: 'zh' | 'en'; mode?: 'offline' | 'llm'; compare?: string; url?: string; gate?: boolean; updateBaseline?: boolean; baseline?: string; asOf?: string; judge?: boolean }) => {
+      process.exitCode = await runEvalCommand(opts, { config: config() });
+    });
+
+  evalCommand
+    .command('add')
+    .description('turn a stored conversation into a draft dataset case for a tester to complete')
+    .requiredOption('--from-transcript <session>', 'the session id of the conversation (read from DATA_DIR)')
+    .option('--out <file>', 'append the case to this .jsonl file (default: print it)')
+    .option('--id <id>', 'the case id (default t-<date>-<session>)')
+    .action((opts: { fromTranscript: string; out?: string; id?: string }) => {
+      process.exitCode = runEvalAddCommand(opts, { config: config() });
+    });
+
   return program;
 }
 
-const count = (docs: { lang: string }[], lang: string) => docs.filter((d) => d.lang === lang).length;
 
 buildProgram()
   .parseAsync(process.argv)

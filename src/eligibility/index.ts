@@ -6,7 +6,7 @@ export {
   type Facts, type NormalisedFacts, type Rule, type RuleFile, type ConditionSet,
   type EligibilityResult, type RouteVerdict, type Citation, type Exclusion, type Bilingual,
 } from './schema.js';
-export { loadRules, validateRules, RulesError, DEFAULT_RULES_DIR, type Problem } from './load.js';
+export { loadRules, validateRules, inspectRuleTexts, RulesError, DEFAULT_RULES_DIR, type Problem, type RuleText } from './load.js';
 export { evaluate, normaliseFacts, inEffect } from './engine.js';
 export { explainEligibility } from './explain.js';
 export { createEligibilityTool } from './tool.js';

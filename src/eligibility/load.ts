@@ -31,7 +31,13 @@ interface ParsedFile {
   at: string[];
 }
 
-function readRuleFiles(dir: string, problems: Problem[]): ParsedFile[] {
+/** A rule file's name and text: from the rules folder, or from the corpus store. */
+export interface RuleText {
+  file: string;
+  text: string;
+}
+
+function readRuleFolder(dir: string, problems: Problem[]): RuleText[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((n) => RULE_FILE.test(n)).sort();
@@ -40,11 +46,14 @@ function readRuleFiles(dir: string, problems: Problem[]): ParsedFile[] {
     return [];
   }
   if (names.length === 0) problems.push({ file: dir, field: '(folder)', message: 'holds no .yaml, .yml or .json rule file' });
+  return names.map((file) => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
+}
+
+function parseRuleTexts(texts: RuleText[], problems: Problem[]): ParsedFile[] {
   const parsed: ParsedFile[] = [];
-  for (const file of names) {
+  for (const { file, text } of texts) {
     let raw: unknown;
     try {
-      const text = fs.readFileSync(path.join(dir, file), 'utf8');
       // Merge keys (<<: *anchor) let one file share a source or a note between rules.
       raw = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { merge: true });
     } catch (err) {
@@ -81,7 +90,14 @@ function flagsUsed(c: ConditionSet | undefined): string[] {
 /** Read, validate and cross-check the folder once: the rules found and every problem with them. */
 function inspect(dir: string, knownDocIds?: Set<string>): { rules: Rule[]; problems: Problem[] } {
   const problems: Problem[] = [];
-  const files = readRuleFiles(dir, problems);
+  const result = inspectRuleTexts(readRuleFolder(dir, problems), knownDocIds);
+  return { rules: result.rules, problems: [...problems, ...result.problems] };
+}
+
+/** Validate rule files given as text (the corpus store keeps them so): the rules, and every problem. */
+export function inspectRuleTexts(texts: RuleText[], knownDocIds?: Set<string>): { rules: Rule[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const files = parseRuleTexts(texts, problems);
   const seen = new Map<string, string>();
   const all = files.flatMap((f) => f.rules.map((rule, i) => ({ rule, file: f.file, at: f.at[i] })));
   const ids = new Set(all.map((r) => r.rule.id));

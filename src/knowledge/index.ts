@@ -12,7 +12,7 @@ export { chunkDocument, splitSections, splitSentences, type Chunk } from './chun
 export { HashedEmbedder, OpenAIEmbedder, type Embedder } from './embedder.js';
 export { Glossary, checkGlossary } from './glossary.js';
 export { Bm25Index } from './bm25.js';
-export { buildKnowledgeIndex, KnowledgeIndex, corpusHash, type BuildProgress, type DocInfo, type IndexManifest } from './knowledge_index.js';
+export { buildKnowledgeIndex, updateKnowledgeIndex, KnowledgeIndex, type DocChanges, corpusHash, type BuildProgress, type DocInfo, type IndexManifest } from './knowledge_index.js';
 export { loadCurrentIndex, readManifest, saveAndActivate, currentBuildId, indexRoot, type EmbedderFactory } from './index_store.js';
 export { retrieve, todayIso, RETRIEVAL_TUNING, type RetrievalResult, type RetrievedChunk, type RetrieveOptions } from './retriever.js';
 export { validateCorpus } from './validate.js';

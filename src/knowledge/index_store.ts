@@ -37,6 +37,8 @@ interface StoredDocs {
   docs: DocInfo[];
   chunks: Chunk[];
   glossary: GlossaryEntry[];
+  /** Tombstoned chunk positions (documents changed since the last full build). */
+  deleted?: number[];
 }
 
 /** Write an index into a fresh folder, then point CURRENT at it atomically. */
@@ -48,7 +50,7 @@ export function saveAndActivate(index: KnowledgeIndex, dataDir: string, keep = 2
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   try {
-    const stored: StoredDocs = { docs: [...index.docs.values()], chunks: index.chunks, glossary: index.glossaryEntries };
+    const stored: StoredDocs = { docs: [...index.docs.values()], chunks: index.chunks, glossary: index.glossaryEntries, deleted: [...index.deleted] };
     writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
     writeBm25(path.join(tmp, 'bm25'), index.bm25.toData());
     index.vectors.writeIndexSync(path.join(tmp, 'vectors.hnsw'));
@@ -84,9 +86,9 @@ export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): Kno
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
   addSegmenterWords(glossary.chineseTerms());
   const vectors = new HierarchicalNSW('cosine', manifest.dim);
-  if (manifest.chunkCount > 0) vectors.readIndexSync(path.join(dir, 'vectors.hnsw'), true);
+  if (stored.chunks.length > 0) vectors.readIndexSync(path.join(dir, 'vectors.hnsw'), true);
   else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
-  return new KnowledgeIndex(manifest, stored.chunks, Bm25Index.fromData(readBm25(path.join(dir, 'bm25'))), vectors, glossary, stored.glossary, embedder, stored.docs);
+  return new KnowledgeIndex(manifest, stored.chunks, Bm25Index.fromData(readBm25(path.join(dir, 'bm25'))), vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
 }
 
 function writeFileSynced(file: string, content: string | Buffer): void {

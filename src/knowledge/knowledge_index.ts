@@ -49,6 +49,7 @@ export class KnowledgeIndex {
 
   constructor(
     readonly manifest: IndexManifest,
+    /** Append-only between full builds: a changed document's old chunks stay as tombstones in `deleted`. */
     readonly chunks: Chunk[],
     readonly bm25: Bm25Index,
     readonly vectors: Hnsw,
@@ -56,6 +57,9 @@ export class KnowledgeIndex {
     readonly glossaryEntries: GlossaryEntry[],
     readonly embedder: Embedder,
     docInfos: DocInfo[],
+    readonly deleted: ReadonlySet<number> = new Set(),
+    /** Lexical terms per chunk, kept so an incremental update re-tokenises only what changed. */
+    private lexicalCache?: string[][],
   ) {
     for (const d of docInfos) {
       this.docs.set(d.id, d);
@@ -65,11 +69,22 @@ export class KnowledgeIndex {
       }
     }
     chunks.forEach((c, i) => {
+      if (deleted.has(i)) return;
       const list = this.chunksByDoc.get(c.docId) ?? [];
       list.push(i);
       this.chunksByDoc.set(c.docId, list);
     });
     vectors.setEf(Math.max(HNSW_PARAMS.efSearch, 10));
+  }
+
+  /** A chunk that retrieval may return: present in this snapshot and not replaced since. */
+  isLive(i: number): boolean {
+    return i >= 0 && i < this.chunks.length && !this.deleted.has(i);
+  }
+
+  lexicalTerms(): string[][] {
+    this.lexicalCache ??= this.chunks.map((c, i) => (this.deleted.has(i) ? [] : lexicalTerms(searchableText(c), this.glossary)));
+    return this.lexicalCache;
   }
 }
 
@@ -166,5 +181,52 @@ export async function buildKnowledgeIndex(
     docCount: docs.length,
     chunkCount: chunks.length,
   };
-  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf));
+  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf), new Set(), lexical);
+}
+
+export interface DocChanges {
+  /** New or changed documents. */
+  upsert: CorpusDoc[];
+  /** Ids of deleted documents. */
+  remove: string[];
+  /** The whole corpus after the change, for the manifest's hash. */
+  allDocs: CorpusDoc[];
+}
+
+/**
+ * Re-index only what changed: the changed documents' chunks are appended (new HNSW labels), their old
+ * chunks become tombstones, and BM25 is rebuilt from the cached terms. Returns a new snapshot; the
+ * caller swaps it in, so a question sees either the old corpus or the new one, never half of each.
+ */
+export async function updateKnowledgeIndex(previous: KnowledgeIndex, changes: DocChanges, now = new Date()): Promise<KnowledgeIndex> {
+  const replaced = new Set([...changes.remove, ...changes.upsert.map((d) => d.id)]);
+  const newChunks = changes.upsert.flatMap((d) => chunkDocument(d));
+  const vectors = newChunks.length ? await previous.embedder.embed(newChunks.map(searchableText)) : [];
+
+  const chunks = [...previous.chunks, ...newChunks];
+  const deleted = new Set(previous.deleted);
+  previous.chunks.forEach((c, i) => {
+    if (replaced.has(c.docId)) deleted.add(i);
+  });
+  const lexical = [...previous.lexicalTerms(), ...newChunks.map((c) => lexicalTerms(searchableText(c), previous.glossary))].map((terms, i) => (deleted.has(i) ? [] : terms));
+  const bm25 = Bm25Index.build(lexical);
+
+  // The HNSW graph is shared with the previous snapshot, which filters labels it does not know.
+  const hnsw = previous.vectors;
+  for (const i of deleted) if (!previous.deleted.has(i)) hnsw.markDelete(i);
+  if (hnsw.getMaxElements() < chunks.length) hnsw.resizeIndex(Math.max(chunks.length, Math.ceil(hnsw.getMaxElements() * 1.5)));
+  vectors.forEach((v, j) => hnsw.addPoint(v, previous.chunks.length + j));
+
+  const docs = new Map(previous.docs);
+  for (const id of replaced) docs.delete(id);
+  for (const d of changes.upsert) docs.set(d.id, docInfoOf(d));
+  const manifest: IndexManifest = {
+    ...previous.manifest,
+    buildId: `${now.toISOString().replace(/[-:.TZ]/g, '')}-${crypto.randomBytes(3).toString('hex')}`,
+    builtAt: now.toISOString(),
+    corpusHash: corpusHash(changes.allDocs, previous.glossaryEntries, previous.embedder.id),
+    docCount: docs.size,
+    chunkCount: chunks.length - deleted.size,
+  };
+  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, previous.glossary, previous.glossaryEntries, previous.embedder, [...docs.values()], deleted, lexical);
 }

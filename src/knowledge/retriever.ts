@@ -84,6 +84,7 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   const { terms, concepts } = queryTerms(index, query);
 
   const valid = (i: number) => {
+    if (!index.isLive(i)) return false;
     const c = index.chunks[i];
     if (c.effectiveFrom && c.effectiveFrom > asOf) return false;
     if (c.effectiveTo && c.effectiveTo < asOf) return false;

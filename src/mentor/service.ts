@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, type Config } from '../config.js';
-import { DEFAULT_RULES_DIR, loadRules, type Rule } from '../eligibility/index.js';
+import { LiveCorpus } from '../corpus/index.js';
+import type { Rule } from '../eligibility/index.js';
 import { loadSafetyRules } from '../guard/index.js';
-import { embedderFactory, openKnowledgeIndex, type KnowledgeIndex } from '../knowledge/index.js';
+import { embedderFactory, type KnowledgeIndex } from '../knowledge/index.js';
 import { createChatModel, LlmResponder, loadPrompts } from '../llm/index.js';
-import { SqliteStore } from '../store/index.js';
+import { CorpusStore, SqliteStore } from '../store/index.js';
 import { loadLexicon } from './lexicon.js';
 import { Mentor, type LlmResponder as MentorLlm, type MentorDeps } from './mentor.js';
 
@@ -12,10 +14,11 @@ import { Mentor, type LlmResponder as MentorLlm, type MentorDeps } from './mento
 export interface MentorService {
   mentor: Mentor;
   store: SqliteStore;
+  /** The versioned corpus: staff changes go through it and are live for the next question. */
+  corpus: LiveCorpus;
   config: Config;
-  /** The serving index; replaced atomically by `swapIndex`. */
+  /** The serving index (the latest snapshot of the live corpus). */
   index(): KnowledgeIndex;
-  swapIndex(next: KnowledgeIndex): void;
   rules(): Rule[];
   /** The language-model responder in LLM mode (its circuit breaker is visible to health and tests). */
   llm?: MentorLlm & { breaker?: { isOpen: boolean; reset(): void } };
@@ -27,6 +30,8 @@ export interface ServiceOptions {
   llm?: MentorLlm;
   onTurn?: MentorDeps['onTurn'];
   now?: () => Date;
+  /** Poll the corpus store for changes made elsewhere (the CLI, other instances); 0 = never. */
+  syncIntervalMs?: number;
 }
 
 export async function openMentorService(config: Config, options: ServiceOptions = {}): Promise<MentorService> {
@@ -34,23 +39,34 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   const prompts = loadPrompts(promptsDir);
   const safety = loadSafetyRules(promptsDir);
   const lexicon = loadLexicon(path.join(config.knowledgeDir, 'slots.yaml'));
-  const rulesDir = path.join(config.knowledgeDir, 'rules');
-  const rules = loadRules(path.resolve(rulesDir) === path.resolve(DEFAULT_RULES_DIR) ? DEFAULT_RULES_DIR : rulesDir);
-  let index = await openKnowledgeIndex(config.knowledgeDir, config.dataDir, embedderFactory(config), options.onProgress);
+  const corpusStore = new CorpusStore(path.join(config.dataDir, 'corpus.sqlite'));
+  const corpus = await LiveCorpus.open({
+    store: corpusStore,
+    knowledgeDir: config.knowledgeDir,
+    dataDir: config.dataDir,
+    makeEmbedder: embedderFactory(config),
+    seriesIds: seriesIds(config.knowledgeDir),
+    log: options.onProgress,
+    now: options.now,
+  }).catch((err: Error) => {
+    corpusStore.close();
+    throw err;
+  });
   const store = new SqliteStore(path.join(config.dataDir, 'mentor.sqlite'));
   store.expireSessions(config.SESSION_TTL_HOURS);
+
   // LLM mode when a key or an OpenAI-compatible base URL is configured; the offline composer stays the fallback.
   const llm =
     options.llm ??
     (config.llmEnabled
       ? new LlmResponder(
           createChatModel({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS }),
-          { index: () => index, rules: () => rules, prompts, now: options.now, timeoutMs: config.OPENAI_TIMEOUT_MS },
+          { index: () => corpus.index(), rules: () => corpus.rules(), prompts, now: options.now, timeoutMs: config.OPENAI_TIMEOUT_MS },
         )
       : undefined);
   const mentor = new Mentor({
-    index: () => index,
-    rules: () => rules,
+    index: () => corpus.index(),
+    rules: () => corpus.rules(),
     store,
     prompts,
     lexicon,
@@ -60,16 +76,26 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     onTurn: options.onTurn,
   });
+  const timer = options.syncIntervalMs ? setInterval(() => void corpus.sync().catch((err: Error) => options.onProgress?.(`corpus sync failed: ${err.message}`)), options.syncIntervalMs) : undefined;
+  timer?.unref();
   return {
     mentor,
     store,
+    corpus,
     config,
-    index: () => index,
-    swapIndex: (next) => {
-      index = next;
-    },
-    rules: () => rules,
+    index: () => corpus.index(),
+    rules: () => corpus.rules(),
     llm,
-    close: () => store.close(),
+    close: () => {
+      if (timer) clearInterval(timer);
+      store.close();
+      corpusStore.close();
+    },
   };
+}
+
+function seriesIds(knowledgeDir: string): Set<string> {
+  const file = path.join(knowledgeDir, 'series.json');
+  if (!fs.existsSync(file)) return new Set();
+  return new Set((JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ id: string }>).map((s) => s.id));
 }

@@ -1,1 +1,2 @@
 export { SqliteStore, type StoredTurn, type TranscriptRow } from './sqlite_store.js';
+export { CorpusStore, auditToCsv, type ItemKind, type ItemVersion, type AuditEntry, type ChangeInput } from './corpus_store.js';

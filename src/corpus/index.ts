@@ -1,0 +1,1 @@
+export { LiveCorpus, openLiveCorpus, CorpusChangeError, NotFoundError, type LiveCorpusOptions, type ChangeResult } from './live_corpus.js';
