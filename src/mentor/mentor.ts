@@ -97,7 +97,7 @@ export class Mentor {
     const latencyMs = performance.now() - started;
     const channel = input.channel ?? 'api';
     const turnId = this.deps.store.appendTurn(
-      { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs },
+      { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs, unanswered: draft.unanswered },
       this.now(),
     );
     this.deps.onTurn?.({ sessionId, channel, intent: draft.intent, lang, latencyMs, fallback, citations: draft.citations.length });
@@ -158,7 +158,10 @@ export class Mentor {
       return { draft: { ...this.simple('out_of_scope', this.deps.prompts.templates.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) }, fallback };
     }
     const intent: Intent = composed.otherScope ? 'out_of_scope' : 'policy_question';
-    return { draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang) }, fallback };
+    return {
+      draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent },
+      fallback,
+    };
   }
 
   private eligibility(state: SessionState, lang: Lang, changed: string[]): Draft {
@@ -243,6 +246,8 @@ interface Draft {
   citations: Citation[];
   suggestions: string[];
   eligibility?: EligibilityResult;
+  /** The corpus had no answer: listed for staff among the unanswered questions. */
+  unanswered?: boolean;
 }
 
 const fillName = (template: string, name: string) => template.replace('{name}', name);

@@ -14,6 +14,8 @@ export interface StoredTurn {
   eligibility?: unknown;
   fallback?: string;
   latencyMs: number;
+  /** The mentor had no answer in its corpus (a question for staff to cover). */
+  unanswered?: boolean;
 }
 
 export interface TranscriptRow extends StoredTurn {
@@ -51,10 +53,14 @@ export class SqliteStore {
         eligibility TEXT,
         fallback TEXT,
         latency_ms REAL NOT NULL,
-        vote TEXT CHECK (vote IN ('up', 'down'))
+        vote TEXT CHECK (vote IN ('up', 'down')),
+        unanswered INTEGER NOT NULL DEFAULT 0
       );
       CREATE INDEX IF NOT EXISTS turns_session ON turns(session_id, id);
     `);
+    // Files made before the unanswered column existed get it added.
+    const columns = (this.db.prepare('PRAGMA table_info(turns)').all() as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes('unanswered')) this.db.exec('ALTER TABLE turns ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0');
   }
 
   getSession<T>(id: string): T | undefined {
@@ -81,8 +87,8 @@ export class SqliteStore {
   appendTurn(turn: StoredTurn, now = new Date()): number {
     const info = this.db
       .prepare(
-        `INSERT INTO turns (session_id, at, channel, user_text, reply_text, intent, lang, citations, eligibility, fallback, latency_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO turns (session_id, at, channel, user_text, reply_text, intent, lang, citations, eligibility, fallback, latency_ms, unanswered)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         turn.sessionId,
@@ -96,6 +102,7 @@ export class SqliteStore {
         turn.eligibility === undefined ? null : JSON.stringify(turn.eligibility),
         turn.fallback ?? null,
         turn.latencyMs,
+        turn.unanswered ? 1 : 0,
       );
     return Number(info.lastInsertRowid);
   }
@@ -107,6 +114,18 @@ export class SqliteStore {
 
   transcript(sessionId: string): TranscriptRow[] {
     const rows = this.db.prepare('SELECT * FROM turns WHERE session_id = ? ORDER BY id').all(sessionId) as Array<Record<string, unknown>>;
+    return rows.map(toTranscriptRow);
+  }
+
+  /** Questions the mentor could not answer from its corpus, newest first. */
+  unansweredTurns(limit = 200): TranscriptRow[] {
+    const rows = this.db.prepare('SELECT * FROM turns WHERE unanswered = 1 ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>;
+    return rows.map(toTranscriptRow);
+  }
+
+  /** Turns that got a thumbs up or down, newest first. */
+  votedTurns(limit = 200): TranscriptRow[] {
+    const rows = this.db.prepare('SELECT * FROM turns WHERE vote IS NOT NULL ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>;
     return rows.map(toTranscriptRow);
   }
 
@@ -135,5 +154,6 @@ function toTranscriptRow(r: Record<string, unknown>): TranscriptRow {
     fallback: (r.fallback as string | null) ?? undefined,
     latencyMs: r.latency_ms as number,
     vote: (r.vote as 'up' | 'down' | null) ?? null,
+    unanswered: r.unanswered === 1,
   };
 }
