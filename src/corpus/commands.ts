@@ -54,7 +54,7 @@ async function withCorpus(action: (corpus: LiveCorpus) => Promise<void> | void):
       process.exitCode = 2;
     } else throw e;
   } finally {
-    corpus?.store().close();
+    corpus?.close();
   }
 }
 

@@ -223,6 +223,31 @@ export class LiveCorpus {
     return this.options.now?.() ?? new Date();
   }
 
+  private persistTimer?: NodeJS.Timeout;
+
+  /**
+   * Write the serving index to disk a moment after the last change. The store is the truth: an index
+   * on disk that lags it (a crash before this runs) is seen as stale at start and rebuilt.
+   */
+  private schedulePersist(): void {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = setTimeout(() => this.flush(), 1500);
+    this.persistTimer.unref();
+  }
+
+  /** Persist a pending index now (on shutdown). */
+  flush(): void {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const index = this.snapshot?.index;
+    if (index && index.manifest.corpusHash !== readManifest(this.options.dataDir)?.corpusHash) saveAndActivate(index, this.options.dataDir);
+  }
+
+  close(): void {
+    this.flush();
+    this.options.store.close();
+  }
+
   private async applyNow(changes: ChangeInput[]): Promise<ChangeResult> {
     // Another process may have changed the store since this snapshot: catch up first.
     if (this.options.store.revision() !== this.snapshot.revision) await this.loadFromStore(this.snapshot);
@@ -282,11 +307,11 @@ export class LiveCorpus {
       this.options.log?.(`building the index for revision ${revision} (${corpus.docs.length} documents)`);
       index = await buildKnowledgeIndex(corpus.docs, corpus.glossary, this.options.makeEmbedder, { now: () => this.now() });
     }
-    if (index.manifest.corpusHash !== readManifest(this.options.dataDir)?.corpusHash) saveAndActivate(index, this.options.dataDir);
+    if (previous) this.schedulePersist();
+    else if (index.manifest.corpusHash !== readManifest(this.options.dataDir)?.corpusHash) saveAndActivate(index, this.options.dataDir);
 
-    const rules = inspectRuleTexts(corpus.ruleTexts, new Set(corpus.docs.map((d) => d.id)));
-    this.snapshot = { revision, docs: corpus.docs, glossary: corpus.glossary, rules: rules.rules, ruleTexts: corpus.ruleTexts, glossaryTexts: corpus.glossaryTexts, index };
-    for (const listener of this.listeners) listener(index, rules.rules);
+    this.snapshot = { revision, docs: corpus.docs, glossary: corpus.glossary, rules: corpus.rules, ruleTexts: corpus.ruleTexts, glossaryTexts: corpus.glossaryTexts, index };
+    for (const listener of this.listeners) listener(index, corpus.rules);
   }
 }
 
@@ -294,8 +319,20 @@ const problemKey = (p: Problem) => `${p.file}|${p.field}|${p.message}`;
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 interface Assembled extends LoadedCorpus {
+  rules: Rule[];
   ruleTexts: { file: string; text: string }[];
   glossaryTexts: { file: string; text: string }[];
+}
+
+/** Parsing YAML dominates a change, so each item's parse is kept by content (bounded). */
+const parseCache = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+  const hit = parseCache.get(key) as T | undefined;
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (parseCache.size > 5000) parseCache.clear();
+  parseCache.set(key, value);
+  return value;
 }
 
 /** Turn stored items into a corpus and validate it with the same checks as `kb validate`. */
@@ -308,13 +345,14 @@ function assemble(items: Map<string, string>, seriesIds: Set<string>): Assembled
   for (const [key, content] of [...items.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const [kind, ...rest] = key.split(':');
     const id = rest.join(':');
+    const hash = `${key}|${sha(content)}`;
     if (kind === 'doc') {
-      const parsed = parseDoc(content, `docs/${id}.md`);
+      const parsed = cached(hash, () => parseDoc(content, `docs/${id}.md`));
       problems.push(...parsed.problems);
       if (parsed.doc) docs.push(parsed.doc);
     } else if (kind === 'glossary') {
       glossaryTexts.push({ file: id, text: content });
-      const parsed = parseGlossary(content, `glossary/${id}`);
+      const parsed = cached(hash, () => parseGlossary(content, `glossary/${id}`));
       glossary.push(...parsed.entries);
       problems.push(...parsed.problems);
     } else ruleTexts.push({ file: id, text: content });
@@ -322,9 +360,10 @@ function assemble(items: Map<string, string>, seriesIds: Set<string>): Assembled
   const corpus: LoadedCorpus = { docs, glossary, seriesIds, problems };
   // Expired documents may stay in the store (retrieval filters them); everything else must hold.
   const all = validateCorpus(corpus, '0000-00-00').filter((p) => p.field !== 'effective_to' || !p.message.includes('in the past'));
-  const rules = inspectRuleTexts(ruleTexts, new Set(docs.map((d) => d.id)));
+  const docIds = docs.map((d) => d.id).sort().join(',');
+  const rules = cached(`rules|${sha(docIds)}|${sha(ruleTexts.map((r) => `${r.file}\n${r.text}`).join('\u0000'))}`, () => inspectRuleTexts(ruleTexts, new Set(docs.map((d) => d.id))));
   all.push(...rules.problems.map((p) => ({ ...p, file: `rules/${p.file}` })));
-  return { docs, glossary, seriesIds, problems: all, ruleTexts, glossaryTexts };
+  return { docs, glossary, seriesIds, problems: all, ruleTexts, glossaryTexts, rules: rules.rules };
 }
 
 /** The seed folder as store items: docs by id, rule and glossary files by file name. */

@@ -89,7 +89,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     close: () => {
       if (timer) clearInterval(timer);
       store.close();
-      corpusStore.close();
+      corpus.close();
     },
   };
 }
