@@ -5,15 +5,25 @@ type Citation = MentorReply['citations'][number];
 
 /**
  * The reply cut into pieces for streaming: sentence by sentence, a long sentence in pieces of about
- * `size` characters. Joined, the pieces are exactly the reply (streaming is presentation only).
+ * `size` characters, cut between words (or between Chinese characters). Joined, the pieces are
+ * exactly the reply: streaming is presentation only.
  */
 export function replyPieces(text: string, size = 20): string[] {
   const sentences = text.match(/[^。！？!?；;\n]*(?:[。！？!?；;]+|\n+|$)/g) ?? [];
   const pieces: string[] = [];
   for (const sentence of sentences) {
     if (!sentence) continue;
-    const chars = [...sentence];
-    for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
+    // A token is one Chinese character, a word with the spaces after it, or a run of spaces.
+    const tokens = sentence.match(/[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+\s*|\s+/gu) ?? [];
+    let piece = '';
+    for (const token of tokens) {
+      if (piece && [...piece].length + [...token].length > size) {
+        pieces.push(piece);
+        piece = '';
+      }
+      piece += token;
+    }
+    if (piece) pieces.push(piece);
   }
   return pieces;
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
+import './slack_request_shim.js';
 import type { Activity } from 'botbuilder';
 import { SlackAdapter, SlackEventMiddleware, SlackMessageTypeMiddleware, type SlackAdapterOptions, type SlackBotWorker } from 'botbuilder-adapter-slack';
 import type { BotkitMessage } from 'botkit';
@@ -36,11 +37,11 @@ export function verifySlackSignature(secret: string, rawBody: string, timestamp:
 /** The botkit Slack adapter, with the Web API at a configurable base URL (for install and replies). */
 class MentorSlackAdapter extends SlackAdapter {
   constructor(
-    options: SlackAdapterOptions,
+    private readonly settings: SlackAdapterOptions & { clientId: string; clientSecret: string; redirectUri: string },
     private readonly apiUrl: string,
     private readonly teams: SlackTeams,
   ) {
-    super(options);
+    super(settings);
   }
 
   async getAPI(activity: Partial<Activity>): Promise<InstanceType<typeof WebClient>> {
@@ -52,7 +53,7 @@ class MentorSlackAdapter extends SlackAdapter {
 
   async validateOauthCode(code: string): Promise<{ team: { id: string; name?: string }; access_token: string; bot_user_id: string }> {
     const client = new WebClient(undefined, { slackApiUrl: this.apiUrl, retryConfig: { retries: 0 }, timeout: 10_000 });
-    const result = await client.oauth.v2.access({ code, client_id: this.options.clientId!, client_secret: this.options.clientSecret!, redirect_uri: this.options.redirectUri });
+    const result = await client.oauth.v2.access({ code, client_id: this.settings.clientId, client_secret: this.settings.clientSecret, redirect_uri: this.settings.redirectUri });
     if (!result.ok || !result.team?.id || !result.access_token || !result.bot_user_id) throw new Error(result.error ?? 'incomplete OAuth answer');
     return { team: { id: result.team.id, name: result.team.name }, access_token: result.access_token, bot_user_id: result.bot_user_id };
   }

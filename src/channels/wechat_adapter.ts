@@ -102,7 +102,8 @@ export class WeChatAdapter extends BotAdapter {
     }
 
     this.forgetOld();
-    const key = `${message.FromUserName}:${message.MsgId ?? message.CreateTime}`;
+    // Messages carry a MsgId; events are told apart by sender, time and kind (as WeChat suggests).
+    const key = `${message.FromUserName}:${message.MsgId ?? `${message.CreateTime}:${message.MsgType}:${message.Event ?? ''}:${message.EventKey ?? ''}`}`;
     let entry = this.recent.get(key);
     if (!entry) {
       entry = { at: Date.now(), reply: this.answer(message, logic) };

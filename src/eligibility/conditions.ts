@@ -20,8 +20,11 @@ export interface Outcome {
   earliest?: string;
   yearsStillNeeded?: number;
   /** What was found, in words, for the reasons. */
-  situation: Bilingual[];
+  situation: Situation[];
 }
+
+/** One finding; `shortfall` marks "years still short", which matters only while nothing else fails. */
+export type Situation = Bilingual & { shortfall?: true };
 
 export interface EvalContext {
   facts: NormalisedFacts;
@@ -47,7 +50,7 @@ function getPath(facts: NormalisedFacts, path: string): unknown {
   return cur;
 }
 
-const known = (state: number, situation: Bilingual[] = []): Outcome => ({ best: state, worst: state, missing: [], situation });
+const known = (state: number, situation: Situation[] = []): Outcome => ({ best: state, worst: state, missing: [], situation });
 const unknown = (missing: string[], best = MET, worst = FAILED): Outcome => ({ best, worst, missing, situation: [] });
 
 const uniq = (xs: string[]) => [...new Set(xs)];
@@ -174,7 +177,10 @@ function judgeYears(req: NonNullable<ConditionSet['years']>, ctx: EvalContext): 
     missing: [],
     earliest,
     yearsStillNeeded: stillNeeded,
-    situation: [{ zh: `你有${haveText}年，还差${fmtYears(stillNeeded)}年，最早${earliest}满足`, en: `you have ${yearsEn(have)}; ${yearsEn(stillNeeded)} more needed, met from ${earliest}` }],
+    situation: [
+      { zh: `你有${haveText}年`, en: `you have ${yearsEn(have)}` },
+      { zh: `还差${fmtYears(stillNeeded)}年`, en: `${yearsEn(stillNeeded)} more needed`, shortfall: true },
+    ],
   };
 }
 

@@ -1,10 +1,10 @@
 import {
-  FAILED, MET, NOTICE, SHORT, allOf, anyOf, capAt, describeConditions, evaluateConditions, fmtYears, levelTitle, round2,
+  FAILED, MET, NOTICE, SHORT, allOf, anyOf, capAt, describeConditions, evaluateConditions, round2,
   type EvalContext, type Outcome,
 } from './conditions.js';
 import { isIsoDate, monthsBetween } from './dates.js';
 import { exactMissing } from './missing.js';
-import { FACT_NAMES, JURISDICTION_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
+import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
 import {
   LEVELS, ROUTES,
   type Bilingual, type Citation, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
@@ -48,8 +48,8 @@ export function evaluate(rules: Rule[], input: Facts, asOf: string): Eligibility
       if (facts.route && facts.route !== route) continue;
       let group = candidates.filter((r) => covers(r.route, route));
       if (group.length === 0) continue;
-      const national = facts.jurisdiction === 'shanghai' && group.some((r) => r.jurisdiction === 'shanghai') ? group.filter((r) => r.jurisdiction === 'national') : [];
-      if (national.length) group = group.filter((r) => r.jurisdiction === 'shanghai');
+      // For a Shanghai applicant a Shanghai rule replaces the national ones at this route and level.
+      if (facts.jurisdiction === 'shanghai' && group.some((r) => r.jurisdiction === 'shanghai')) group = group.filter((r) => r.jurisdiction === 'shanghai');
       const verdict = judgeRoute(route, level, group, inForce, ctx);
       applyExclusions(verdict, inForce, ctx, excludedBy);
       attachInfo(verdict, inForce, ctx);
@@ -138,6 +138,10 @@ function levelsToCheck(rules: Rule[], facts: NormalisedFacts, notes: Bilingual[]
 // One route at one level
 // ---------------------------------------------------------------------------------------------
 
+/** The best each route can still give once its missing facts are known (internal: orders the overall answer). */
+const bestCase = new WeakMap<RouteVerdict, Status>();
+const STATUS_RANK: Record<Status, number> = { not_eligible: 0, needs_info: 1, not_yet: 2, eligible: 3 };
+
 interface Judged {
   rule: Rule;
   raw: Outcome;
@@ -179,11 +183,18 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
       ? 'current_notice'
       : 'low_confidence';
   const shown = onlyC ? indicative! : total;
-  const relevant = pickRelevant(judged, status, total, indicative);
+  const shownStatus = statusOf(shown);
+  const missing = sortPaths(
+    exactMissing(shown, (what) => {
+      const g = judgeGroup(group, scope, { ...ctx, facts: what });
+      return statusOf(g.indicative ?? g.total);
+    }, [...group, ...scope], ctx),
+  );
+  const relevant = pickRelevant(judged, status, total, indicative, missing);
 
   const reasons = { zh: [] as string[], en: [] as string[] };
   for (const j of relevant) {
-    for (const lang of ['zh', 'en'] as const) reasons[lang].push(reasonLine(j, lang, series));
+    for (const lang of ['zh', 'en'] as const) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing));
   }
   for (const s of scopeOutcomes) {
     for (const lang of ['zh', 'en'] as const) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
@@ -227,21 +238,18 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
     basis,
     ...(onlyC ? { indicativeStatus: statusOf(indicative!) } : {}),
     reasons,
-    missing: sortPaths(exactMissing(shown, (what) => {
-      const g = judgeGroup(group, scope, { ...ctx, facts: what });
-      return statusOf(g.indicative ?? g.total);
-    }, [...group, ...scope], ctx)),
+    missing,
     ruleIds: cited.map((r) => r.id),
     citations: cited.map(citationOf),
     notes,
     nextStep: { zh: '', en: '' },
   };
-  const shownStatus = onlyC ? verdict.indicativeStatus : status;
   if (shownStatus === 'not_yet' && shown.earliest) {
     verdict.earliest = shown.earliest;
     verdict.yearsStillNeeded = shown.yearsStillNeeded;
   }
   verdict.nextStep = nextStepOf(verdict, relevant.map((j) => j.rule));
+  bestCase.set(verdict, statusOf({ ...shown, worst: shown.best }));
   return verdict;
 }
 
@@ -250,39 +258,48 @@ function statusOf(o: Outcome): Status {
   return o.best === MET ? 'eligible' : o.best === SHORT ? 'not_yet' : o.best === NOTICE ? 'needs_info' : 'not_eligible';
 }
 
-/** The rules that explain the verdict: the ones that met, the soonest shortfall, the undecided, or all that failed. */
-function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicative?: Outcome): Judged[] {
+/**
+ * The rules that explain the verdict: the ones that met, the soonest shortfall, the best still open (preferring
+ * those that wait only on the facts the verdict asks for), or all that failed.
+ */
+function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicative: Outcome | undefined, missing: string[]): Judged[] {
+  const openOnes = (outcomeOf: (j: Judged) => Outcome) => {
+    const top = Math.max(...judged.map((j) => outcomeOf(j).best));
+    const open = judged.filter((j) => outcomeOf(j).best === top && top > FAILED);
+    const asked = open.filter((j) => outcomeOf(j).missing.every((p) => missing.includes(p)));
+    return asked.length ? asked : open.length ? open : judged;
+  };
   if (indicative) {
     const ind = statusOf(indicative);
     if (ind === 'eligible') return judged.filter((j) => j.raw.worst === MET);
     if (ind === 'not_yet') return judged.filter((j) => j.raw.best === SHORT && j.raw.earliest === indicative.earliest).slice(0, 1);
-    const top = Math.max(...judged.map((j) => j.raw.best));
-    const open = judged.filter((j) => j.raw.best === top && top > FAILED);
-    return open.length ? open : judged;
+    return openOnes((j) => j.raw);
   }
   if (status === 'eligible') return judged.filter((j) => j.capped.worst === MET);
   if (status === 'not_yet') {
     const soonest = judged.filter((j) => j.capped.best === SHORT && j.capped.worst === SHORT && j.capped.earliest === total.earliest);
     return soonest.length ? soonest.slice(0, 1) : judged.filter((j) => j.capped.best === SHORT);
   }
-  if (status === 'needs_info') {
-    // The rules that set the best case still open.
-    const top = Math.max(...judged.map((j) => j.capped.best));
-    const open = judged.filter((j) => j.capped.best === top && top > FAILED);
-    return open.length ? open : judged;
-  }
+  if (status === 'needs_info') return openOnes((j) => j.capped);
   return judged;
 }
 
-function reasonLine(j: Judged, lang: 'zh' | 'en', series: string): string {
+/**
+ * "<rule>: <what it asks> — <how the facts meet it>." Years still short are told only while time can open the
+ * route, and a date only when the route is "not yet".
+ */
+function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[]): string {
   const zh = lang === 'zh';
   const req = j.rule.requires ? describeConditions(j.rule.requires, lang, series) : '';
   const head = `${j.rule.title[lang]}${req ? (zh ? `：${req}` : `: ${req}`) : ''}`;
   const o = j.raw;
-  const said = o.situation.map((s) => s[lang]).join(zh ? '；' : '; ');
+  const findings = o.best === FAILED || route === 'not_eligible' ? o.situation.filter((s) => !s.shortfall) : o.situation;
+  let said = findings.map((s) => s[lang]).join(zh ? '，' : ', ');
+  if (o.best === SHORT && o.best === o.worst && route === 'not_yet' && o.earliest) said += zh ? `，最早${o.earliest}满足` : `, met from ${o.earliest}`;
   let verdict: string;
   if (o.best !== o.worst) {
-    const ask = o.missing.map((p) => factName(p)[lang]).join(zh ? '、' : '; ');
+    const asked = o.missing.filter((p) => routeMissing.includes(p));
+    const ask = (asked.length ? asked : o.missing).map((p) => factName(p)[lang]).join(zh ? '、' : '; ');
     verdict = zh ? `需补充：${ask}` : `still to know: ${ask}`;
   } else if (o.best === MET) verdict = zh ? `符合${said ? `（${said}）` : ''}` : `met${said ? ` (${said})` : ''}`;
   else if (o.best === SHORT) verdict = zh ? `暂不满足（${said}）` : `not yet (${said})`;
@@ -332,10 +349,11 @@ function applyExclusions(v: RouteVerdict, inForce: Rule[], ctx: EvalContext, exc
     v.citations.push(citationOf(rule));
     if (rule.note) v.notes.push(rule.note);
     if (rule.confidence === 'C') {
+      if (v.status === 'not_eligible') continue;
       // A low-confidence exclusion never closes a route: it holds the verdict open and says why.
       v.reasons.zh.push(`${reason.zh}——${certain ? '可能适用' : '可能适用，需补充信息'}；低可信度来源，请以当年通知核实。`);
       v.reasons.en.push(`${reason.en} — ${certain ? 'may apply' : 'may apply; more information needed'}; low-confidence source, confirm with the current notice.`);
-      if (v.status !== 'not_eligible') setStatus(v, 'needs_info');
+      setStatus(v, 'needs_info');
       if (!certain) v.missing = sortPaths([...v.missing, ...open]);
       v.notes.push({ zh: '存在可能的限制条件：请以当年正式通知核实后再申报。', en: 'A restriction may apply: confirm with the current official notice before applying.' });
       continue;
@@ -345,6 +363,7 @@ function applyExclusions(v: RouteVerdict, inForce: Rule[], ctx: EvalContext, exc
       v.reasons.en.unshift(`${reason.en} — applies, so no route is open for now.`);
       setStatus(v, 'not_eligible');
       v.missing = [];
+      bestCase.set(v, 'not_eligible');
       closed = true;
       excludedBy.set(rule.id, { ruleId: rule.id, reason, confidence: rule.confidence, citation: citationOf(rule) });
     } else if (v.status !== 'not_eligible') {
@@ -433,8 +452,16 @@ function overallOf(routes: RouteVerdict[]): EligibilityResult['overall'] {
   const notYet = routes.filter((v) => v.status === 'not_yet').sort((a, b) => a.earliest!.localeCompare(b.earliest!) || byPreference(a, b));
   if (notYet.length) return pick(notYet[0], 'not_yet');
   const decisive = routes.filter(isDecisive);
-  const open = (decisive.length ? decisive : routes).filter((v) => v.status === 'needs_info').sort((a, b) => ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
-  if (open.length) return pick(open[0], 'needs_info', sortPaths(open.flatMap((v) => v.missing)));
+  const rankOf = (v: RouteVerdict) => STATUS_RANK[bestCase.get(v) ?? v.status];
+  const open = (decisive.length ? decisive : routes)
+    .filter((v) => v.status === 'needs_info')
+    .sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
+  if (open.length) {
+    // Ask first what the most promising route needs; another route's facts only if it could do better.
+    const first = open[0];
+    const better = open.slice(1).filter((v) => rankOf(v) > rankOf(first));
+    return pick(first, 'needs_info', [...new Set([...first.missing, ...sortPaths(better.flatMap((v) => v.missing))])]);
+  }
   const other = routes.filter((v) => v.status === 'needs_info');
   const others = other.map((v) => ROUTE_NAMES[v.route]);
   return {
@@ -448,4 +475,3 @@ function overallOf(routes: RouteVerdict[]): EligibilityResult['overall'] {
 
 const uniqNames = (names: Bilingual[], lang: 'zh' | 'en') => [...new Set(names.map((n) => n[lang]))];
 
-export { fmtYears, levelTitle, JURISDICTION_NAMES };

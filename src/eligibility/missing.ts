@@ -22,8 +22,9 @@ export function exactMissing(outcome: Outcome, statusOf: (facts: NormalisedFacts
 
   // Every combination, indexed in mixed radix: digit i is the value index of candidate i.
   const statuses: Status[] = [];
+  // One copy, overwritten in place: every combination sets every candidate, and judging never mutates facts.
+  const facts = structuredClone(ctx.facts);
   for (let k = 0; k < size; k++) {
-    const facts = structuredClone(ctx.facts);
     let rest = k;
     candidates.forEach((path, i) => {
       setPath(facts, path, values[i][rest % values[i].length]);

@@ -37,7 +37,12 @@ interface Candidate {
 const BUDGET: Record<Lang, number> = { zh: 320, en: 700 };
 const MAX_SENTENCES = 3;
 const MIN_COVERAGE = 0.2;
-const QUANTITY_QUESTION = /几年|多少|多久|多长|几个|几级|哪几|how (many|long|much)|number of|years?\b/i;
+const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number of|years?\b/i;
+/** The unit a quantity question asks about: 几类 → 类, 多少人 → 人, "how many years" → year. */
+const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
+const NUMBER = '(?:\\d[\\d,.]*|[一二两三四五六七八九十百千万]+)';
+/** Statements that the sources are silent: useful when nothing else answers, never ahead of a fact. */
+const GAP_STATEMENT = /没有(详细)?说明|没有给出|未检索到|没有检索到|未经核实的|没有得到确认|请查阅当年|请以当年|not (confirmed|found|given|detailed|retrieved)|check the current|call the shanghai 12333/i;
 
 /**
  * The default composer: picks the sentences of the retrieved chunks that answer the question (scored
@@ -61,7 +66,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
     if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
   }
   const candidates = candidateSentences(top, queryWeights, input.query, index);
-  const chosen = selectSentences(candidates, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
+  const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
 
   const citations: Citation[] = [];
@@ -191,21 +196,25 @@ interface Unit {
 }
 
 /** Sentences and list items of a chunk; each quote is a verbatim substring of it. */
+const TABLE_ROW = /^\s*\|/;
+const isTableHeader = (lines: string[], i: number) => TABLE_ROW.test(lines[i]) && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] ?? '');
+
 function unitsOf(text: string): Unit[] {
   const lines = text.split('\n');
   const units: Unit[] = [];
   lines.forEach((line, i) => {
-    if (SKIP_LINE(line)) return;
+    if (SKIP_LINE(line) || isTableHeader(lines, i)) return;
     const sentences = splitSentences(line.replace(LIST_MARKER, ''));
     sentences.forEach((sentence, j) => {
       const quote = sentence.trim();
       if (quote.length < 6 || !text.includes(quote)) return;
       let display = clean(quote);
       if (/[：:]$/.test(quote) && j === sentences.length - 1) {
+        // A lead-in carries the list or table that follows it.
         const items: string[] = [];
-        for (let k = i + 1; k < lines.length && items.length < 5; k++) {
-          if (!lines[k].trim()) continue;
-          if (!LIST_MARKER.test(lines[k])) break;
+        for (let k = i + 1; k < lines.length && items.length < 6; k++) {
+          if (!lines[k].trim() || SKIP_LINE(lines[k]) || isTableHeader(lines, k)) continue;
+          if (!LIST_MARKER.test(lines[k]) && !TABLE_ROW.test(lines[k])) break;
           items.push(clean(lines[k].replace(LIST_MARKER, '')));
         }
         if (items.length) display = `${display}\n${items.map((x) => `   - ${x}`).join('\n')}`;
@@ -238,6 +247,9 @@ const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么�
  */
 function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex): Candidate[] {
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
+  const measure = MEASURE.exec(rawQuery);
+  const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
+  const measured = unit ? new RegExp(`${NUMBER}\\s*(?:个|多|余|万)?\\s*${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
   const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
   const out: Candidate[] = [];
@@ -250,7 +262,9 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
       if (wantsDefinition && opensDocument && position === 0) score += 0.15;
-      if (wantsNumber && /\d/.test(quote)) score += 0.1;
+      if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.08;
+      if (measured?.test(display)) score += 0.2;
+      if (GAP_STATEMENT.test(quote)) score -= 0.1;
       if (display.length > 260) score -= 0.08;
       out.push({ chunk: r.chunk, rank, position, quote, display, terms, score });
     });
@@ -258,19 +272,29 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   return out;
 }
 
-/** Greedy selection with redundancy removal (maximal marginal relevance on term sets). */
-function selectSentences(candidates: Candidate[], budget: number, max: number): Candidate[] {
+/**
+ * Greedy selection (maximal marginal relevance): each pick is worth its own score, plus the part of
+ * the question it answers that earlier picks did not, minus how much it repeats them.
+ */
+function selectSentences(candidates: Candidate[], query: Map<string, number>, budget: number, max: number): Candidate[] {
   const pool = [...candidates].sort((a, b) => b.score - a.score || a.rank - b.rank || a.position - b.position);
   const chosen: Candidate[] = [];
+  const covered = new Set<string>();
+  const total = [...query.values()].reduce((a, b) => a + b, 0) || 1;
+  const novelty = (c: Candidate) => {
+    let gain = 0;
+    for (const [t, w] of query) if (c.terms.has(t) && !covered.has(t)) gain += w;
+    return gain / total;
+  };
   let used = 0;
-  const top = pool[0]?.score ?? 0;
+  let firstValue = 0;
   while (pool.length && chosen.length < max) {
     let bestIndex = -1;
     let bestValue = -Infinity;
     pool.forEach((c, i) => {
       if (chosen.some((s) => s.display.includes(c.display) || c.display.includes(s.display))) return;
       const redundancy = Math.max(0, ...chosen.map((s) => overlapCoefficient(s.terms, c.terms)));
-      const value = c.score - 0.8 * redundancy;
+      const value = c.score + (chosen.length ? 0.35 * novelty(c) : 0) - 0.6 * redundancy;
       if (value > bestValue) {
         bestValue = value;
         bestIndex = i;
@@ -278,8 +302,10 @@ function selectSentences(candidates: Candidate[], budget: number, max: number): 
     });
     if (bestIndex < 0) break;
     const next = pool.splice(bestIndex, 1)[0];
-    if (chosen.length > 0 && (bestValue < top * 0.55 || used + next.display.length > budget)) break;
+    if (chosen.length === 0) firstValue = bestValue;
+    else if (bestValue < firstValue * 0.5 || used + next.display.length > budget) break;
     chosen.push(next);
+    for (const t of next.terms) covered.add(t);
     used += next.display.length;
   }
   return chosen;

@@ -15,6 +15,12 @@ const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you)[?？!！。.\s]*$/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b|\bcould i\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
+/** Speaking of oneself: an eligibility question is about the asker. */
+const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
+/** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
+const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|够不够|够条件|\bcan (i |one |someone )?apply\b|\beligible\b/i;
+/** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
+const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听说|真的吗|有用吗|有什么用|什么时候|多少|哪些|几个|几年|几门|几种|几类|多久|要啥|要什么|什么条件|啥条件|\bis it true\b|\bdo (you|people|applicants) need\b|\bmust\b|\bhow many\b|\bwhen\b|\bwhich\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
@@ -28,9 +34,14 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (HELP.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
-  if (ELIGIBILITY_CUE.test(s) && (personal || context.checking || /我|\bi\b|\bmy\b/i.test(s))) return { intent: 'eligibility_check' };
-  if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s)) return { intent: 'eligibility_check' };
-  if (personal && /吗|\?|？/.test(s) && !POLICY_CUE.test(s)) return { intent: 'eligibility_check' };
+  const firstPerson = FIRST_PERSON.test(s);
+  const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
+  if (ELIGIBILITY_CUE.test(s) && firstPerson) return { intent: 'eligibility_check' };
+  if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
+  // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
+  const f = extraction.facts;
+  const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence].filter((x) => x !== undefined).length;
+  if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || (CAN_APPLY.test(s) && factCount >= 2))) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };
 }
