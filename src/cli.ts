@@ -124,9 +124,15 @@ export function buildProgram(): Command {
     .command('add')
     .description('turn a stored conversation into a draft dataset case for a tester to complete')
     .requiredOption('--from-transcript <session>', 'the session id of the conversation (read from DATA_DIR)')
-    .option('--out <file>', 'append the case to this .jsonl file (default: print it)')
+    .option('--append <file>', 'append the case to this .jsonl file (default: print it)')
     .option('--id <id>', 'the case id (default t-<date>-<session>)')
-    .action((opts: { fromTranscript: string; out?: string; id?: string }) => {
+    .action((opts: { fromTranscript: string; append?: string; id?: string }, cmd: Command) => {
+      // `eval --out` is the report folder; commander hands an --out after `add` to `eval`, so say which to use.
+      if (cmd.parent?.opts().out) {
+        process.stderr.write('error: eval add writes with --append <file>\n');
+        process.exitCode = 2;
+        return;
+      }
       process.exitCode = runEvalAddCommand(opts, { config: config() });
     });
 

@@ -225,7 +225,7 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
     }
   }
   if (status !== 'not_eligible') {
-    for (const j of relevant) for (const need of j.rule.alsoNeeded) addNote({ zh: `还需：${need.zh}`, en: `Also needed: ${need.en}` });
+    for (const rule of [...relevant.map((j) => j.rule), ...scope]) for (const need of rule.alsoNeeded) addNote({ zh: `还需：${need.zh}`, en: `Also needed: ${need.en}` });
   }
 
   const cited = [...relevant.map((j) => j.rule), ...scope];

@@ -11,4 +11,4 @@ export { evaluate, normaliseFacts, inEffect } from './engine.js';
 export { explainEligibility } from './explain.js';
 export { createEligibilityTool } from './tool.js';
 export { runEligibilityCommand, todayInShanghai, formatIssues, type EligibilityCommandOptions } from './cli.js';
-export { FACT_NAMES, ROUTE_NAMES, LEVEL_NAMES, STATUS_NAMES, SERIES_NAMES, factName } from './labels.js';
+export { FACT_NAMES, FLAG_NAMES, ROUTE_NAMES, LEVEL_NAMES, STATUS_NAMES, SERIES_NAMES, factName } from './labels.js';

@@ -170,7 +170,7 @@ export async function runEvalCommand(opts: EvalCommandOptions, deps: EvalCommand
     err(`${describeGate(gateResult)}\n`);
     return gateResult.passed ? 0 : 1;
   }
-  if (gateResult && !gateResult.passed) out(`(the baseline gate would fail: ${gateResult.failures.map((f) => f.key).join(', ')}; run with --gate to enforce it)\n`);
+  if (gateResult && !gateResult.passed && !filtered) out(`(the baseline gate would fail: ${gateResult.failures.map((f) => f.key).join(', ')}; run with --gate to enforce it)\n`);
   return 0;
 }
 
@@ -198,7 +198,7 @@ function shown(p: string): string {
 export interface EvalAddOptions {
   fromTranscript: string;
   /** Append the case to this JSONL file; without it the line is printed. */
-  out?: string;
+  append?: string;
   id?: string;
 }
 
@@ -219,9 +219,9 @@ export function runEvalAddCommand(opts: EvalAddOptions, deps: { config: Config; 
       return 2;
     }
     const draft = caseFromTranscript(opts.fromTranscript, rows, { id: opts.id });
-    if (opts.out) {
-      appendCase(opts.out, draft);
-      out(`added case ${draft.id} to ${opts.out}\n`);
+    if (opts.append) {
+      appendCase(opts.append, draft);
+      out(`added case ${draft.id} to ${opts.append}\n`);
     } else out(`${caseLine(draft)}\n`);
     err(`draft case ${draft.id} from ${rows.length} turn(s): fill in must_mention and must_not, check intent, relevant and eligibility, then remove the TODO from its note.\n`);
     return 0;

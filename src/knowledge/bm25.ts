@@ -105,13 +105,13 @@ export class Bm25Index {
   }
 
   search(query: WeightedTerm[], k: number, accept?: (index: number) => boolean): LexicalHit[] {
-    const { k1, b, offsets, postingDocs, postingTfs, docLengths } = this.data;
+    const { k1, postingDocs, postingTfs, offsets } = this.data;
     const merged = new Map<string, number>();
     for (const q of query) merged.set(q.term, Math.max(merged.get(q.term) ?? 0, q.weight));
-    // Accumulate into typed arrays indexed by chunk (reset after use) instead of a Map of objects:
-    // a common term touches tens of thousands of chunks in a 100k corpus.
-    const { scores, weights, seen } = this.scratch();
-    const touched: number[] = [];
+    // Accumulate into typed arrays indexed by chunk instead of a Map of objects: a common term touches
+    // tens of thousands of chunks in a 100k corpus. Touched chunks are marked, then found by a scan
+    // (growing a list of them in the posting loop cost ten times the scoring itself).
+    const { scores, weights, touched, lengthNorm } = this.scratch();
     const found: Array<{ term: string; id: number }> = [];
     let totalWeight = 0;
     for (const [term, weight] of merged) {
@@ -121,28 +121,28 @@ export class Bm25Index {
       if (id === undefined) continue;
       found.push({ term, id });
       const termWeight = idf * weight;
-      for (let p = offsets[id]; p < offsets[id + 1]; p++) {
+      const end = offsets[id + 1];
+      for (let p = offsets[id]; p < end; p++) {
         const doc = postingDocs[p];
         const tf = postingTfs[p];
-        const norm = tf + k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
-        const s = weight * idf * ((tf * (k1 + 1)) / norm);
-        if (seen[doc] === 0) {
-          seen[doc] = 1;
-          touched.push(doc);
-        }
-        scores[doc] += s;
+        const norm = tf + lengthNorm[doc];
+        scores[doc] += weight * idf * ((tf * (k1 + 1)) / norm);
         weights[doc] += termWeight;
+        touched[doc] = 1;
       }
     }
     // Keep the best k accepted chunks (score desc, then index asc) in a small heap whose root is the worst;
     // `accept` is only asked about chunks that would enter it.
     const better = (x: number, y: number) => scores[x] > scores[y] || (scores[x] === scores[y] && x < y);
     const heap: number[] = [];
-    for (const doc of touched) {
-      if (heap.length === k && (k === 0 || !better(doc, heap[0]))) continue;
-      if (accept && !accept(doc)) continue;
-      if (heap.length < k) siftUp(heap, doc, better);
-      else replaceRoot(heap, doc, better);
+    if (found.length > 0 && k > 0) {
+      for (let doc = 0; doc < touched.length; doc++) {
+        if (touched[doc] === 0) continue;
+        if (heap.length === k && !better(doc, heap[0])) continue;
+        if (accept && !accept(doc)) continue;
+        if (heap.length < k) siftUp(heap, doc, better);
+        else replaceRoot(heap, doc, better);
+      }
     }
     heap.sort((x, y) => (better(x, y) ? -1 : 1));
     const hits = heap.map((index) => ({
@@ -151,15 +151,26 @@ export class Bm25Index {
       matched: found.filter((f) => this.contains(f.id, index)).map((f) => f.term),
       coverage: totalWeight ? weights[index] / totalWeight : 0,
     }));
-    for (const doc of touched) scores[doc] = weights[doc] = seen[doc] = 0;
+    if (found.length > 0) {
+      scores.fill(0);
+      weights.fill(0);
+      touched.fill(0);
+    }
     return hits;
   }
 
-  private scratchArrays?: { scores: Float64Array; weights: Float64Array; seen: Uint8Array };
+  private scratchArrays?: { scores: Float64Array; weights: Float64Array; touched: Uint8Array; lengthNorm: Float64Array };
 
-  private scratch(): { scores: Float64Array; weights: Float64Array; seen: Uint8Array } {
-    const n = this.size;
-    return (this.scratchArrays ??= { scores: new Float64Array(n), weights: new Float64Array(n), seen: new Uint8Array(n) });
+  /** Per-index work arrays, made on the first search; `lengthNorm` is BM25's length term of each chunk. */
+  private scratch(): { scores: Float64Array; weights: Float64Array; touched: Uint8Array; lengthNorm: Float64Array } {
+    if (!this.scratchArrays) {
+      const { k1, b, docLengths } = this.data;
+      const n = docLengths.length;
+      const lengthNorm = new Float64Array(n);
+      for (let doc = 0; doc < n; doc++) lengthNorm[doc] = k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
+      this.scratchArrays = { scores: new Float64Array(n), weights: new Float64Array(n), touched: new Uint8Array(n), lengthNorm };
+    }
+    return this.scratchArrays;
   }
 
   /** Whether a chunk is in a term's postings (which are sorted by chunk). */

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { evaluate, FactsSchema, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
+import { evaluate, FACT_NAMES, FactsSchema, FLAG_NAMES, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 import { citationFor, composeGroundedReply, fill, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
@@ -111,7 +111,10 @@ export class Mentor {
   private async respond(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
     const t = this.deps.prompts.templates;
     const extraction = extractFacts(text, this.deps.lexicon);
-    const decision = classifyIntent(text, extraction, this.deps.safety, { checking: state.checking });
+    // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
+    const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
+    if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
+    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, { checking: state.checking });
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':
@@ -207,8 +210,11 @@ export class Mentor {
     const t = this.deps.prompts.templates;
     const direct = t.fact_questions[path] ?? t.fact_questions[path.split('.')[0]];
     if (direct) return direct[lang];
-    const name = t.fact_names[path]?.[lang] ?? path;
-    return t.fact_questions.default[lang].replace('{fact}', name);
+    // A yes/no fact reads as the condition it stands for; anything else by its name.
+    const flag = (FLAG_NAMES as Record<string, { zh: string; en: string }>)[path];
+    if (flag) return fill(t.fact_questions.flag[lang], { fact: flag[lang] });
+    const name = t.fact_names[path]?.[lang] ?? FACT_NAMES[path]?.[lang] ?? t.fact_names.default?.[lang] ?? '';
+    return fill(t.fact_questions.default[lang], { fact: name });
   }
 
   private refusal(kind: string, lang: Lang): Draft {
@@ -251,6 +257,27 @@ interface Draft {
 }
 
 const fillName = (template: string, name: string) => template.replace('{name}', name);
+
+const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure)\b|^(是|有|对)/i;
+const NO = /^(不是|没有|没|否|无|不|no|nope|not|none|i don't|i do not|i haven't|never)\b|^(不是|没有|没|否|无|不)|没有|\bno\b|\bnot\b|\bnone\b|don't|haven't/i;
+
+/** A short yes or no to the first yes/no fact just asked about. */
+function yesNoAnswer(text: string, asked: string[]): { path: string; value: boolean } | undefined {
+  const path = asked.find((p) => (FLAGS as readonly string[]).includes(p));
+  if (!path) return undefined;
+  const s = text.trim().toLowerCase();
+  if (s.length > 60) return undefined;
+  if (NO.test(s)) return { path, value: false };
+  if (YES.test(s)) return { path, value: true };
+  return undefined;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+  node[keys[keys.length - 1]] = value;
+}
 
 /** Keep only the facts the engine accepts; a bad extracted value is dropped, not fatal. */
 function sanitizeFacts(facts: Facts): Facts {

@@ -15,6 +15,10 @@ export interface Extraction {
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|有|聘任?|担任|当了|做了|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|for)\s*(一个|个|an?|the)?\s*$/;
+/** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
+const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
+/** A clause that speaks of the present: a title in it without a target cue is held. */
+const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
@@ -33,15 +37,23 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
   const facts: CollectedFacts = {};
   let bestDegree: Degree | undefined;
 
+  let previousClauseCurrent = false;
   for (const clause of clauses(text)) {
     const titleHits = lex.titles.find(clause);
-    const levelHits = lex.levels.find(clause).filter((h) => !titleHits.some((t) => h.start >= t.start && h.end <= t.end));
+    const degreeHits = lex.degrees.find(clause);
+    const inside = (h: { start: number; end: number }, spans: { start: number; end: number }[]) => spans.some((t) => h.start < t.end && h.end > t.start);
+    // "junior college" is a degree, not the junior level; a title's own level word is not a second mention.
+    const levelHits = lex.levels.find(clause).filter((h) => !inside(h, titleHits) && !inside(h, degreeHits));
     let currentInClause = false;
+    const clauseHasCurrentCue = CURRENT_ANYWHERE.test(clause) && !TARGET_CLAUSE.test(clause);
 
     for (const hit of [...titleHits.map((h) => ({ ...h, level: h.value.level, series: h.value.series as string | undefined })), ...levelHits.map((h) => ({ ...h, level: h.value, series: undefined }))].sort((a, b) => a.start - b.start)) {
-      const before = clause.slice(Math.max(0, hit.start - 12), hit.start);
-      const role = CURRENT_CUE.test(before) ? 'current' : TARGET_CUE.test(before) ? 'target' : TARGET_CLAUSE.test(clause) ? 'target' : 'target';
+      const before = clause.slice(Math.max(0, hit.start - 20), hit.start);
+      const after = clause.slice(hit.end, hit.end + 10);
       if (NEGATION.test(before)) continue;
+      // The same title again (e.g. in brackets) only restates the current one.
+      if (facts.currentTitle?.level === hit.level && currentInClause) continue;
+      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue ? 'current' : 'target';
       if (role === 'current') {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
         currentInClause = true;
@@ -50,7 +62,7 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
     }
 
     for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
-    for (const hit of lex.degrees.find(clause)) {
+    for (const hit of degreeHits) {
       if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
     }
@@ -60,7 +72,7 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
     for (const d of durations) {
       if (socialInsurance) {
         facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
-      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause)) {
+      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length)) {
         facts.currentTitle = { ...facts.currentTitle, yearsHeld: Math.min(60, d.years) };
       } else {
         facts.yearsInSpecialty = Math.min(60, d.years);
@@ -72,10 +84,11 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
     for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
     for (const hit of lex.awards.find(clause)) facts.awards = { ...facts.awards, [hit.value]: true };
     exclusionFacts(clause, facts);
-    if (/理工科|理工类|工科|理科|science or engineering|science\/engineering|stem|engineering degree/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
+    if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|engineering degree|(degree|bachelor's|master's|phd|doctorate) in [a-z ]*(engineering|science|physics|chemistry|mathematics|computing)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
     else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
+    previousClauseCurrent = currentInClause;
   }
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
   return { facts, correction: CORRECTION.test(text) };
@@ -88,7 +101,7 @@ function residenceFacts(clause: string, facts: CollectedFacts): void {
   };
   const permit = negated(/居住证|residence permit/);
   if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit };
-  if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou/.test(clause)) facts.residence = { ...facts.residence, hukou: false };
+  if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|没有上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou|\bno (shanghai )?hukou|without (a )?(shanghai )?hukou|(don't|do not|doesn't) have (a )?(shanghai )?hukou/.test(clause)) facts.residence = { ...facts.residence, hukou: false };
   else {
     const hukou = negated(/上海户[口籍]|沪籍|本地户口|户口|户籍|hukou/);
     if (hukou !== undefined) facts.residence = { ...facts.residence, hukou: !hukou };
@@ -109,6 +122,7 @@ function overseasFacts(clause: string, facts: CollectedFacts): void {
 function exclusionFacts(clause: string, facts: CollectedFacts): void {
   if (/已经?退休|退休了|retired/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.retirement = { ...facts.retirement, retired: true };
   if (/今年(就)?(要)?退休|今年到退休年龄|reach(ing)? (the )?(statutory )?retirement age this year|retire this year/.test(clause)) facts.retirement = { ...facts.retirement, reachesStatutoryAgeThisYear: true };
+  if (/出版(了)?专著|省部级(以上)?奖|monograph|provincial or ministerial award|ministerial award/.test(clause) && !/没有|没|无|\bno\b|not|never/.test(clause)) facts.lastYear = { ...facts.lastYear, newMajorResults: true };
   if (/去年(没|未)(评上|通过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (the )?(senior )?(evaluation )?last year|didn't pass last year/.test(clause)) facts.lastYear = { ...facts.lastYear, failedShanghaiSeniorEvaluation: true };
 }
 
