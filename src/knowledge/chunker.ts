@@ -88,7 +88,7 @@ export function splitSections(body: string): Section[] {
   };
   const flushSection = () => {
     flushBlock();
-    if (current.blocks.length) sections.push(current);
+    if (current.blocks.length) sections.push({ ...current, blocks: joinLeadIns(current.blocks) });
   };
 
   for (const line of body.split(/\r?\n/)) {
@@ -115,6 +115,17 @@ export function splitSections(body: string): Section[] {
   }
   flushSection();
   return sections;
+}
+
+/** A paragraph that ends in a colon introduces the list or table after it: they stay together. */
+function joinLeadIns(blocks: string[]): string[] {
+  const out: string[] = [];
+  for (const block of blocks) {
+    const previous = out[out.length - 1];
+    if (previous !== undefined && /[：:]\s*$/.test(previous) && /^\s*(?:[-*+]|\d+[.)、]|\|)/.test(block)) out[out.length - 1] = `${previous}\n${block}`;
+    else out.push(block);
+  }
+  return out;
 }
 
 /** Greedily pack whole blocks into chunks of at most maxChars; only an oversized block is cut. */

@@ -239,6 +239,7 @@ function clean(s: string): string {
     .trim();
 }
 
+const CONDITION_QUESTION = /条件|要求|要啥|要什么|需要什么|需要哪些|怎么才能|requirements?|conditions?|what do (i|you) need|who can|eligib|qualif/i;
 const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么意思|介绍一下|\bwhat (is|are)\b|\bwhat does .* mean\b|\bexplain\b|\btell me about\b/i;
 
 /**
@@ -251,6 +252,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
   const measured = unit ? new RegExp(`${NUMBER}\\s*(?:个|多|余|万)?\\s*${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
+  const wantsConditions = CONDITION_QUESTION.test(rawQuery);
   const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
   const out: Candidate[] = [];
   chunks.forEach((r, rank) => {
@@ -265,6 +267,9 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.08;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;
+      const carriesList = display.includes('\n');
+      if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
+      if (carriesList && wantsConditions) score += 0.15;
       if (display.length > 260) score -= 0.08;
       out.push({ chunk: r.chunk, rank, position, quote, display, terms, score });
     });

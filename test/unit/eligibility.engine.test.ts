@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES_DIR, evaluate, loadRules, normaliseFacts } from '../../src/eligibility/index.js';
+import { addMonths, isIsoDate, monthsBetween } from '../../src/eligibility/dates.js';
+
+const rules = loadRules(DEFAULT_RULES_DIR);
+
+describe('calendar arithmetic', () => {
+  it('adds whole months and clamps to the end of a shorter month', () => {
+    expect(addMonths('2025-06-01', 24)).toBe('2027-06-01');
+    expect(addMonths('2025-01-31', 1)).toBe('2025-02-28');
+    expect(addMonths('2024-01-31', 1)).toBe('2024-02-29');
+    expect(addMonths('2025-12-15', 2)).toBe('2026-02-15');
+    expect(addMonths('2026-03-01', -3)).toBe('2025-12-01');
+  });
+
+  it('counts a month once its day is reached', () => {
+    expect(monthsBetween('2020-06-01', '2025-06-01')).toBe(60);
+    expect(monthsBetween('2020-06-02', '2025-06-01')).toBe(59);
+    expect(monthsBetween('2025-01-31', '2025-02-28')).toBe(1);
+    expect(monthsBetween('2025-12-31', '2025-09-01')).toBe(-3);
+  });
+
+  it('knows real dates', () => {
+    expect(isIsoDate('2024-02-29')).toBe(true);
+    expect(isIsoDate('2025-02-29')).toBe(false);
+    expect(isIsoDate('2025-6-1')).toBe(false);
+  });
+});
+
+describe('evaluate', () => {
+  it('refuses a date that is not YYYY-MM-DD', () => {
+    expect(() => evaluate(rules, { series: 'engineering' }, '2025/06/01')).toThrow(/asOf/);
+  });
+
+  it('defaults the jurisdiction to Shanghai and derives years held from the date obtained', () => {
+    const facts = normaliseFacts({ series: 'engineering', currentTitle: { level: 'intermediate', obtained: '2022-12-01' } }, '2025-06-01');
+    expect(facts.jurisdiction).toBe('shanghai');
+    expect(facts.currentTitle?.yearsHeld).toBe(2.5);
+  });
+
+  it('checks only the route asked for', () => {
+    const result = evaluate(rules, { series: 'engineering', targetLevel: 'associate_senior', route: 'green_channel' }, '2025-06-01');
+    expect(result.routes.map((v) => v.route)).toEqual(['green_channel']);
+  });
+
+  it('gives the same answer on the same input', () => {
+    const facts = { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' }, yearsInSpecialty: 3 } as const;
+    expect(JSON.stringify(evaluate(rules, facts, '2025-06-01'))).toBe(JSON.stringify(evaluate(rules, facts, '2025-06-01')));
+  });
+
+  it('answers the issue example: master, 2.5 years, permit -> eligible by sh-eng-int-2; bachelor, 3 years -> not yet, 2 years, 2027-06-01', () => {
+    const eligible = evaluate(rules, { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'master' }, yearsInSpecialty: 2.5, residence: { residencePermit: true } }, '2025-06-01');
+    const regular = eligible.routes.find((v) => v.route === 'regular')!;
+    expect(regular.status).toBe('eligible');
+    expect(regular.citations[0]).toMatchObject({ ruleId: 'sh-eng-int-2', docId: 'eng-shanghai-intermediate.zh', confidence: 'B' });
+    const notYet = evaluate(rules, { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' }, yearsInSpecialty: 3, residence: { residencePermit: true } }, '2025-06-01');
+    const later = notYet.routes.find((v) => v.route === 'regular')!;
+    expect(later).toMatchObject({ status: 'not_yet', yearsStillNeeded: 2, earliest: '2027-06-01' });
+  });
+});
