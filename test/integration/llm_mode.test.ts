@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake_openai.js';
+import { startFakeOpenAI, type FakeOpenAI, type FakeStep } from '../fixtures/fake_openai.js';
 import { openTestService } from '../support/mentor_harness.js';
 
 /**
@@ -80,13 +80,13 @@ describe('LLM mode', () => {
     expect(lastTurn(reply.sessionId).fallback).toBeUndefined();
   });
 
-  it.each([
+  it.each<[string, FakeStep]>([
     ['a 500', { status: 500 }],
     ['a 429', { status: 429, body: { error: { message: 'rate limited', type: 'rate_limit_error' } } }],
     ['garbage', { raw: '<html>not json' }],
     ['a malformed tool call', { toolCalls: [{ name: 'search_policy', arguments: '{"query": ' }] }],
     ['an unknown tool', { toolCalls: [{ name: 'delete_everything', arguments: '{}' }] }],
-  ] as const)('falls back to the offline composer on %s', async (_label, step) => {
+  ])('falls back to the offline composer on %s', async (_label, step) => {
     fake.script([step]);
     const reply = await service.mentor.handleTurn({ message: question });
     const expected = await offline.mentor.handleTurn({ message: question });
