@@ -57,10 +57,16 @@ export const RETRIEVAL_TUNING = {
   matchSimilarity: 0.3,
   /** An off-topic (`scope: other`) chunk wins only when it covers this much more of the question. */
   otherScopeMargin: 0.15,
+  /** A document whose title covers the question's terms (e.g. "Shanghai", the title asked about) ranks higher. */
+  titleWeight: 0.3,
+  /** A question about Shanghai (or about the national standard) prefers documents titled so. */
+  jurisdictionFactor: 1.5,
   maxPerDoc: 2,
 };
 
 const T = RETRIEVAL_TUNING;
+const SHANGHAI = /上海|沪|shanghai/i;
+const NATIONAL = /国家标准|全国|国家规定|national/i;
 
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
@@ -113,6 +119,22 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   });
 
   const conceptSet = new Set(concepts.map((c) => `§${c}`));
+  // "Shanghai" is in almost every document, so BM25 gives it little weight; the asker's place matters more.
+  const askedPlace = NATIONAL.test(query) ? NATIONAL : SHANGHAI.test(query) ? SHANGHAI : undefined;
+  const otherPlace = askedPlace === NATIONAL ? SHANGHAI : NATIONAL;
+  const queryWeight = new Map<string, number>();
+  for (const t of terms) queryWeight.set(t.term, Math.max(queryWeight.get(t.term) ?? 0, t.weight * index.bm25.idf(t.term)));
+  const totalWeight = [...queryWeight.values()].reduce((a, b) => a + b, 0) || 1;
+  const titleCoverage = new Map<string, number>();
+  const titleCoverageOf = (chunk: Chunk) => {
+    let c = titleCoverage.get(chunk.docId);
+    if (c === undefined) {
+      const words = new Set(lexicalTerms(chunk.title, index.glossary));
+      c = [...queryWeight].reduce((sum, [t, w]) => sum + (words.has(t) ? w : 0), 0) / totalWeight;
+      titleCoverage.set(chunk.docId, c);
+    }
+    return c;
+  };
   const ranked: RetrievedChunk[] = [];
   for (const [i, e] of fused) {
     const chunk = index.chunks[i];
@@ -120,7 +142,9 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     e.why.concepts = (e.why.lexical?.matched ?? []).filter((t) => conceptSet.has(t)).map((t) => t.slice(1));
     e.why.otherLanguage = options.lang !== undefined && chunk.lang !== options.lang;
     // Re-rank: how much of the question the chunk covers matters beyond its rank in either list.
-    let score = e.score * (T.coverageBase + coverage ** T.coveragePower);
+    let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCoverageOf(chunk));
+    if (askedPlace?.test(chunk.title) && !otherPlace.test(chunk.title)) score *= T.jurisdictionFactor;
+    else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
   }

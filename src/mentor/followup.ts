@@ -36,8 +36,13 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     remove(old.level);
   }
   if (fresh.level.length) {
-    // A new level keeps the old title's series: "工程师" + "副高" → "工程 … 副高".
-    for (const t of old.title) base = base.split(t.surface).join(` ${seriesWord(lex, t.value.series)} `);
+    // A new level keeps the old title's series: "工程师" + "副高" → "高级工程师".
+    const level = fresh.level[0].value;
+    for (const t of old.title) {
+      const names = lex.titleNames.get(`${t.value.series}:${level}`) ?? [];
+      const sameScript = names.find((n) => /[\u3400-\u9fff]/.test(n) === /[\u3400-\u9fff]/.test(t.surface));
+      base = base.split(t.surface).join(` ${sameScript ?? seriesWord(lex, t.value.series)} `);
+    }
     remove(old.level);
   }
   if (fresh.series.length) {
