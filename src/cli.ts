@@ -116,7 +116,8 @@ export function buildProgram(): Command {
     .option('--baseline <file>', 'the baseline file (default eval/baseline.json)')
     .option('--as-of <date>', 'evaluate as of this date (YYYY-MM-DD): the mentor\'s clock and document validity')
     .option('--no-judge', 'leave out the LLM-judged metrics even with a model configured')
-    .action(async (opts: { dataset?: string; out?: string; limit?: number; kind?: string; lang?: 'zh' | 'en'; mode?: 'offline' | 'llm'; compare?: string; url?: string; gate?: boolean; updateBaseline?: boolean; baseline?: string; asOf?: string; judge?: boolean }) => {
+    .option('--concurrency <n>', 'cases in flight at once (default 1 offline in process, 4 with a model or --url)', positiveInt)
+    .action(async (opts: { dataset?: string; out?: string; limit?: number; kind?: string; lang?: 'zh' | 'en'; mode?: 'offline' | 'llm'; compare?: string; url?: string; gate?: boolean; updateBaseline?: boolean; baseline?: string; asOf?: string; judge?: boolean; concurrency?: number }) => {
       process.exitCode = await runEvalCommand(opts, { config: config() });
     });
 

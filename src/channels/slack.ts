@@ -167,6 +167,11 @@ export function createSlackChannel(deps: ChannelDeps, settings: SlackSettings): 
       res.status(400).json({ error: `unsupported Slack request type ${JSON.stringify(body.type ?? null)}` });
       return;
     }
+    if (body.type === 'event_callback' && (!body.event || typeof body.event !== 'object')) {
+      deps.error('slack', 'bad_request');
+      res.status(400).json({ error: 'an event_callback needs an event object' });
+      return;
+    }
     const team = typeof body.team_id === 'string' ? body.team_id : undefined;
     if (body.type === 'event_callback' && (!team || !teams.get(team))) {
       deps.error('slack', 'unknown_team');

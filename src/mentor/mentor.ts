@@ -126,8 +126,15 @@ export class Mentor {
         return { draft: this.simple('help', t.help[lang], lang) };
       case 'unsafe':
         return { draft: this.refusal(decision.unsafeKind!, lang) };
-      case 'out_of_scope':
+      case 'out_of_scope': {
+        // Off-field topics the corpus holds (scope: other) still get a brief cited answer.
+        const other = await retrieve(this.deps.index(), text, { k: 3, lang, scopes: ['other'] });
+        if (other.bestCoverage >= 0.5) {
+          const composed = composeGroundedReply({ query: text, lang, retrieval: { ...other, inScopeMatch: false }, index: this.deps.index(), templates: t });
+          if (!composed.silent) return { draft: { intent: 'out_of_scope', reply: composed.text, citations: composed.citations, suggestions: this.suggestions('out_of_scope', lang) } };
+        }
         return { draft: { ...this.simple('out_of_scope', t.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) } };
+      }
       case 'eligibility_check': {
         const { merged, changed } = mergeFacts(state.facts, extraction.facts);
         state.facts = sanitizeFacts(merged);

@@ -6,6 +6,7 @@ import { REPO_ROOT, type Config } from '../config.js';
 import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES } from '../eligibility/index.js';
 import { loadPrompts, type Prompts } from '../llm/index.js';
 import { TurnError, type MentorReply, type MentorService } from '../mentor/index.js';
+import { adminRouter } from './admin.js';
 import type { MentorMetrics } from './metrics.js';
 import { openAiRouter } from './openai_api.js';
 import { ChatRequestSchema, VoteRequestSchema, describeZodError, turnProblem } from './schemas.js';
@@ -128,7 +129,10 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   });
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: true }));
 
-  app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code) }));
+  app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log }));
+
+  // The staff API parses its own (larger) bodies, and only after the token is checked.
+  app.use('/api/admin', adminRouter({ config, service: ref.current }));
 
   app.use('/api', express.json({ limit: bodyLimit }));
 

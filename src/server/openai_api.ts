@@ -38,12 +38,12 @@ class ApiError extends Error {
 }
 
 /** An error of a turn (already counted by the turn runner) in OpenAI's shape. */
-function turnFailure(err: unknown): ApiError {
+function turnFailure(err: unknown, log: (line: string) => void): ApiError {
   let e: ApiError;
   if (err instanceof TurnError) e = new ApiError(err.code === 'message_too_long' ? 413 : 400, err.message, err.code, 'messages');
   else if ((err as { status?: number }).status === 503) e = new ApiError(503, (err as Error).message, 'unavailable');
   else {
-    process.stderr.write(`internal error in /v1: ${(err as Error).stack ?? err}\n`);
+    log(`internal error in /v1: ${(err as Error).stack ?? err}`);
     e = new ApiError(500, 'internal error', 'internal');
   }
   e.counted = true;
@@ -55,6 +55,7 @@ export interface OpenAiOptions {
   paceMs: number;
   bodyLimit: string;
   onError: (code: string) => void;
+  log: (line: string) => void;
 }
 
 /**
@@ -103,7 +104,7 @@ export function openAiRouter(options: OpenAiOptions): Router {
     try {
       reply = await options.runTurn({ channel: 'openai', message, sessionId });
     } catch (err) {
-      throw turnFailure(err);
+      throw turnFailure(err, options.log);
     }
     res.set('x-session-id', reply.sessionId);
     const id = `chatcmpl-${crypto.randomUUID()}`;
@@ -153,7 +154,7 @@ export function openAiRouter(options: OpenAiOptions): Router {
     else if (err.type === 'entity.parse.failed') e = new ApiError(400, 'invalid JSON body', 'invalid_json');
     else if (err.type === 'entity.too.large') e = new ApiError(413, 'request body too large', 'too_large');
     else {
-      process.stderr.write(`internal error in /v1: ${err.stack ?? err.message}\n`);
+      options.log(`internal error in /v1: ${err.stack ?? err.message}`);
       e = new ApiError(500, 'internal error', 'internal');
     }
     if (!e.counted) options.onError(e.code ?? 'bad_request');
