@@ -35,6 +35,8 @@ export interface EvalCommandOptions {
   asOf?: string;
   /** false: leave out the LLM-judged metrics even with a model configured. */
   judge?: boolean;
+  /** Cases in flight at once; default 1 in process offline (latency stays comparable), 4 with a model or --url. */
+  concurrency?: number;
 }
 
 export interface EvalCommandDeps {
@@ -136,6 +138,7 @@ export async function runEvalCommand(opts: EvalCommandOptions, deps: EvalCommand
         judge,
         judgeNote,
         asOf: opts.asOf,
+        concurrency: opts.concurrency ?? (opts.url || target.label === 'llm' ? 4 : 1),
         onProgress: (p) => err(progressLine(p)),
       });
       runs.push(run);

@@ -70,7 +70,8 @@ export function ungroundedNumbers(reply: string, evidence: string[]): string[] {
 }
 
 function numberPresent(n: string, hay: string): boolean {
-  if (new RegExp(`(?<![\\d.])${escapeRegExp(n)}(?!\\d|\\.\\d)`).test(hay)) return true;
+  // Not part of a larger number: no digit (or "digit.") before it, no digit (or ".digit") after it. "No.1" still holds 1.
+  if (new RegExp(`(?<!\\d)(?<!\\d\\.)${escapeRegExp(n)}(?!\\d|\\.\\d)`).test(hay)) return true;
   const groups = n.split(/[.\-/:]/);
   if (groups.length < 2 || n.includes('.')) return false;
   // The same digit groups in order, each separated by a short non-digit run (年, 月, -, /).

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeGate, diffCases, type Baseline, type CaseDiff, type GateResult } from './baseline.js';
 import { renderHtmlReport } from './report_html.js';
-import { METRIC_KEYS, METRICS, formatMetric, type MetricDef, type MetricKey } from './results.js';
+import { METRIC_KEYS, METRICS, fallbackSummary, formatMetric, type MetricDef, type MetricKey } from './results.js';
 import type { RunResult } from './runner.js';
 import type { CaseFilter } from './schema.js';
 
@@ -69,6 +69,8 @@ export function renderMarkdownReport(report: Report): string {
   for (const r of runs) {
     const answer = r.cases.filter((c) => c.kind !== 'retrieval').length;
     out.push(`- ${r.label}: ${r.cases.length} cases (${answer} answer, ${r.cases.length - answer} retrieval-only) in ${(r.durationMs / 1000).toFixed(1)} s; ${r.judge.note}`);
+    const fellBack = fallbackSummary(r.cases);
+    if (fellBack) out.push(`  - ${fellBack}`);
     for (const w of r.warnings) out.push(`  - warning: ${w}`);
   }
   if (report.baseline) out.push(`- baseline: \`${report.baseline.file}\`, accepted ${report.baseline.acceptedAt} (run ${report.baseline.run}, ${report.baseline.mode})`);
@@ -158,3 +160,4 @@ function signedDelta(key: MetricKey, delta: number): string {
 function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
+

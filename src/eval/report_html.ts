@@ -1,6 +1,6 @@
 import { describeGate } from './baseline.js';
 import type { Report } from './report.js';
-import { METRICS, formatMetric, type MetricKey, type MetricTable } from './results.js';
+import { METRICS, fallbackSummary, formatMetric, type MetricKey, type MetricTable } from './results.js';
 import type { RunResult } from './runner.js';
 
 /** Metrics drawn in the by-kind and by-language charts (all on a 0..1 scale). */
@@ -30,7 +30,7 @@ export function renderHtmlReport(report: Report): string {
 <header>
 <h1>${esc(title)}</h1>
 <p class="meta">dataset <code>${esc(report.dataset)}</code>${esc(filterText(report))} · as of ${esc(report.asOf)} · created ${esc(report.createdAt)}</p>
-${report.runs.map((r) => `<p class="meta"><b>${esc(r.label)}</b>: ${r.cases.length} cases in ${(r.durationMs / 1000).toFixed(1)} s · ${esc(r.judge.note)}</p>${r.warnings.map((w) => `<p class="warn">warning: ${esc(w)}</p>`).join('')}`).join('\n')}
+${report.runs.map((r) => `<p class="meta"><b>${esc(r.label)}</b>: ${r.cases.length} cases in ${(r.durationMs / 1000).toFixed(1)} s · ${esc(r.judge.note)}${fallbackSummary(r.cases) ? ` · ${esc(fallbackSummary(r.cases)!)}` : ''}</p>${r.warnings.map((w) => `<p class="warn">warning: ${esc(w)}</p>`).join('')}`).join('\n')}
 ${report.baseline ? `<p class="gate ${report.baseline.gate.passed ? 'pass' : 'fail'}">${esc(describeGate(report.baseline.gate)).replace(/\n/g, '<br>')}</p>` : '<p class="meta">no baseline to compare with</p>'}
 </header>
 <nav><a href="#metrics">metrics</a> · <a href="#charts">charts</a> · ${report.baseline ? '<a href="#baseline">since the baseline</a> · ' : ''}<a href="#cases">cases</a> · <a href="#reading">how to read this</a></nav>
@@ -301,7 +301,7 @@ function details(c,label){
   var d=el('div','detail');if(label)d.appendChild(el('h3',null,label));
   d.appendChild(el('p','meta',c.file+':'+c.line+(c.note?' · '+c.note:'')));
   if(c.error)d.appendChild(el('p','bad','error: '+c.error));
-  if(c.turns){section(d,'Conversation');c.turns.forEach(function(t){var w=el('div','turn');w.appendChild(el('div','user','› '+t.message));w.appendChild(el('div','reply',t.reply));w.appendChild(el('div','meta','intent '+t.intent+(t.eligibility?' · eligibility '+t.eligibility:'')+' · '+t.latencyMs+' ms'));d.appendChild(w)})}
+  if(c.turns){section(d,'Conversation');c.turns.forEach(function(t){var w=el('div','turn');w.appendChild(el('div','user','› '+t.message));w.appendChild(el('div','reply',t.reply));w.appendChild(el('div','meta','intent '+t.intent+(t.eligibility?' · eligibility '+t.eligibility:'')+(t.fallback?' · fell back to the offline composer ('+t.fallback+')':'')+' · '+t.latencyMs+' ms'));d.appendChild(w)})}
   else{section(d,'Query');d.appendChild(el('div','reply',c.messages[0]))}
   var e=c.expected,exp=[];
   if(e.mustMention)exp.push('must mention: '+e.mustMention.join(' · '));

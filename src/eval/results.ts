@@ -53,6 +53,8 @@ export interface TurnView {
   latencyMs: number;
   citations: number;
   eligibility?: string;
+  /** LLM mode answered with the offline composer on this turn, and why (circuit_open, ungrounded, error, no_answer). */
+  fallback?: string;
 }
 
 export interface RetrievedView {
@@ -177,4 +179,14 @@ export function breakdown(cases: CaseResult[]): MetricBreakdown {
 export function formatMetric(key: MetricKey, value: number | undefined): string {
   if (value === undefined) return '–';
   return METRICS[key].unit === 'ms' ? `${value.toFixed(1)} ms` : value.toFixed(3);
+}
+
+/** "3 of 120 turns fell back to the offline composer (ungrounded 2, error 1)", or nothing. */
+export function fallbackSummary(cases: CaseResult[]): string | undefined {
+  const turns = cases.flatMap((c) => c.turns ?? []);
+  const reasons = new Map<string, number>();
+  for (const t of turns) if (t.fallback) reasons.set(t.fallback, (reasons.get(t.fallback) ?? 0) + 1);
+  const n = [...reasons.values()].reduce((a, b) => a + b, 0);
+  if (!n) return undefined;
+  return `${n} of ${turns.length} turns fell back to the offline composer (${[...reasons.entries()].map(([k, v]) => `${k} ${v}`).join(', ')})`;
 }

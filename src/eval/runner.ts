@@ -18,7 +18,7 @@ import {
 } from './metrics.js';
 import { breakdown, failingChecks, type CaseMetricKey, type CaseResult, type MetricBreakdown, type RetrievedView, type TurnView } from './results.js';
 import type { AnswerCase, EvalCase, RetrievalCase } from './schema.js';
-import type { EvalTarget } from './targets.js';
+import type { EvalTarget, TargetReply } from './targets.js';
 
 /** How deep retrieval is measured (nDCG@10 needs ten documents). */
 export const RETRIEVAL_DEPTH = 10;
@@ -48,6 +48,8 @@ export interface RunOptions {
   progressEvery?: number;
   /** Evaluation date for retrieval validity windows (YYYY-MM-DD); today by default. */
   asOf?: string;
+  /** Cases in flight at once (each has its own session); 1 by default. Results keep the dataset order. */
+  concurrency?: number;
 }
 
 export interface RunResult {
@@ -68,22 +70,30 @@ export async function runEvaluation(cases: EvalCase[], options: RunOptions): Pro
   const startedAt = new Date().toISOString();
   const every = options.progressEvery ?? 25;
   const warnings: string[] = [];
-  const results: CaseResult[] = [];
-  for (const [i, c] of cases.entries()) {
-    const result = c.type === 'retrieval' ? await runRetrievalCase(c, options, warnings) : await runAnswerCase(c, options, warnings);
-    results.push(result);
-    const done = i + 1;
-    if (options.onProgress && (done % every === 0 || done === cases.length)) {
-      options.onProgress({
-        label: options.target.label,
-        done,
-        total: cases.length,
-        coverage: mean(results.map((r) => r.scores['answer.coverage']).filter((v): v is number => v !== undefined)),
-        fullyCorrect: mean(results.map((r) => r.scores['answer.fully_correct']).filter((v): v is number => v !== undefined)),
-        elapsedMs: performance.now() - started,
-      });
+  const slots: Array<CaseResult | undefined> = new Array(cases.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const i = next++;
+      const c = cases[i];
+      slots[i] = c.type === 'retrieval' ? await runRetrievalCase(c, options, warnings) : await runAnswerCase(c, options, warnings);
+      done += 1;
+      if (options.onProgress && (done % every === 0 || done === cases.length)) {
+        const finished = slots.filter((r): r is CaseResult => r !== undefined);
+        options.onProgress({
+          label: options.target.label,
+          done,
+          total: cases.length,
+          coverage: mean(finished.map((r) => r.scores['answer.coverage']).filter((v): v is number => v !== undefined)),
+          fullyCorrect: mean(finished.map((r) => r.scores['answer.fully_correct']).filter((v): v is number => v !== undefined)),
+          elapsedMs: performance.now() - started,
+        });
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 1, cases.length)) }, worker));
+  const results = slots as CaseResult[];
   return {
     label: options.target.label,
     target: options.target.label,
@@ -120,7 +130,7 @@ async function runAnswerCase(c: AnswerCase, options: RunOptions, warnings: strin
   const index = options.index();
   const turns: TurnView[] = [];
   let sessionId: string | undefined;
-  let last: MentorReply | undefined;
+  let last: TargetReply | undefined;
   let error: string | undefined;
   for (const message of c.messages) {
     const t0 = performance.now();
@@ -133,7 +143,7 @@ async function runAnswerCase(c: AnswerCase, options: RunOptions, warnings: strin
     }
     const latencyMs = performance.now() - t0;
     sessionId = last.sessionId;
-    turns.push({ message, reply: last.reply, intent: last.intent, latencyMs: round(latencyMs, 2), citations: last.citations.length, ...(last.eligibility ? { eligibility: last.eligibility.overall.status } : {}) });
+    turns.push({ message, reply: last.reply, intent: last.intent, latencyMs: round(latencyMs, 2), citations: last.citations.length, ...(last.eligibility ? { eligibility: last.eligibility.overall.status } : {}), ...(last.fallback ? { fallback: last.fallback } : {}) });
   }
   const reply: MentorReply = last ?? { sessionId: sessionId ?? '', reply: '', lang: c.lang, intent: 'error' as MentorReply['intent'], citations: [], suggestions: [] };
 

@@ -14,11 +14,14 @@ export interface TurnRequest {
   lang: Lang;
 }
 
+/** A reply, and (in process) why LLM mode fell back to the offline composer on this turn, if it did. */
+export type TargetReply = MentorReply & { fallback?: string };
+
 /** What the runner talks to: the mentor in this process, or a deployment over HTTP. */
 export interface EvalTarget {
   /** offline, llm, or the URL of a deployment. */
   label: string;
-  turn(request: TurnRequest): Promise<MentorReply>;
+  turn(request: TurnRequest): Promise<TargetReply>;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,12 @@ export async function openInProcessTarget(config: Config, mode: EvalMode, option
       label: mode,
       llm: Boolean(options.llm) || modeConfig.llmEnabled,
       index: () => service.index(),
-      turn: (r) => service.mentor.handleTurn({ message: r.message, sessionId: r.sessionId, lang: r.lang, channel: 'eval' }),
+      turn: async (r) => {
+        const reply = await service.mentor.handleTurn({ message: r.message, sessionId: r.sessionId, lang: r.lang, channel: 'eval' });
+        if (!modeConfig.llmEnabled && !options.llm) return reply;
+        const fallback = service.store.transcript(reply.sessionId).at(-1)?.fallback;
+        return fallback ? { ...reply, fallback } : reply;
+      },
       close: async () => {
         service.close();
         fs.rmSync(dataDir, { recursive: true, force: true });

@@ -111,29 +111,40 @@ export class Bm25Index {
     // Accumulate into typed arrays indexed by chunk instead of a Map of objects: a common term touches
     // tens of thousands of chunks in a 100k corpus. Touched chunks are marked, then found by a scan
     // (growing a list of them in the posting loop cost ten times the scoring itself).
-    const { scores, weights, touched, lengthNorm } = this.scratch();
-    const found: Array<{ term: string; id: number }> = [];
+    const { scores, touched, lengthNorm } = this.scratch();
+    const found: Array<{ term: string; id: number; termWeight: number }> = [];
     let totalWeight = 0;
     for (const [term, weight] of merged) {
       const idf = this.idf(term);
       totalWeight += idf * weight;
       const id = this.termIds.get(term);
       if (id === undefined) continue;
-      found.push({ term, id });
-      const termWeight = idf * weight;
+      found.push({ term, id, termWeight: idf * weight });
       const end = offsets[id + 1];
       for (let p = offsets[id]; p < end; p++) {
         const doc = postingDocs[p];
         const tf = postingTfs[p];
         const norm = tf + lengthNorm[doc];
         scores[doc] += weight * idf * ((tf * (k1 + 1)) / norm);
-        weights[doc] += termWeight;
         touched[doc] = 1;
       }
     }
-    // Keep the best k accepted chunks (score desc, then index asc) in a small heap whose root is the worst;
-    // `accept` is only asked about chunks that would enter it.
+    try {
+      return this.best(k, found, totalWeight, accept);
+    } finally {
+      // Leave the work arrays clean for the next search, even when `accept` throws.
+      if (found.length > 0) {
+        scores.fill(0);
+        touched.fill(0);
+      }
+    }
+  }
+
+  /** The best k accepted chunks of the scores in the work arrays: score desc, then index asc. */
+  private best(k: number, found: Array<{ term: string; id: number; termWeight: number }>, totalWeight: number, accept?: (index: number) => boolean): LexicalHit[] {
+    const { scores, touched } = this.scratch();
     const better = (x: number, y: number) => scores[x] > scores[y] || (scores[x] === scores[y] && x < y);
+    // A small heap whose root is the worst kept; `accept` is only asked about chunks that would enter it.
     const heap: number[] = [];
     if (found.length > 0 && k > 0) {
       for (let doc = 0; doc < touched.length; doc++) {
@@ -144,31 +155,26 @@ export class Bm25Index {
         else replaceRoot(heap, doc, better);
       }
     }
-    heap.sort((x, y) => (better(x, y) ? -1 : 1));
-    const hits = heap.map((index) => ({
-      index,
-      score: scores[index],
-      matched: found.filter((f) => this.contains(f.id, index)).map((f) => f.term),
-      coverage: totalWeight ? weights[index] / totalWeight : 0,
-    }));
-    if (found.length > 0) {
-      scores.fill(0);
-      weights.fill(0);
-      touched.fill(0);
-    }
-    return hits;
+    heap.sort((x, y) => (better(x, y) ? -1 : better(y, x) ? 1 : 0));
+    return heap.map((index) => {
+      // The matched terms' weights, summed in query order as they were when scored.
+      const matched = found.filter((f) => this.contains(f.id, index));
+      let weight = 0;
+      for (const f of matched) weight += f.termWeight;
+      return { index, score: scores[index], matched: matched.map((f) => f.term), coverage: totalWeight ? weight / totalWeight : 0 };
+    });
   }
 
-  private scratchArrays?: { scores: Float64Array; weights: Float64Array; touched: Uint8Array; lengthNorm: Float64Array };
+  private scratchArrays?: { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array };
 
   /** Per-index work arrays, made on the first search; `lengthNorm` is BM25's length term of each chunk. */
-  private scratch(): { scores: Float64Array; weights: Float64Array; touched: Uint8Array; lengthNorm: Float64Array } {
+  private scratch(): { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array } {
     if (!this.scratchArrays) {
       const { k1, b, docLengths } = this.data;
       const n = docLengths.length;
       const lengthNorm = new Float64Array(n);
       for (let doc = 0; doc < n; doc++) lengthNorm[doc] = k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
-      this.scratchArrays = { scores: new Float64Array(n), weights: new Float64Array(n), touched: new Uint8Array(n), lengthNorm };
+      this.scratchArrays = { scores: new Float64Array(n), touched: new Uint8Array(n), lengthNorm };
     }
     return this.scratchArrays;
   }

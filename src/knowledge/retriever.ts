@@ -129,7 +129,7 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
     if (c === undefined) {
-      const words = new Set(lexicalTerms(chunk.title, index.glossary));
+      const words = titleTerms(index, chunk);
       c = [...queryWeight].reduce((sum, [t, w]) => sum + (words.has(t) ? w : 0), 0) / totalWeight;
       titleCoverage.set(chunk.docId, c);
     }
@@ -166,6 +166,16 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   }
   const bestCoverage = Math.max(0, ...chunks.map((c) => c.why.lexical?.coverage ?? 0));
   return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
+}
+
+/** A title's lexical terms, kept per index snapshot: tokenising ~100 titles per question cost ~1 ms. */
+const titleTermCache = new WeakMap<KnowledgeIndex, Map<string, Set<string>>>();
+function titleTerms(index: KnowledgeIndex, chunk: Chunk): Set<string> {
+  let byDoc = titleTermCache.get(index);
+  if (!byDoc) titleTermCache.set(index, (byDoc = new Map()));
+  let words = byDoc.get(chunk.docId);
+  if (!words) byDoc.set(chunk.docId, (words = new Set(lexicalTerms(chunk.title, index.glossary))));
+  return words;
 }
 
 async function embedQuery(index: KnowledgeIndex, query: string): Promise<number[] | undefined> {

@@ -233,6 +233,8 @@ function sentencesOf(text: string): string[] {
 /** Markdown emphasis and table pipes are dropped for display; the quote keeps the source text. */
 function clean(s: string): string {
   return s
+    // "[2020]" in a source is not one of our citations: show it in other brackets.
+    .replace(/\[(\d+)\]/g, '〔$1〕')
     .replace(/\*\*|__|`/g, '')
     .replace(/^\|\s*|\s*\|$/g, '')
     .replace(/\s*\|\s*/g, ' / ')
@@ -250,7 +252,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
   const measure = MEASURE.exec(rawQuery);
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
-  const measured = unit ? new RegExp(`${NUMBER}\\s*(?:个|多|余|万)?\\s*${unit}`, 'i') : undefined;
+  const measured = unit ? new RegExp(`${NUMBER}[^，。,;；.]{0,8}?${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
   const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
@@ -264,7 +266,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
       if (wantsDefinition && opensDocument && position === 0) score += 0.15;
-      if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.08;
+      if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;
       const carriesList = display.includes('\n');

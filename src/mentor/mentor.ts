@@ -187,8 +187,8 @@ export class Mentor {
     const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts))) : [];
     if (ask.length) {
       state.asked = ask;
-      parts.push(fill(t.ask_back_intro[lang], { count: ask.length }));
-      parts.push(ask.map((path, i) => `${i + 1}. ${this.question(path, lang)}`).join('\n'));
+      parts.push(t.ask_back_intro[lang]);
+      parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations: [], suggestions: this.suggestions('ask_back', lang), eligibility: result };
     }
     state.asked = [];

@@ -96,6 +96,13 @@ describe('numeric groundedness', () => {
     expect(ungroundedNumbers('满5年', ['截至2025年'])).toEqual(['5']);
     expect(ungroundedNumbers('费用30元', ['每人300元'])).toEqual(['30']);
     expect(ungroundedNumbers('2.5年', ['满2年'])).toEqual(['2.5']);
+    expect(ungroundedNumbers('满5年', ['满2.5年'])).toEqual(['5']);
+    expect(ungroundedNumbers('满2年', ['满2.5年'])).toEqual(['2']);
+  });
+
+  it('finds a number after a non-numeric dot or inside an identifier', () => {
+    expect(ungroundedNumbers('文件 No.1', ['SMHRSSB D [2020] No.1'])).toEqual([]);
+    expect(ungroundedNumbers('满5年。', ['满5年。'])).toEqual([]);
   });
 
   it('reads only the cited chunks, not the whole corpus', () => {

@@ -15,6 +15,8 @@ const dataset = [
   { id: 'false-refusal', lang: 'zh', kind: 'fact', question: '高级工程师要几年？', must_mention: ['五年'] },
   { id: 'ask-back', lang: 'zh', kind: 'multi_turn', turns: ['我能评高工吗？', '本科'], intent: 'eligibility_check', eligibility: { status: 'needs_info' }, ask_back: true },
   { id: 'broken', lang: 'en', kind: 'fact', question: 'this turn fails', must_mention: ['anything'] },
+  { id: 'wrong-verdict', lang: 'zh', kind: 'eligibility', question: '本科毕业三年能评中级吗？', intent: 'policy_question', eligibility: { status: 'eligible' }, ask_back: true },
+  { id: 'uncited', lang: 'zh', kind: 'fact', question: '高工要什么条件？', relevant: ['senior-engineer-review.zh'] },
   { id: 'ret', lang: 'zh', query: '继续教育学时要求', relevant: ['continuing-education.zh'] },
 ]
   .map((l) => JSON.stringify(l))
@@ -30,6 +32,8 @@ const replies: Record<string, (r: TurnRequest) => MentorReply> = {
   '地铁几点最挤？': () => base({ reply: '这个我帮不上忙。', intent: 'out_of_scope' }),
   '高级工程师要几年？': () => base({ reply: '这个我帮不上忙。', intent: 'out_of_scope' }),
   '我能评高工吗？': () => base({ sessionId: 'conv-1', reply: '你的最高学历是？', intent: 'eligibility_check', eligibility: { overall: { status: 'needs_info', missing: ['education'] } } as never }),
+  '本科毕业三年能评中级吗？': () => base({ reply: '还差一年。', intent: 'eligibility_check', eligibility: { overall: { status: 'not_yet', missing: [] } } as never }),
+  '高工要什么条件？': () => base({ reply: '每年继续教育不少于90学时。 [1]', citations: [cite(1, 'continuing-education.zh#0', '专业技术人员每年应参加继续教育，累计不少于90学时。')] }),
   本科: (r) => base({ sessionId: r.sessionId, reply: r.sessionId === 'conv-1' ? '你在本专业做了几年？' : 'lost the session', intent: 'eligibility_check', eligibility: { overall: { status: 'needs_info', missing: ['yearsInSpecialty'] } } as never }),
 };
 
@@ -56,7 +60,7 @@ beforeAll(async () => {
   expect(problems).toEqual([]);
   const progress: number[] = [];
   run = await runEvaluation(cases, { target, index: () => index, asOf: FIXTURE_TODAY, progressEvery: 3, onProgress: (p) => progress.push(p.done) });
-  expect(progress).toEqual([3, 6, 7]);
+  expect(progress).toEqual([3, 6, 9]);
 });
 
 describe('the runner on hand-made cases', () => {
@@ -104,6 +108,18 @@ describe('the runner on hand-made cases', () => {
     expect(calls.every((r) => r.lang === (r.message === 'this turn fails' ? 'en' : 'zh'))).toBe(true);
   });
 
+  it('fails a wrong intent, a wrong verdict and a missing ask-back', () => {
+    const c = byId('wrong-verdict');
+    expect(c.scores).toMatchObject({ 'intent.accuracy': 0, 'eligibility.accuracy': 0, 'ask_back.accuracy': 0, 'answer.fully_correct': 0, 'refusal.false_rate': 0 });
+    expect(c.failing).toEqual(expect.arrayContaining(['intent.accuracy', 'eligibility.accuracy', 'ask_back.accuracy']));
+  });
+
+  it('fails a valid citation of a document that is not the relevant one', () => {
+    const c = byId('uncited');
+    expect(c.scores).toMatchObject({ 'answer.cites_relevant': 0, 'citations.validity': 1, 'grounding.numeric': 1 });
+    expect(c.failing).toContain('answer.cites_relevant');
+  });
+
   it('records a failed turn as an error and a wrong case', () => {
     const c = byId('broken');
     expect(c.error).toMatch(/turn 1: scripted failure/);
@@ -116,13 +132,21 @@ describe('the runner on hand-made cases', () => {
     expect(c.scores).toEqual({ 'retrieval.hit@1': 1, 'retrieval.hit@3': 1, 'retrieval.hit@5': 1, 'retrieval.mrr': 1, 'retrieval.ndcg@10': 1 });
   });
 
+  it('gives the same results, in dataset order, with several cases in flight', async () => {
+    const { cases } = parseDataset(dataset, 'hand.jsonl');
+    const parallel = await runEvaluation(cases, { target, index: () => index, asOf: FIXTURE_TODAY, concurrency: 3 });
+    const strip = (r: RunResult) => r.cases.map((c) => ({ id: c.id, reply: c.reply, scores: c.scores, failing: c.failing }));
+    expect(strip(parallel)).toEqual(strip(run));
+  });
+
   it('aggregates the run, by language and kind', () => {
     const m = run.metrics.overall;
     expect(m['answer.coverage']).toEqual({ value: 1 / 4, n: 4 });
-    expect(m['answer.fully_correct']).toEqual({ value: 3 / 6, n: 6 });
-    expect(m['citations.validity']).toEqual({ value: 0.5, n: 2 });
-    expect(m['refusal.false_rate']).toEqual({ value: 1 / 5, n: 5 });
-    expect(m['latency.p50_ms']?.n).toBe(6);
+    expect(m['answer.fully_correct']).toEqual({ value: 4 / 8, n: 8 });
+    expect(m['citations.validity']).toEqual({ value: 2 / 3, n: 3 });
+    expect(m['refusal.false_rate']).toEqual({ value: 1 / 7, n: 7 });
+    expect(m['intent.accuracy']).toEqual({ value: 3 / 4, n: 4 });
+    expect(m['latency.p50_ms']?.n).toBe(8);
     expect(run.metrics.byKind.multi_turn['ask_back.accuracy']).toEqual({ value: 1, n: 1 });
     expect(run.metrics.byLang.en['answer.fully_correct']).toEqual({ value: 0, n: 1 });
     expect(run.judge.enabled).toBe(false);
