@@ -132,8 +132,10 @@ function joinLeadIns(blocks: string[]): string[] {
 function packBlocks(blocks: string[], maxChars: number): string[] {
   const out: string[] = [];
   let current = '';
-  for (const block of blocks.flatMap((b) => (b.length > maxChars ? splitLongBlock(b, maxChars) : [b]))) {
-    if (current && current.length + block.length + 2 > maxChars) {
+  // A lead-in with its list may run to twice the ceiling before it is cut: the list is the answer.
+  const limit = (b: string) => (/[：:]\s*\n/.test(b) ? maxChars * 2 : maxChars);
+  for (const block of blocks.flatMap((b) => (b.length > limit(b) ? splitLongBlock(b, maxChars) : [b]))) {
+    if (current && current.length + block.length + 2 > Math.max(maxChars, block.length)) {
       out.push(current);
       current = '';
     }

@@ -18,7 +18,14 @@ const Turn = z.strictObject({
   eligibility: z.strictObject({ status: z.enum(['eligible', 'not_yet', 'needs_info', 'not_eligible']).optional(), route: z.string().optional(), routeStatus: z.string().optional(), earliest: z.boolean().optional() }).optional(),
   asks_back: z.boolean().optional(),
 });
-const Conversation = z.strictObject({ name: z.string(), lang: z.enum(['zh', 'en']), tags: z.array(z.string()).default([]), turns: z.array(Turn).min(1) });
+const Conversation = z.strictObject({
+  name: z.string(),
+  lang: z.enum(['zh', 'en']),
+  tags: z.array(z.string()).default([]),
+  /** A known defect of the mentor: the conversation is expected to fail until it is fixed (then remove this). */
+  known_issue: z.string().optional(),
+  turns: z.array(Turn).min(1),
+});
 
 const dir = path.join(import.meta.dirname, '..', 'conversations');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
@@ -41,8 +48,16 @@ describe('conversations as data', () => {
     expect(conversations.some((c) => c.lang === 'en')).toBe(true);
   });
 
+  it('keeps known issues few', () => {
+    const known = conversations.filter((c) => c.known_issue);
+    console.log(`known issues: ${known.length} of ${conversations.length} conversations`);
+    expect(known.length / conversations.length).toBeLessThan(0.2);
+  });
+
   for (const convo of conversations) {
-    it(`${convo.file} · ${convo.name}`, async () => {
+    // it.fails: a known issue that starts passing fails the run, so the marker is removed with the fix.
+    const test = convo.known_issue ? it.fails : it;
+    test(`${convo.file} · ${convo.name}${convo.known_issue ? ` [known issue: ${convo.known_issue}]` : ''}`, async () => {
       let sessionId: string | undefined;
       for (const [i, turn] of convo.turns.entries()) {
         const reply = await service.mentor.handleTurn({ message: turn.user, sessionId, lang: turn.lang, channel: 'test' });

@@ -156,6 +156,20 @@ describe('persistence', () => {
     expect(loaded.vectors.searchKnn(v, 20)).toEqual(built.vectors.searchKnn(v, 20));
   });
 
+  it('the hashed embedder fast path builds exactly what the generic embed() path builds', async () => {
+    const corpus = loadFixtureCorpus();
+    const docs = [...corpus.docs, ...fillerDocs(40)];
+    const fast = await buildKnowledgeIndex(docs, corpus.glossary, hashed, { buildId: 'same' });
+    // Any embedder that is not a HashedEmbedder goes through embed(), which matches the glossary itself.
+    const generic = await buildKnowledgeIndex(docs, corpus.glossary, (g) => new FailingEmbedder(new HashedEmbedder(g), Number.POSITIVE_INFINITY), { buildId: 'same' });
+    for (let i = 0; i < fast.chunks.length; i++) expect(fast.vectors.getPoint(i)).toEqual(generic.vectors.getPoint(i));
+    expect(fast.bm25.toData()).toEqual(generic.bm25.toData());
+    for (const [q, o] of queries) {
+      const options = { asOf: '2024-01-01', ...o };
+      expect(await retrieve(fast, q, options), q).toEqual(await retrieve(generic, q, options));
+    }
+  });
+
   it('refuses to load with a different embedder than the one that built it', () => {
     const dataDir = newDataDir();
     const corpus = loadFixtureCorpus();

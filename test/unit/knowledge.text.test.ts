@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCjk, normalizeText, tokenize } from '../../src/knowledge/index.js';
-import { addSegmenterWords } from '../../src/knowledge/text.js';
+import { addSegmenterWords, isCjk, normalizeText, tokenize } from '../../src/knowledge/index.js';
 
 describe('tokenize (mixed zh/en)', () => {
   it('cuts Chinese into jieba search-mode words and drops stop words', () => {

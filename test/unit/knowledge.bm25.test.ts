@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Bm25Index } from '../../src/knowledge/index.js';
+
+interface WeightedTerm {
+  term: string;
+  weight: number;
+}
+
+/**
+ * The straightforward Okapi BM25 the index started from (a Map per query): the typed-array index must
+ * return exactly what it returns, scores and coverage to the last bit.
+ */
+function referenceSearch(docs: string[][], query: WeightedTerm[], k: number, accept?: (i: number) => boolean, k1 = 1.2, b = 0.75) {
+  const df = new Map<string, number>();
+  for (const d of docs) for (const t of new Set(d)) df.set(t, (df.get(t) ?? 0) + 1);
+  const avg = docs.length ? docs.reduce((s, d) => s + d.length, 0) / docs.length : 1;
+  const idf = (t: string) => Math.log(1 + (docs.length - (df.get(t) ?? 0) + 0.5) / ((df.get(t) ?? 0) + 0.5));
+  const merged = new Map<string, number>();
+  for (const q of query) merged.set(q.term, Math.max(merged.get(q.term) ?? 0, q.weight));
+  const scores = new Map<number, { score: number; matched: string[]; weight: number }>();
+  let totalWeight = 0;
+  for (const [term, weight] of merged) {
+    const i = idf(term);
+    totalWeight += i * weight;
+    docs.forEach((d, doc) => {
+      const tf = Math.min(d.filter((t) => t === term).length, 65535);
+      if (tf === 0) return;
+      const norm = tf + k1 * (1 - b + (b * d.length) / avg);
+      const s = weight * i * ((tf * (k1 + 1)) / norm);
+      const e = scores.get(doc);
+      if (e) {
+        e.score += s;
+        e.matched.push(term);
+        e.weight += i * weight;
+      } else scores.set(doc, { score: s, matched: [term], weight: i * weight });
+    });
+  }
+  const hits = [...scores]
+    .filter(([doc]) => !accept || accept(doc))
+    .map(([index, e]) => ({ index, score: e.score, matched: e.matched, coverage: totalWeight ? e.weight / totalWeight : 0 }));
+  hits.sort((x, y) => y.score - x.score || x.index - y.index);
+  return hits.slice(0, k);
+}
+
+const VOCAB = ['职称', '申报', '高级', '工程师', 'senior', 'engin', 'titl', '§senior-engineer', '12333', 'year', '继续教育', 'rare'];
+const term = fc.constantFrom(...VOCAB);
+const docsArb = fc.array(fc.array(term, { maxLength: 30 }), { minLength: 1, maxLength: 60 });
+const queryArb = fc.array(fc.record({ term: fc.oneof(term, fc.constant('absent')), weight: fc.constantFrom(1, 1.5, 0.35, 0) }), { maxLength: 8 });
+
+describe('Bm25Index', () => {
+  it('returns exactly what the reference BM25 returns (random corpora, queries, k and filters)', () => {
+    fc.assert(
+      fc.property(docsArb, queryArb, queryArb, fc.integer({ min: 0, max: 70 }), fc.integer({ min: 1, max: 4 }), (docs, query, next, k, modulo) => {
+        const index = Bm25Index.build(docs);
+        const accept = modulo === 1 ? undefined : (i: number) => i % modulo !== 0;
+        expect(index.search(query, k, accept)).toEqual(referenceSearch(docs, query, k, accept));
+        // A second question on the same index: the work arrays were left clean.
+        expect(index.search(next, k)).toEqual(referenceSearch(docs, next, k));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers the same after a round trip through its stored form', () => {
+    fc.assert(
+      fc.property(docsArb, queryArb, (docs, query) => {
+        const index = Bm25Index.build(docs);
+        expect(Bm25Index.fromData(index.toData()).search(query, 10)).toEqual(index.search(query, 10));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a filter that throws leaves the index answering correctly afterwards', () => {
+    const docs = [['职称', '申报'], ['职称'], ['申报', 'year']];
+    const index = Bm25Index.build(docs);
+    const query = [{ term: '职称', weight: 1 }, { term: '申报', weight: 1 }];
+    expect(() =>
+      index.search(query, 5, () => {
+        throw new Error('filter failed');
+      }),
+    ).toThrow('filter failed');
+    const next = [{ term: 'year', weight: 1 }];
+    expect(index.search(next, 5)).toEqual(referenceSearch(docs, next, 5));
+    expect(index.search(query, 5)).toEqual(referenceSearch(docs, query, 5));
+  });
+
+  it('ranks ties by chunk order and reports matched terms and coverage', () => {
+    const index = Bm25Index.build([['a', 'b'], ['a', 'b'], ['c']]);
+    const hits = index.search([{ term: 'a', weight: 1 }, { term: 'c', weight: 1 }], 3);
+    expect(hits.map((h) => h.index)).toEqual([2, 0, 1]);
+    expect(hits[1].matched).toEqual(['a']);
+    expect(hits[0].coverage + hits[1].coverage).toBeCloseTo(1, 10);
+  });
+});
