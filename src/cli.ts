@@ -1,22 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { langOption, positiveInt } from './cli_options.js';
 import { loadConfig, type Config } from './config.js';
 import { runEligibilityCommand } from './eligibility/index.js';
 import { registerKbCommands } from './corpus/commands.js';
 import { openMentorService, TurnError } from './mentor/index.js';
 import { startMentorServer } from './server/index.js';
 import { runEvalAddCommand, runEvalCommand } from './eval/index.js';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-};
-
-const langOption = (value: string) => {
-  if (value !== 'zh' && value !== 'en') throw new InvalidArgumentError('must be zh or en');
-  return value;
-};
 
 function config(): Config {
   return loadConfig();

@@ -1,21 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { langOption, positiveInt } from '../cli_options.js';
 import { loadConfig } from '../config.js';
 import { validateRules, DEFAULT_RULES_DIR } from '../eligibility/index.js';
 import { loadCorpus, retrieve, validateCorpus, type BuildProgress, type Problem } from '../knowledge/index.js';
 import { auditToCsv, type ItemKind } from '../store/index.js';
 import { CorpusChangeError, NotFoundError, openLiveCorpus, type LiveCorpus } from './live_corpus.js';
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-};
-const langOption = (value: string) => {
-  if (value !== 'zh' && value !== 'en') throw new InvalidArgumentError('must be zh or en');
-  return value;
-};
 const kindOption = (value: string): ItemKind => {
   if (value !== 'doc' && value !== 'rules' && value !== 'glossary') throw new InvalidArgumentError('must be doc, rules or glossary');
   return value;
