@@ -34,8 +34,8 @@ interface Candidate {
   score: number;
 }
 
-const BUDGET: Record<Lang, number> = { zh: 320, en: 700 };
-const MAX_SENTENCES = 3;
+const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
+const MAX_SENTENCES = 4;
 const MIN_COVERAGE = 0.2;
 const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number of|years?\b/i;
 /** The unit a quantity question asks about: 几类 → 类, 多少人 → 人, "how many years" → year. */
@@ -59,7 +59,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
 
   const queryWeights = weightedQuery(input.query, index);
-  const top = chunks.slice(0, 4);
+  const top = chunks.slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
   if (DEFINITION_QUESTION.test(input.query) && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
     const opening = index.chunksByDoc.get(top[0].chunk.docId)?.[0];
@@ -310,7 +310,9 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
     if (bestIndex < 0) break;
     const next = pool.splice(bestIndex, 1)[0];
     if (chosen.length === 0) firstValue = bestValue;
-    else if (bestValue < firstValue * 0.5 || used + next.display.length > budget) break;
+    else if (bestValue < firstValue * 0.3) break;
+    // Too long for what is left of the screen: a shorter sentence may still fit.
+    else if (used + next.display.length > budget) continue;
     chosen.push(next);
     for (const t of next.terms) covered.add(t);
     used += next.display.length;
