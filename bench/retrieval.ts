@@ -37,7 +37,7 @@ interface SizeResult {
   /** Diagnostic: recall@10 when the queries are chunks' own vectors (in-distribution), not user questions. */
   recallAt10ChunkQueries: number;
   speedUp: number;
-  efSweep: Array<{ ef: number; recallAt10: number; meanMs: number; speedUp: number }>;
+  efSweep: Array<{ ef: number; recallAt10: number; p50Ms: number; speedUp: number }>;
   rssMb: number;
   /** 1-minute load average before the build and after the queries: this machine is shared. */
   loadAverage: [number, number];
@@ -165,8 +165,8 @@ async function measure(size: number, queryCount: number): Promise<SizeResult> {
   const efSweep = [32, 64, 128, 256, 512].map((ef) => {
     index.vectors.setEf(ef);
     const run = timed((v) => index.vectors.searchKnn(v, 10));
-    const ms = stats(run.times).mean;
-    return { ef, recallAt10: round(recallAt10(run.results, brute.results), 4), meanMs: ms, speedUp: round(exactStats.mean / ms, 1) };
+    const ms = stats(run.times).p50;
+    return { ef, recallAt10: round(recallAt10(run.results, brute.results), 4), p50Ms: ms, speedUp: round(exactStats.p50 / ms, 1) };
   });
   index.vectors.setEf(HNSW_PARAMS.efSearch);
   const result: SizeResult = {
@@ -186,7 +186,8 @@ async function measure(size: number, queryCount: number): Promise<SizeResult> {
     exactSearchMs: exactStats,
     recallAt10: round(recallAt10(hnsw.results, brute.results), 4),
     recallAt10ChunkQueries: round(chunkRecall, 4),
-    speedUp: round(exactStats.mean / hnswStats.mean, 1),
+    // Medians: on a shared machine a few preempted queries would swing a ratio of means.
+    speedUp: round(exactStats.p50 / hnswStats.p50, 1),
     efSweep,
     rssMb: Math.round(rssMb),
     loadAverage: [round(loadBefore, 2), round(os.loadavg()[0], 2)],
@@ -239,9 +240,9 @@ function markdown(results: SizeResult[]): string {
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...phases.map((r) => `| ${r} |`),
     '',
-    '| chunks | HNSW efSearch: recall@10 / mean ms / speed-up vs exact |',
+    '| chunks | HNSW efSearch: recall@10 / p50 ms / speed-up vs exact |',
     '|---:|---|',
-    ...results.map((r) => `| ${fmt(r.chunks)} | ${r.efSweep.map((e) => `ef ${e.ef}: ${e.recallAt10.toFixed(3)} / ${e.meanMs} / ${e.speedUp}×`).join('; ')} |`),
+    ...results.map((r) => `| ${fmt(r.chunks)} | ${r.efSweep.map((e) => `ef ${e.ef}: ${e.recallAt10.toFixed(3)} / ${e.p50Ms} / ${e.speedUp}×`).join('; ')} |`),
   ].join('\n');
 }
 
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMb: Math.round(os.totalmem() / 2 ** 20) },
     hnsw: HNSW_PARAMS,
     embedder: 'hashed-v1-d256',
-    exactBaseline: 'hnswlib-node BruteforceSearch (native, cosine) over the vectors stored in the HNSW index',
+    exactBaseline: 'hnswlib-node BruteforceSearch (native, cosine) over the vectors stored in the HNSW index; speed-up = exact p50 / HNSW p50',
     recallDefinition: 'recall@10 over the queries; an HNSW hit at a distance ≤ the exact 10th-nearest distance counts (ties)',
     targets: TARGETS,
     targetCheck: targetReport(results),
