@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { CorpusChangeError, NotFoundError } from '../corpus/index.js';
@@ -15,6 +15,8 @@ export interface AdminRouterOptions {
   /** Failed sign-ins allowed per IP and window before 429. */
   maxFailures?: number;
   failureWindowMs?: number;
+  /** A line for the operator (an error the API caught); stderr when not given. */
+  log?: (line: string) => void;
 }
 
 const VersionBody = z.strictObject({ version: z.number().int().positive() });
@@ -62,22 +64,35 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
     return router;
   }
 
-  router.use(
-    rateLimit({
-      windowMs: options.failureWindowMs ?? 15 * 60_000,
-      limit: options.maxFailures ?? 20,
-      // Only failed requests count: staff at work are never slowed, guessing a token is.
-      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
-      skipSuccessfulRequests: true,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      message: { error: 'too many failed sign-ins; wait and try again' },
-    }),
-  );
+  // Failed sign-ins per address (IPv6 by /56, as express-rate-limit keys them). Only failures count:
+  // express-rate-limit's skipSuccessfulRequests counts every request until it has finished, so a burst
+  // of staff requests (or one slow upload) with the right token was answered 429. Once an address is
+  // over the limit every request from it is 429 until the window ends, the right token too, so a
+  // lucky guess cannot be told apart.
+  const maxFailures = options.maxFailures ?? 20;
+  const windowMs = options.failureWindowMs ?? 15 * 60_000;
+  const failures = new Map<string, { count: number; resetAt: number }>();
   router.use((req, res, next) => {
+    const key = ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '');
+    const now = Date.now();
+    let entry = failures.get(key);
+    if (entry && entry.resetAt <= now) {
+      failures.delete(key);
+      entry = undefined;
+    }
+    if (entry && entry.count >= maxFailures) {
+      res.status(429).set('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000))).json({ error: 'too many failed sign-ins; wait and try again' });
+      return;
+    }
     const header = req.get('authorization') ?? '';
     const given = /^Bearer (.+)$/i.exec(header)?.[1] ?? '';
     if (!given || !tokenMatches(given, token)) {
+      if (!entry) {
+        if (failures.size >= 10_000) for (const [k, e] of failures) if (e.resetAt <= now) failures.delete(k);
+        entry = { count: 0, resetAt: now + windowMs };
+        failures.set(key, entry);
+      }
+      entry.count++;
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'missing or wrong admin token' });
       return;
     }
@@ -90,7 +105,18 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
     if (!s) throw new AdminError(503, 'the mentor is starting; try again in a moment');
     return s;
   };
-  const author = (req: Request) => (req.get('x-admin-user') ?? 'admin').slice(0, 80).replace(/[^\p{L}\p{N} ._@-]/gu, '') || 'admin';
+  const author = (req: Request) => {
+    let name = req.get('x-admin-user') ?? 'admin';
+    // Header values are Latin-1, so a browser sends a name in Chinese percent-encoded (UTF-8).
+    if (/%[0-9a-f]{2}/i.test(name)) {
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // not percent-encoding after all: keep it as sent
+      }
+    }
+    return name.slice(0, 80).replace(/[^\p{L}\p{N} ._@-]/gu, '') || 'admin';
+  };
   const body = <T>(schema: z.ZodType<T>, req: Request): T => {
     const parsed = schema.safeParse(req.body);
     if (!parsed.success) throw new AdminError(400, 'invalid request', parsed.error.issues.map((i) => ({ field: i.path.join('.') || '-', message: i.message })));
@@ -238,7 +264,7 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
     wrap(async (req, res) => {
       const q = String(req.query.q ?? '').trim();
       if (!q) throw new AdminError(400, 'invalid request', [{ field: 'q', message: 'is required' }]);
-      const k = Math.min(20, Math.max(1, Number(req.query.k ?? 5) || 5));
+      const k = countParam(req.query.k, 5, 20);
       const lang = req.query.lang === 'en' || req.query.lang === 'zh' ? req.query.lang : /[\u3400-\u9fff]/.test(q) ? 'zh' : 'en';
       const result = await retrieve(service().index(), q, { k, lang });
       res.json({
@@ -254,7 +280,7 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
   router.get(
     '/audit',
     wrap((req, res) => {
-      const entries = service().corpus.store().audit({ limit: Math.min(10_000, Number(req.query.limit ?? 500) || 500), itemId: req.query.item ? String(req.query.item) : undefined });
+      const entries = service().corpus.store().audit({ limit: countParam(req.query.limit, 500, 10_000), itemId: req.query.item ? String(req.query.item) : undefined });
       if (req.query.format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="audit.csv"').send(auditToCsv(entries));
       else res.json({ entries });
     }),
@@ -265,7 +291,7 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
     if (req.query.format === 'csv') res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="${name}.csv"`).send(rowsToCsv(out));
     else res.json({ turns: out });
   };
-  const limit = (req: Request) => Math.min(5000, Number(req.query.limit ?? 200) || 200);
+  const limit = (req: Request) => countParam(req.query.limit, 200, 5000);
   router.get('/transcripts', wrap((req, res) => review(service().store.recentTurns(limit(req)), req, res, 'transcripts')));
   router.get('/votes', wrap((req, res) => review(service().store.votedTurns(limit(req)), req, res, 'votes')));
   router.get('/unanswered', wrap((req, res) => review(service().store.unansweredTurns(limit(req)), req, res, 'unanswered')));
@@ -273,18 +299,25 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
   router.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
-  router.use((err: Error & { type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  router.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof AdminError) res.status(err.status).json({ error: err.message, ...(err.details ? { details: err.details } : {}) });
     else if (err instanceof CorpusChangeError) res.status(422).json({ error: 'the change is invalid; nothing was changed', problems: err.problems });
     else if (err instanceof NotFoundError) res.status(404).json({ error: err.message });
     else if (err.type === 'entity.parse.failed') res.status(400).json({ error: 'invalid JSON body' });
     else if (err.type === 'entity.too.large') res.status(413).json({ error: 'request body too large' });
+    else if (err.status && err.status >= 400 && err.status < 500) res.status(err.status).json({ error: err.message });
     else {
-      process.stderr.write(`admin error: ${err.stack ?? err.message}\n`);
+      (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`admin error: ${err.stack ?? err.message}`);
       res.status(500).json({ error: 'internal error' });
     }
   });
   return router;
+}
+
+/** A count from the query string (limit, k): a whole number from 1 to `max`, else the default. */
+function countParam(value: unknown, fallback: number, max: number): number {
+  const n = Math.floor(Number(value ?? fallback));
+  return Number.isFinite(n) && n >= 1 ? Math.min(max, n) : fallback;
 }
 
 function rowsToCsv(rows: Array<Record<string, unknown>>): string {

@@ -127,12 +127,14 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   app.get('/', (_req, res) => {
     res.sendFile(path.join(PUBLIC_DIR, 'index.html'));
   });
+  // The staff console: plain files too; everything it does goes through /api/admin with the token.
+  app.get('/admin', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'admin', 'index.html')));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: true }));
 
   app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log }));
 
   // The staff API parses its own (larger) bodies, and only after the token is checked.
-  app.use('/api/admin', adminRouter({ config, service: ref.current }));
+  app.use('/api/admin', adminRouter({ config, service: ref.current, log }));
 
   app.use('/api', express.json({ limit: bodyLimit }));
 
