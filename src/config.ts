@@ -38,7 +38,41 @@ const ConfigSchema = z.object({
   SLACK_SCOPES: z.string().default('app_mentions:read,chat:write,im:history'),
   SLACK_API_BASE_URL: z.url().default('https://slack.com/api/'),
   STREAM_PACE_MS: z.coerce.number().int().min(0).max(1000).default(15),
+  // Reliability and security: browser origins allowed to call /api and /v1 (unset = no CORS), and how
+  // long a write to the transcript store waits for a lock before it is given up (the turn is still answered).
+  CORS_ORIGINS: optionalString.pipe(
+    z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === '*' || v.split(',').every((o) => isOrigin(o.trim())), 'must be * or a comma list of origins such as https://example.org'),
+  ),
+  SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  // Performance and scale-out (README "Performance and scaling out"). Chat requests allowed per minute
+  // per client address and per session on /api/chat, /api/chat/stream and /v1/chat/completions (0 = no
+  // limit); counted in Redis when REDIS_URL is set, so the limits hold across instances.
+  RATE_LIMIT_PER_MINUTE_IP: z.coerce.number().int().min(0).default(120),
+  RATE_LIMIT_PER_MINUTE_SESSION: z.coerce.number().int().min(0).default(30),
+  // Behind a load balancer: how many proxy hops to trust for the client address (X-Forwarded-For), or a
+  // comma list of trusted proxy addresses/subnets ("loopback", "10.0.0.0/8"). Unset = the socket's address.
+  TRUST_PROXY: optionalString,
+  // The corpus store (versions, audit). Several instances share one file; default <DATA_DIR>/corpus.sqlite.
+  CORPUS_DB: optionalString,
+  // How often an instance checks the corpus store for changes made elsewhere (another instance, the CLI); 0 = never.
+  CORPUS_SYNC_MS: z.coerce.number().int().min(0).default(2000),
+  // Full index builds run in a child process (the event loop keeps serving) once the corpus has this
+  // many documents; smaller ones build in process at start-up. Builds while serving always go to the child.
+  INDEX_BUILD_CHILD_MIN_DOCS: z.coerce.number().int().min(0).default(300),
 });
+
+/** "https://host[:port]" exactly, as a browser sends it in the Origin header. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '').toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof ConfigSchema> & {
   /** Absolute paths derived from the relative settings. */
@@ -63,4 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     knowledgeDir: path.resolve(REPO_ROOT, c.KNOWLEDGE_DIR),
     llmEnabled: Boolean(c.OPENAI_API_KEY || c.OPENAI_BASE_URL),
   };
+}
+
+/** The corpus store file: CORPUS_DB (shared by several instances), or corpus.sqlite in the data folder. */
+export function corpusDbPath(config: { dataDir: string; CORPUS_DB?: string }): string {
+  return config.CORPUS_DB ? path.resolve(REPO_ROOT, config.CORPUS_DB) : path.join(config.dataDir, 'corpus.sqlite');
 }

@@ -34,6 +34,35 @@ export function verifySlackSignature(secret: string, rawBody: string, timestamp:
   return crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected)) ? undefined : 'invalid signature';
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/**
+ * What botkit's adapter reads from an event, an interaction (`payload`) or a slash command, checked
+ * before it reads it (it throws on a missing field): the team it comes from, or what is wrong.
+ */
+export function slackRequestShape(body: Record<string, unknown>): { team: string | undefined } | { error: string } {
+  if (body.type === 'event_callback') {
+    if (!isObject(body.event)) return { error: 'an event_callback needs an event object' };
+    return { team: isText(body.team_id) ? body.team_id : undefined };
+  }
+  if (body.payload !== undefined) {
+    let payload: unknown;
+    try {
+      payload = typeof body.payload === 'string' ? JSON.parse(body.payload) : undefined;
+    } catch {
+      payload = undefined;
+    }
+    if (!isObject(payload) || !isObject(payload.team) || !isText(payload.team.id) || !isObject(payload.user)) return { error: 'payload must be a JSON interaction with team and user' };
+    return { team: payload.team.id };
+  }
+  if (body.command !== undefined) {
+    if (!isText(body.command) || !isText(body.team_id) || !isText(body.channel_id) || !isText(body.user_id)) return { error: 'a slash command needs command, team_id, channel_id and user_id' };
+    return { team: body.team_id };
+  }
+  return { error: `unsupported Slack request type ${JSON.stringify(typeof body.type === 'string' ? body.type.slice(0, 40) : null)}` };
+}
+
 /** The botkit Slack adapter, with the Web API at a configurable base URL (for install and replies). */
 class MentorSlackAdapter extends SlackAdapter {
   constructor(
@@ -163,17 +192,14 @@ export function createSlackChannel(deps: ChannelDeps, settings: SlackSettings): 
       res.status(200).end();
       return;
     }
-    if (body.type !== 'event_callback' && !body.payload && !body.command) {
-      res.status(400).json({ error: `unsupported Slack request type ${JSON.stringify(body.type ?? null)}` });
-      return;
-    }
-    if (body.type === 'event_callback' && (!body.event || typeof body.event !== 'object')) {
+    const shape = slackRequestShape(body);
+    if ('error' in shape) {
       deps.error('slack', 'bad_request');
-      res.status(400).json({ error: 'an event_callback needs an event object' });
+      res.status(400).json({ error: shape.error });
       return;
     }
-    const team = typeof body.team_id === 'string' ? body.team_id : undefined;
-    if (body.type === 'event_callback' && (!team || !teams.get(team))) {
+    const team = shape.team;
+    if (!team || !teams.get(team)) {
       deps.error('slack', 'unknown_team');
       res.status(403).json({ error: 'this workspace has not installed the app' });
       return;

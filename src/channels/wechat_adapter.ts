@@ -211,7 +211,13 @@ export class WeChatAdapter extends BotAdapter {
     if (/<!DOCTYPE|<!ENTITY/i.test(body)) throw new Rejection(400, 'bad_xml', 'XML with a DOCTYPE or entity declarations is not accepted');
     const valid = XMLValidator.validate(body);
     if (valid !== true) throw new Rejection(400, 'bad_xml', `malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
-    const doc = this.parser.parse(body) as { xml?: Record<string, unknown> };
+    let doc: { xml?: Record<string, unknown> };
+    try {
+      doc = this.parser.parse(body) as { xml?: Record<string, unknown> };
+    } catch (err) {
+      // Well-formed but past the parser's limits (e.g. nesting depth).
+      throw new Rejection(400, 'bad_xml', `unreadable XML: ${(err as Error).message}`);
+    }
     const xml = doc.xml;
     if (!xml || typeof xml !== 'object') throw new Rejection(400, 'bad_xml', 'the root element must be <xml>');
     for (const field of ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType'] as const) {

@@ -1,6 +1,10 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { corpusDbPath } from '../config.js';
 import { inspectRuleTexts, type Rule } from '../eligibility/index.js';
 import {
   buildKnowledgeIndex,
@@ -20,9 +24,12 @@ import {
   type KnowledgeIndex,
   type LoadedCorpus,
   type BuildProgress,
+  type EmbeddingSettings,
   type Problem,
 } from '../knowledge/index.js';
+import { loadIndexFolderAsync } from '../knowledge/index_store.js';
 import { CorpusStore, type ChangeInput, type ItemKind, type ItemVersion } from '../store/index.js';
+import type { ChildBuildMessage, ChildBuildRequest } from './index_build_child.js';
 
 export class CorpusChangeError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -41,6 +48,12 @@ export interface LiveCorpusOptions {
   seriesIds: Set<string>;
   log?: (message: string) => void;
   now?: () => Date;
+  /**
+   * Full builds in a child process (src/corpus/index_build_child.ts): always while serving, and at
+   * start-up once the corpus has `minDocs` documents. The child reads the corpus from `corpusDb` (the
+   * store's file) and rebuilds the embedder from `embedding`. Unset = every build in process.
+   */
+  background?: { corpusDb: string; embedding: EmbeddingSettings; minDocs: number };
 }
 
 export interface ChangeResult {
@@ -49,8 +62,17 @@ export interface ChangeResult {
   index: KnowledgeIndex;
 }
 
+/** A stored item's content and a tag that changes whenever it does (its version's revision, or a hash). */
+interface StoredItem {
+  content: string;
+  tag: string;
+}
+type Items = Map<string, StoredItem>;
+
 interface Snapshot {
   revision: number;
+  /** The store's live items at `revision`, by "kind:id". */
+  items: Items;
   docs: CorpusDoc[];
   glossary: GlossaryEntry[];
   rules: Rule[];
@@ -68,12 +90,22 @@ export class LiveCorpus {
   private snapshot!: Snapshot;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(index: KnowledgeIndex, rules: Rule[]) => void>();
+  private readonly children = new Set<ChildProcess>();
+  private closed = false;
 
   private constructor(private readonly options: LiveCorpusOptions) {}
 
   static async open(options: LiveCorpusOptions): Promise<LiveCorpus> {
     const live = new LiveCorpus(options);
-    const imported = live.importSeed('seed');
+    let imported: ItemVersion[];
+    try {
+      imported = live.importSeed('seed');
+    } catch (err) {
+      // Instances sharing one store may import the same seed at once: the second sees the first's writes.
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || !/^SQLITE_(BUSY|CONSTRAINT)/.test(code)) throw err;
+      imported = live.importSeed('seed');
+    }
     if (imported.length) options.log?.(`imported ${imported.length} changed item(s) from ${options.knowledgeDir}`);
     await live.loadFromStore();
     return live;
@@ -89,6 +121,11 @@ export class LiveCorpus {
 
   revision(): number {
     return this.snapshot.revision;
+  }
+
+  /** The store's latest revision: ahead of revision() while a change made elsewhere is being indexed. */
+  storeRevision(): number {
+    return this.options.store.revision();
   }
 
   docs(): CorpusDoc[] {
@@ -197,8 +234,11 @@ export class LiveCorpus {
   /** A full rebuild from the store (compacts the tombstones of incremental updates); swapped in only when complete. */
   rebuild(onProgress?: (p: BuildProgress) => void): Promise<KnowledgeIndex> {
     const run = this.queue.then(async () => {
-      const index = await buildKnowledgeIndex(this.snapshot.docs, this.snapshot.glossary, this.options.makeEmbedder, { now: () => this.now(), onProgress });
-      saveAndActivate(index, this.options.dataDir);
+      const { docs, glossary, revision } = this.snapshot;
+      const hash = corpusHash(docs, glossary, this.options.makeEmbedder(new Glossary(glossary)).id);
+      const index = await this.fullBuild(docs, glossary, revision, hash, { serving: true, onProgress });
+      // A child's build is already current on disk.
+      if (index.manifest.buildId !== readManifest(this.options.dataDir)?.buildId) saveAndActivate(index, this.options.dataDir);
       this.snapshot = { ...this.snapshot, index };
       for (const listener of this.listeners) listener(index, this.snapshot.rules);
       return index;
@@ -231,8 +271,26 @@ export class LiveCorpus {
    */
   private schedulePersist(): void {
     if (this.persistTimer) clearTimeout(this.persistTimer);
-    this.persistTimer = setTimeout(() => this.flush(), 1500);
+    // A large corpus is saved by a child process (a fresh, compacted build from the store) once changes
+    // settle: writing 100k chunks here would hold the event loop for seconds.
+    const background = this.options.background;
+    const large = background !== undefined && this.snapshot.docs.length >= background.minDocs;
+    this.persistTimer = setTimeout(() => (large ? this.persistInBackground() : this.flush()), large ? BACKGROUND_SAVE_DELAY_MS : 1500);
     this.persistTimer.unref();
+  }
+
+  private persistInBackground(): void {
+    this.persistTimer = undefined;
+    if (this.closed) return;
+    if (readManifest(this.options.dataDir)?.corpusHash === this.snapshot.index.manifest.corpusHash) return; // already on disk
+    if (this.children.size) return this.schedulePersist(); // a build is running: later
+    const revision = this.snapshot.revision;
+    this.buildInChild(revision, undefined, { load: false }).then(
+      () => this.options.log?.(`index for revision ${revision} saved by a child process`),
+      (err: Error) => {
+        if (!this.closed) this.options.log?.(`saving the index in the background failed (${err.message.split('\n')[0]}); it is saved at shutdown`);
+      },
+    );
   }
 
   /** Persist a pending index now (on shutdown). */
@@ -244,8 +302,70 @@ export class LiveCorpus {
   }
 
   close(): void {
+    this.closed = true;
+    for (const child of this.children) child.kill();
     this.flush();
     this.options.store.close();
+  }
+
+  /**
+   * A complete index of these documents: in a child process when configured (always while serving, at
+   * start-up for a large corpus), otherwise here. A child that fails, or builds something other than
+   * asked (its corpus hash differs), is logged and the build is done here instead.
+   */
+  private async fullBuild(
+    docs: CorpusDoc[],
+    glossary: GlossaryEntry[],
+    revision: number,
+    hash: string,
+    options: { serving: boolean; onProgress?: (p: BuildProgress) => void },
+  ): Promise<KnowledgeIndex> {
+    const background = this.options.background;
+    if (background && (options.serving || docs.length >= background.minDocs)) {
+      try {
+        const index = await this.buildInChild(revision, options.onProgress);
+        if (index.manifest.corpusHash === hash) return index;
+        this.options.log?.(`the index built in the background is for another corpus (${index.manifest.corpusHash.slice(0, 12)}, expected ${hash.slice(0, 12)}); building in process`);
+      } catch (err) {
+        if (this.closed) throw err;
+        this.options.log?.(`background index build failed (${(err as Error).message.split('\n')[0]}); building in process`);
+      }
+    }
+    return buildKnowledgeIndex(docs, glossary, this.options.makeEmbedder, { now: () => this.now(), onProgress: options.onProgress });
+  }
+
+  private buildInChild(revision: number, onProgress?: (p: BuildProgress) => void): Promise<KnowledgeIndex>;
+  private buildInChild(revision: number, onProgress: ((p: BuildProgress) => void) | undefined, options: { load: false }): Promise<void>;
+  private buildInChild(revision: number, onProgress?: (p: BuildProgress) => void, options: { load?: boolean } = {}): Promise<KnowledgeIndex | void> {
+    const background = this.options.background!;
+    // The child makes its build current on disk: a pending write of an older snapshot must not follow it.
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const started = performance.now();
+    return new Promise<KnowledgeIndex | void>((resolve, reject) => {
+      const child = fork(CHILD_ENTRY, [], { execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      this.children.add(child);
+      let result: ChildBuildMessage | undefined;
+      child.on('message', (m: ChildBuildMessage) => {
+        if (m.type === 'progress') onProgress?.({ phase: m.phase as BuildProgress['phase'], done: m.done, total: m.total });
+        else result = m;
+      });
+      child.once('error', reject);
+      child.once('exit', (code, signal) => {
+        this.children.delete(child);
+        if (result?.type === 'done' && options.load === false) resolve();
+        else if (result?.type === 'done') {
+          const done = result;
+          loadIndexFolderAsync(done.folder, this.options.makeEmbedder).then((index) => {
+            const seconds = ((performance.now() - started) / 1000).toFixed(1);
+            this.options.log?.(`index for revision ${revision} built in a child process: ${index.manifest.chunkCount} chunks in ${seconds} s (child RSS ${done.rssMb} MB)`);
+            resolve(index);
+          }, reject);
+        } else reject(new Error(result?.type === 'error' ? result.message : `the build process exited (${signal ?? `code ${code}`})`));
+      });
+      const request: ChildBuildRequest = { corpusDb: background.corpusDb, revision, dataDir: this.options.dataDir, embedding: background.embedding, now: this.now().toISOString() };
+      child.send(request);
+    });
   }
 
   private async applyNow(changes: ChangeInput[]): Promise<ChangeResult> {
@@ -260,11 +380,12 @@ export class LiveCorpus {
 
   /** The candidate corpus after the changes, and the problems the changes introduce. */
   private prepare(changes: ChangeInput[], options: { fromStoreOnly?: boolean } = {}): { problems: Problem[] } {
-    const items = new Map(this.options.store.current().map((v) => [`${v.kind}:${v.id}`, v.content!]));
-    const before = assemble(items, this.options.seriesIds);
+    const current = this.currentItems().items;
+    const before = assemble(current, this.options.seriesIds);
+    const items = new Map(current);
     for (const c of changes) {
       if (c.content === null) items.delete(`${c.kind}:${c.id}`);
-      else items.set(`${c.kind}:${c.id}`, c.content);
+      else items.set(`${c.kind}:${c.id}`, { content: c.content, tag: `s${sha(c.content)}` });
       if (c.kind === 'doc' && c.content !== null) {
         const { doc } = parseDoc(c.content, `docs/${c.id}.md`);
         if (doc && doc.id !== c.id) return { problems: [{ file: `docs/${c.id}.md`, field: 'id', message: `"${doc.id}" does not match the document id "${c.id}"` }] };
@@ -278,24 +399,25 @@ export class LiveCorpus {
   }
 
   private async loadFromStore(previous?: Snapshot): Promise<void> {
-    const store = this.options.store;
-    const revision = store.revision();
-    const items = new Map(store.current().map((v) => [`${v.kind}:${v.id}`, v.content!]));
+    const { items, revision } = this.currentItems();
     const corpus = assemble(items, this.options.seriesIds);
-    const hash = corpusHash(corpus.docs, corpus.glossary, this.options.makeEmbedder(new Glossary(corpus.glossary)).id);
+    let hashed: string | undefined;
+    const hashOf = () => (hashed ??= corpusHash(corpus.docs, corpus.glossary, this.options.makeEmbedder(new Glossary(corpus.glossary)).id));
 
     let index: KnowledgeIndex | undefined;
     const sameGlossary = previous && JSON.stringify(previous.glossary) === JSON.stringify(corpus.glossary);
     if (previous && sameGlossary && previous.index.manifest.embedder === this.options.makeEmbedder(previous.index.glossary).id) {
-      const oldById = new Map(previous.docs.map((d) => [d.id, JSON.stringify(d)]));
-      const upsert = corpus.docs.filter((d) => oldById.get(d.id) !== JSON.stringify(d));
+      // What changed is known from the items' versions: no need to compare every document.
+      const changed = new Set<string>();
+      for (const [key, item] of items) if (key.startsWith('doc:') && previous.items.get(key)?.tag !== item.tag) changed.add(key.slice(4));
+      const upsert = corpus.docs.filter((d) => changed.has(d.id));
       const ids = new Set(corpus.docs.map((d) => d.id));
       const remove = previous.docs.filter((d) => !ids.has(d.id)).map((d) => d.id);
       index = upsert.length || remove.length ? await updateKnowledgeIndex(previous.index, { upsert, remove, allDocs: corpus.docs }, this.now()) : previous.index;
     }
     if (!index) {
       const manifest = readManifest(this.options.dataDir);
-      if (manifest?.corpusHash === hash) {
+      if (manifest?.corpusHash === hashOf()) {
         try {
           index = loadCurrentIndex(this.options.dataDir, this.options.makeEmbedder);
         } catch (err) {
@@ -305,14 +427,51 @@ export class LiveCorpus {
     }
     if (!index) {
       this.options.log?.(`building the index for revision ${revision} (${corpus.docs.length} documents)`);
-      index = await buildKnowledgeIndex(corpus.docs, corpus.glossary, this.options.makeEmbedder, { now: () => this.now() });
+      index = await this.fullBuild(corpus.docs, corpus.glossary, revision, hashOf(), { serving: Boolean(previous) });
     }
-    if (previous) this.schedulePersist();
-    else if (index.manifest.corpusHash !== readManifest(this.options.dataDir)?.corpusHash) saveAndActivate(index, this.options.dataDir);
+    if (!previous && index.manifest.corpusHash !== readManifest(this.options.dataDir)?.corpusHash) saveAndActivate(index, this.options.dataDir);
 
-    this.snapshot = { revision, docs: corpus.docs, glossary: corpus.glossary, rules: corpus.rules, ruleTexts: corpus.ruleTexts, glossaryTexts: corpus.glossaryTexts, index };
+    this.snapshot = { revision, items, docs: corpus.docs, glossary: corpus.glossary, rules: corpus.rules, ruleTexts: corpus.ruleTexts, glossaryTexts: corpus.glossaryTexts, index };
+    if (previous && index !== previous.index) this.schedulePersist();
     for (const listener of this.listeners) listener(index, corpus.rules);
   }
+
+  /**
+   * The store's live items: the snapshot's plus whatever was written since (one query for the
+   * versions after the snapshot's revision), so a change to a 10k-document corpus does not read,
+   * hash and parse all of it again. The snapshot's map is never modified.
+   */
+  private currentItems(): { items: Items; revision: number } {
+    const store = this.options.store;
+    const snap = this.snapshot as Snapshot | undefined;
+    if (!snap) {
+      // The revision first: items newer than it are simply applied again by the next catch-up.
+      const revision = store.revision();
+      return { items: new Map(store.current().map((v) => [`${v.kind}:${v.id}`, { content: v.content!, tag: `r${v.revision}` }])), revision };
+    }
+    const delta = store.changedSince(snap.revision);
+    if (delta.length === 0) return { items: snap.items, revision: snap.revision };
+    const items = new Map(snap.items);
+    for (const v of delta) {
+      if (v.content === null) items.delete(`${v.kind}:${v.id}`);
+      else items.set(`${v.kind}:${v.id}`, { content: v.content, tag: `r${v.revision}` });
+    }
+    return { items, revision: delta[delta.length - 1].revision };
+  }
+}
+
+/** Quiet time after the last change before a large corpus's index is saved by a child process. */
+const BACKGROUND_SAVE_DELAY_MS = 20_000;
+
+/** The child's module: run through tsx when this is the TypeScript source (tsx is a dependency). */
+const CHILD_ENTRY = fileURLToPath(new URL(`./index_build_child${path.extname(fileURLToPath(import.meta.url)) || '.js'}`, import.meta.url));
+const childExecArgv = (): string[] => (CHILD_ENTRY.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : []);
+
+/** The documents and glossary stored at a revision (for a build in another process). */
+export function storedCorpus(store: CorpusStore, revision: number): { docs: CorpusDoc[]; glossary: GlossaryEntry[] } {
+  const items: Items = new Map(store.current(undefined, revision).map((v) => [`${v.kind}:${v.id}`, { content: v.content!, tag: `r${v.revision}` }]));
+  const { docs, glossary } = assemble(items, new Set());
+  return { docs, glossary };
 }
 
 const problemKey = (p: Problem) => `${p.file}|${p.field}|${p.message}`;
@@ -324,28 +483,41 @@ interface Assembled extends LoadedCorpus {
   glossaryTexts: { file: string; text: string }[];
 }
 
-/** Parsing YAML dominates a change, so each item's parse is kept by content (bounded). */
+/** Parsing YAML dominates a change, so each item's parse is kept by version (bounded well above a large corpus). */
 const parseCache = new Map<string, unknown>();
 function cached<T>(key: string, make: () => T): T {
   const hit = parseCache.get(key) as T | undefined;
   if (hit !== undefined) return hit;
   const value = make();
-  if (parseCache.size > 5000) parseCache.clear();
+  if (parseCache.size > 50_000) parseCache.clear();
   parseCache.set(key, value);
   return value;
 }
 
+/** The same order as localeCompare (default locale), at a fraction of the cost per comparison. */
+const collator = new Intl.Collator();
+/** The last assembly of each items map (a snapshot's map is assembled again by the next change's check). */
+const assembled = new WeakMap<Items, Assembled>();
+
 /** Turn stored items into a corpus and validate it with the same checks as `kb validate`. */
-function assemble(items: Map<string, string>, seriesIds: Set<string>): Assembled {
+function assemble(items: Items, seriesIds: Set<string>): Assembled {
+  const hit = assembled.get(items);
+  if (hit && hit.seriesIds === seriesIds) return hit;
+  const result = assembleNow(items, seriesIds);
+  assembled.set(items, result);
+  return result;
+}
+
+function assembleNow(items: Items, seriesIds: Set<string>): Assembled {
   const problems: Problem[] = [];
   const docs: CorpusDoc[] = [];
   const glossary: GlossaryEntry[] = [];
   const ruleTexts: { file: string; text: string }[] = [];
   const glossaryTexts: { file: string; text: string }[] = [];
-  for (const [key, content] of [...items.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, { content, tag }] of [...items.entries()].sort(([a], [b]) => collator.compare(a, b))) {
     const [kind, ...rest] = key.split(':');
     const id = rest.join(':');
-    const hash = `${key}|${sha(content)}`;
+    const hash = `${key}|${tag}`;
     if (kind === 'doc') {
       const parsed = cached(hash, () => parseDoc(content, `docs/${id}.md`));
       problems.push(...parsed.problems);
@@ -378,10 +550,10 @@ function readSeed(knowledgeDir: string): Array<{ kind: ItemKind; id: string; con
 
 /** Open the live corpus from the configuration alone (for the CLI). */
 export async function openLiveCorpus(
-  config: { knowledgeDir: string; dataDir: string; OPENAI_API_KEY?: string; OPENAI_BASE_URL?: string; OPENAI_EMBEDDING_MODEL?: string; OPENAI_TIMEOUT_MS?: number },
+  config: { knowledgeDir: string; dataDir: string; CORPUS_DB?: string; OPENAI_API_KEY?: string; OPENAI_BASE_URL?: string; OPENAI_EMBEDDING_MODEL?: string; OPENAI_TIMEOUT_MS?: number },
   log?: (message: string) => void,
 ): Promise<LiveCorpus> {
   const file = path.join(config.knowledgeDir, 'series.json');
   const seriesIds = fs.existsSync(file) ? new Set((JSON.parse(fs.readFileSync(file, 'utf8')) as Array<{ id: string }>).map((s) => s.id)) : new Set<string>();
-  return LiveCorpus.open({ store: new CorpusStore(path.join(config.dataDir, 'corpus.sqlite')), knowledgeDir: config.knowledgeDir, dataDir: config.dataDir, makeEmbedder: embedderFactory(config), seriesIds, log });
+  return LiveCorpus.open({ store: new CorpusStore(corpusDbPath(config)), knowledgeDir: config.knowledgeDir, dataDir: config.dataDir, makeEmbedder: embedderFactory(config), seriesIds, log });
 }

@@ -25,16 +25,30 @@ export interface MaskResult {
   found: PiiKind[];
 }
 
+/**
+ * Full-width ASCII (１３８…, ＠, －, as Chinese input methods type them) and the ideographic space, as
+ * their ASCII twins: one UTF-16 unit for one, so a match in the folded text is a match at the same place.
+ */
+function foldWidth(text: string): string {
+  return text.replace(/[\uff01-\uff5e\u3000]/g, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+}
+
 /** Replace personal identifiers with labels: used before anything is logged, stored or echoed. */
 export function maskPii(text: string): MaskResult {
   const found = new Set<PiiKind>();
   let out = text;
   for (const p of PATTERNS) {
-    out = out.replace(p.re, (m) => {
-      if (p.accept && !p.accept(m)) return m;
+    // Matched on the folded text, replaced in the original: full-width digits are masked too.
+    const folded = foldWidth(out);
+    let next = '';
+    let last = 0;
+    for (const m of folded.matchAll(p.re)) {
+      if (p.accept && !p.accept(m[0])) continue;
       found.add(p.kind);
-      return p.mask;
-    });
+      next += out.slice(last, m.index) + p.mask;
+      last = m.index + m[0].length;
+    }
+    if (last) out = next + out.slice(last);
   }
   return { text: out, found: [...found] };
 }

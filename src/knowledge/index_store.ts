@@ -91,6 +91,42 @@ export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): Kno
   return new KnowledgeIndex(manifest, stored.chunks, Bm25Index.fromData(readBm25(path.join(dir, 'bm25'))), vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
 }
 
+/**
+ * loadIndexFolder with the file reads and the HNSW load off the event loop (libuv's pool): what a
+ * serving process uses to take in an index a child process built. Parsing the chunks' JSON and
+ * indexing them still run here.
+ */
+export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFactory): Promise<KnowledgeIndex> {
+  const manifest = JSON.parse(await fs.promises.readFile(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
+  if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
+  const bm25Dir = path.join(dir, 'bm25');
+  const [docsText, meta, offsets, postingDocs, postingTfs, docLengths] = await Promise.all([
+    fs.promises.readFile(path.join(dir, 'docs.json'), 'utf8'),
+    fs.promises.readFile(path.join(bm25Dir, 'meta.json'), 'utf8'),
+    ...['offsets.bin', 'docs.bin', 'tfs.bin', 'lengths.bin'].map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
+  ]);
+  const stored = JSON.parse(docsText) as StoredDocs;
+  const glossary = new Glossary(stored.glossary);
+  const embedder = makeEmbedder(glossary);
+  if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
+  addSegmenterWords(glossary.chineseTerms());
+  const vectors = new HierarchicalNSW('cosine', manifest.dim);
+  if (stored.chunks.length > 0) await vectors.readIndex(path.join(dir, 'vectors.hnsw'), true);
+  else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
+  const buffer = (b: Buffer | string) => {
+    const buf = b as Buffer;
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  };
+  const bm25 = Bm25Index.fromData({
+    ...(JSON.parse(meta as string) as { k1: number; b: number; terms: string[] }),
+    offsets: new Int32Array(buffer(offsets)),
+    postingDocs: new Int32Array(buffer(postingDocs)),
+    postingTfs: new Uint16Array(buffer(postingTfs)),
+    docLengths: new Uint32Array(buffer(docLengths)),
+  });
+  return new KnowledgeIndex(manifest, stored.chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
+}
+
 function writeFileSynced(file: string, content: string | Buffer): void {
   const fd = fs.openSync(file, 'w');
   try {

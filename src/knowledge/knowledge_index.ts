@@ -181,7 +181,8 @@ export async function buildKnowledgeIndex(
     docCount: docs.length,
     chunkCount: chunks.length,
   };
-  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf), new Set(), lexical);
+  // The per-chunk terms are not kept: updates merge BM25 postings instead (they would be ~100 MB at 100k chunks).
+  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf), new Set());
 }
 
 export interface DocChanges {
@@ -208,8 +209,9 @@ export async function updateKnowledgeIndex(previous: KnowledgeIndex, changes: Do
   previous.chunks.forEach((c, i) => {
     if (replaced.has(c.docId)) deleted.add(i);
   });
-  const lexical = [...previous.lexicalTerms(), ...newChunks.map((c) => lexicalTerms(searchableText(c), previous.glossary))].map((terms, i) => (deleted.has(i) ? [] : terms));
-  const bm25 = Bm25Index.build(lexical);
+  // BM25 is merged, not rebuilt: only the new chunks are tokenised (see Bm25Index.merge).
+  const added = newChunks.map((c) => lexicalTerms(searchableText(c), previous.glossary));
+  const bm25 = Bm25Index.merge(previous.bm25, [...deleted].filter((i) => !previous.deleted.has(i)), added);
 
   // The HNSW graph is shared with the previous snapshot, which filters labels it does not know.
   const hnsw = previous.vectors;
@@ -228,5 +230,5 @@ export async function updateKnowledgeIndex(previous: KnowledgeIndex, changes: Do
     docCount: docs.size,
     chunkCount: chunks.length - deleted.size,
   };
-  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, previous.glossary, previous.glossaryEntries, previous.embedder, [...docs.values()], deleted, lexical);
+  return new KnowledgeIndex(manifest, chunks, bm25, hnsw, previous.glossary, previous.glossaryEntries, previous.embedder, [...docs.values()], deleted);
 }

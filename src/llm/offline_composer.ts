@@ -171,8 +171,21 @@ function weightedQuery(query: string, index: KnowledgeIndex): Map<string, number
   return weights;
 }
 
+/**
+ * A text's terms, kept per glossary (the same chunks' sentences are scored on every question about
+ * them; tokenising them again was a fifth of a turn). Callers only read the sets.
+ */
+const termSets = new WeakMap<object, Map<string, Set<string>>>();
 function termSet(text: string, index: KnowledgeIndex): Set<string> {
-  return new Set([...tokenize(text), ...index.glossary.match(text).map((m) => `§${m.conceptId}`)]);
+  let cache = termSets.get(index.glossary);
+  if (!cache) termSets.set(index.glossary, (cache = new Map()));
+  let terms = cache.get(text);
+  if (!terms) {
+    terms = new Set([...tokenize(text), ...index.glossary.match(text).map((m) => `§${m.conceptId}`)]);
+    if (cache.size >= 20_000) cache.clear();
+    cache.set(text, terms);
+  }
+  return terms;
 }
 
 function overlap(terms: Set<string>, query: Map<string, number>): number {
@@ -199,7 +212,19 @@ interface Unit {
 const TABLE_ROW = /^\s*\|/;
 const isTableHeader = (lines: string[], i: number) => TABLE_ROW.test(lines[i]) && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1] ?? '');
 
+/** Units of recently used chunks (callers only read them). */
+const unitCache = new Map<string, Unit[]>();
 function unitsOf(text: string): Unit[] {
+  let units = unitCache.get(text);
+  if (!units) {
+    units = splitUnits(text);
+    if (unitCache.size >= 5_000) unitCache.clear();
+    unitCache.set(text, units);
+  }
+  return units;
+}
+
+function splitUnits(text: string): Unit[] {
   const lines = text.split('\n');
   const units: Unit[] = [];
   lines.forEach((line, i) => {

@@ -1,4 +1,4 @@
-export { Mentor, TurnError, type MentorDeps, type MentorReply, type TurnInput, type SessionState, type LlmResponder as MentorLlm } from './mentor.js';
+export { Mentor, TurnError, type MentorDeps, type StoreFailure, type MentorReply, type TurnInput, type SessionState, type LlmResponder as MentorLlm } from './mentor.js';
 export { loadLexicon, type Lexicon } from './lexicon.js';
 export { extractFacts, mergeFacts } from './slots.js';
 export { classifyIntent, INTENTS, type Intent } from './intent.js';

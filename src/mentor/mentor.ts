@@ -4,7 +4,7 @@ import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../gua
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 import { citationFor, composeGroundedReply, fill, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
 import { factsToAskFor, renderEligibilityReply } from './eligibility_reply.js';
-import type { SqliteStore } from '../store/index.js';
+import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
@@ -49,7 +49,10 @@ export interface SessionState {
 export interface MentorDeps {
   index: () => KnowledgeIndex;
   rules: () => Rule[];
+  /** Transcripts and votes (this instance's SQLite file); also the sessions unless `sessions` is given. */
   store: SqliteStore;
+  /** Conversation state between turns: Redis when several instances share conversations (REDIS_URL). */
+  sessions?: SessionStore;
   prompts: Prompts;
   lexicon: Lexicon;
   safety: SafetyRules;
@@ -57,7 +60,15 @@ export interface MentorDeps {
   now?: () => Date;
   maxMessageChars: number;
   /** Called once per turn with what may be logged (PII already masked). */
-  onTurn?: (event: { sessionId: string; channel: string; intent: Intent; lang: Lang; latencyMs: number; fallback?: string; citations: number }) => void;
+  onTurn?: (event: { sessionId: string; channel: string; intent: Intent; lang: Lang; latencyMs: number; fallback?: string; citations: number; storeFailures?: StoreFailure[] }) => void;
+}
+
+/** A session or transcript write (or read) the database refused; the turn was answered all the same. */
+export interface StoreFailure {
+  operation: 'load_session' | 'save_session' | 'append_turn';
+  /** SQLite's code, e.g. SQLITE_BUSY, SQLITE_FULL, SQLITE_READONLY. */
+  code: string;
+  message: string;
 }
 
 export class TurnError extends Error {
@@ -82,7 +93,19 @@ export class Mentor {
     if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) throw new TurnError('bad_session_id', 'sessionId must be 1-64 letters, digits, _ or -');
 
     const sessionId = input.sessionId ?? crypto.randomUUID();
-    const stored = this.deps.store.getSession<SessionState>(sessionId);
+    // A busy, full or read-only database costs the turn its memory, never its answer.
+    const storeFailures: StoreFailure[] = [];
+    const tryStore = async <T>(operation: StoreFailure['operation'], write: () => T | Promise<T>): Promise<T | undefined> => {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isStoreFailure(err)) throw err;
+        storeFailures.push({ operation, code: err.code, message: err.message });
+        return undefined;
+      }
+    };
+    const sessions = this.deps.sessions ?? this.deps.store;
+    const stored = await tryStore('load_session', () => sessions.getSession<SessionState>(sessionId));
     const lang = replyLanguage(text, input.lang, stored?.lang);
     const state: SessionState = stored ?? { lang, facts: {}, checking: false, asked: [], turns: 0 };
     state.lang = lang;
@@ -93,14 +116,16 @@ export class Mentor {
     if (masked.found.length) reply = `${reply}\n\n${this.deps.prompts.templates.pii_warning[lang]}`;
 
     state.turns += 1;
-    this.deps.store.saveSession(sessionId, state, this.now());
+    await tryStore('save_session', () => sessions.saveSession(sessionId, state, this.now()));
     const latencyMs = performance.now() - started;
     const channel = input.channel ?? 'api';
-    const turnId = this.deps.store.appendTurn(
-      { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs, unanswered: draft.unanswered },
-      this.now(),
+    const turnId = await tryStore('append_turn', () =>
+      this.deps.store.appendTurn(
+        { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs, unanswered: draft.unanswered },
+        this.now(),
+      ),
     );
-    this.deps.onTurn?.({ sessionId, channel, intent: draft.intent, lang, latencyMs, fallback, citations: draft.citations.length });
+    this.deps.onTurn?.({ sessionId, channel, intent: draft.intent, lang, latencyMs, fallback, citations: draft.citations.length, ...(storeFailures.length ? { storeFailures } : {}) });
     return { sessionId, reply, lang, intent: draft.intent, citations: draft.citations, suggestions: draft.suggestions, ...(draft.eligibility ? { eligibility: draft.eligibility } : {}), turnId };
   }
 

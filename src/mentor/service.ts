@@ -1,19 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, type Config } from '../config.js';
+import { Redis } from 'ioredis';
+import { corpusDbPath, REPO_ROOT, type Config } from '../config.js';
 import { LiveCorpus } from '../corpus/index.js';
 import type { Rule } from '../eligibility/index.js';
 import { loadSafetyRules } from '../guard/index.js';
 import { embedderFactory, type KnowledgeIndex } from '../knowledge/index.js';
 import { createChatModel, LlmResponder, loadPrompts } from '../llm/index.js';
-import { CorpusStore, SqliteStore } from '../store/index.js';
+import { CorpusStore, RedisSessionStore, redactUrl, SqliteStore, type SessionStore } from '../store/index.js';
 import { loadLexicon } from './lexicon.js';
 import { Mentor, type LlmResponder as MentorLlm, type MentorDeps } from './mentor.js';
 
 /** Everything one running mentor needs, wired from the configuration. */
 export interface MentorService {
   mentor: Mentor;
+  /** Transcripts and votes: always this instance's own SQLite file. */
   store: SqliteStore;
+  /** Conversation state: the SQLite store, or Redis when REDIS_URL is set (shared by every instance). */
+  sessions: SessionStore;
+  /** The Redis connection when REDIS_URL is set (sessions and rate limits). */
+  redis?: Redis;
   /** The versioned corpus: staff changes go through it and are live for the next question. */
   corpus: LiveCorpus;
   config: Config;
@@ -39,7 +45,8 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   const prompts = loadPrompts(promptsDir);
   const safety = loadSafetyRules(promptsDir);
   const lexicon = loadLexicon(path.join(config.knowledgeDir, 'slots.yaml'));
-  const corpusStore = new CorpusStore(path.join(config.dataDir, 'corpus.sqlite'));
+  const corpusFile = corpusDbPath(config);
+  const corpusStore = new CorpusStore(corpusFile);
   const corpus = await LiveCorpus.open({
     store: corpusStore,
     knowledgeDir: config.knowledgeDir,
@@ -48,12 +55,25 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     seriesIds: seriesIds(config.knowledgeDir),
     log: options.onProgress,
     now: options.now,
+    background: {
+      corpusDb: corpusFile,
+      embedding: { OPENAI_API_KEY: config.OPENAI_API_KEY, OPENAI_BASE_URL: config.OPENAI_BASE_URL, OPENAI_EMBEDDING_MODEL: config.OPENAI_EMBEDDING_MODEL, OPENAI_TIMEOUT_MS: config.OPENAI_TIMEOUT_MS },
+      minDocs: config.INDEX_BUILD_CHILD_MIN_DOCS,
+    },
   }).catch((err: Error) => {
     corpusStore.close();
     throw err;
   });
-  const store = new SqliteStore(path.join(config.dataDir, 'mentor.sqlite'));
+  let redis: Redis | undefined;
+  try {
+    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : undefined;
+  } catch (err) {
+    corpus.close();
+    throw err;
+  }
+  const store = new SqliteStore(path.join(config.dataDir, 'mentor.sqlite'), { busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS });
   store.expireSessions(config.SESSION_TTL_HOURS);
+  const sessions: SessionStore = redis ? new RedisSessionStore(redis, config.SESSION_TTL_HOURS) : store;
 
   // LLM mode when a key or an OpenAI-compatible base URL is configured; the offline composer stays the fallback.
   const llm =
@@ -68,6 +88,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     index: () => corpus.index(),
     rules: () => corpus.rules(),
     store,
+    sessions,
     prompts,
     lexicon,
     safety,
@@ -76,11 +97,14 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     onTurn: options.onTurn,
   });
-  const timer = options.syncIntervalMs ? setInterval(() => void corpus.sync().catch((err: Error) => options.onProgress?.(`corpus sync failed: ${err.message}`)), options.syncIntervalMs) : undefined;
+  const syncIntervalMs = options.syncIntervalMs ?? config.CORPUS_SYNC_MS;
+  const timer = syncIntervalMs ? setInterval(() => void corpus.sync().catch((err: Error) => options.onProgress?.(`corpus sync failed: ${err.message}`)), syncIntervalMs) : undefined;
   timer?.unref();
   return {
     mentor,
     store,
+    sessions,
+    redis,
     corpus,
     config,
     index: () => corpus.index(),
@@ -90,8 +114,23 @@ export async function openMentorService(config: Config, options: ServiceOptions 
       if (timer) clearInterval(timer);
       store.close();
       corpus.close();
+      redis?.disconnect();
     },
   };
+}
+
+/** Connect to Redis before serving: a wrong REDIS_URL is a start-up error, not a failure on every turn. */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, enableOfflineQueue: true });
+  redis.on('error', () => {}); // reconnects by itself; a failed command rejects and is answered as an error
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+  }
 }
 
 function seriesIds(knowledgeDir: string): Set<string> {

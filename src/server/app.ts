@@ -5,10 +5,14 @@ import { replyPieces, type ChannelTurn } from '../channels/index.js';
 import { REPO_ROOT, type Config } from '../config.js';
 import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES } from '../eligibility/index.js';
 import { loadPrompts, type Prompts } from '../llm/index.js';
+import { createLogger, requestLogging, type Logger } from '../log/index.js';
 import { TurnError, type MentorReply, type MentorService } from '../mentor/index.js';
+import { isStoreFailure } from '../store/index.js';
 import { adminRouter } from './admin.js';
+import { cors } from './cors.js';
 import type { MentorMetrics } from './metrics.js';
 import { openAiRouter } from './openai_api.js';
+import { chatRateLimits, trustProxy } from './rate_limit.js';
 import { ChatRequestSchema, VoteRequestSchema, describeZodError, turnProblem } from './schemas.js';
 import { openEventStream } from './sse.js';
 
@@ -43,7 +47,10 @@ export interface AppOptions {
   prompts?: Prompts;
   /** Milliseconds between streamed pieces. */
   paceMs?: number;
+  /** A line for the operator (an error the app caught); defaults to the logger. */
   log?: (line: string) => void;
+  /** The structured logger: one line per request; defaults to one at LOG_LEVEL on stdout. */
+  logger?: Logger;
 }
 
 export function serviceRef(service: MentorService | ServiceRef): ServiceRef {
@@ -82,12 +89,14 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   const runTurn = options.runTurn ?? turnRunner(ref, metrics);
   const prompts = options.prompts ?? loadPrompts(path.join(REPO_ROOT, 'prompts'));
   const paceMs = options.paceMs ?? config.STREAM_PACE_MS;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const log = options.log ?? ((line: string) => logger.error(line));
   const bodyLimit = options.bodyLimit ?? '64kb';
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', trustProxy(config.TRUST_PROXY));
+  app.use(requestLogging(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -113,7 +122,11 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
       return;
     }
     const m = s.index().manifest;
-    res.json({ status: 'ready', index: { buildId: m.buildId, documents: m.docCount, chunks: m.chunkCount, embedder: m.embedder } });
+    // The corpus revision served, and the store's: instances behind one balancer converge on the same one.
+    const revision = s.corpus.revision();
+    const latest = s.corpus.storeRevision();
+    const corpus = { revision, latest, inSync: revision === latest };
+    res.json({ status: 'ready', corpus, index: { buildId: m.buildId, documents: m.docCount, chunks: m.chunkCount, embedder: m.embedder } });
   });
   app.get('/metrics', async (_req, res) => {
     if (!metrics) {
@@ -127,16 +140,21 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   app.get('/', (_req, res) => {
     res.sendFile(path.join(PUBLIC_DIR, 'index.html'));
   });
-  // The staff console: plain files too; everything it does goes through /api/admin with the token.
   app.get('/admin', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'admin', 'index.html')));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: true }));
 
-  app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log }));
+  const limits = chatRateLimits({ config, redis: () => ref.current()?.redis, log });
+  app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log, corsOrigins: config.CORS_ORIGINS, limits }));
+
+  // Other sites' pages may call the chat API only when CORS_ORIGINS lists them; the staff API never.
+  const apiCors = cors({ origins: config.CORS_ORIGINS, methods: 'GET, POST, OPTIONS', allowHeaders: 'content-type, x-request-id', exposeHeaders: 'x-request-id, retry-after' });
+  app.use('/api', (req, res, next) => (req.path === '/admin' || req.path.startsWith('/admin/') ? next() : apiCors(req, res, next)));
 
   // The staff API parses its own (larger) bodies, and only after the token is checked.
   app.use('/api/admin', adminRouter({ config, service: ref.current, log }));
 
   app.use('/api', express.json({ limit: bodyLimit }));
+  if (limits.length) app.post(['/api/chat', '/api/chat/stream'], ...limits);
 
   /** What the page needs to greet a citizen: persona, welcome, suggested questions, labels for cards, limits. */
   app.get('/api/persona', (_req, res) => {
@@ -212,7 +230,15 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
       res.status(400).json(describeZodError(parsed.error));
       return;
     }
-    const ok = need(ref).store.vote(parsed.data.sessionId, parsed.data.turnId, parsed.data.vote);
+    let ok: boolean;
+    try {
+      ok = need(ref).store.vote(parsed.data.sessionId, parsed.data.turnId, parsed.data.vote);
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      metrics?.storeFailure('vote', err.code);
+      logger.warn({ operation: 'vote', code: err.code, err }, 'the store refused a vote');
+      throw new HttpError(503, 'votes cannot be saved just now; try again in a moment', 'unavailable');
+    }
     if (!ok) res.status(404).json({ error: 'no such turn in this session' });
     else res.json({ ok: true });
   });

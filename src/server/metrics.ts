@@ -10,6 +10,8 @@ export interface MentorMetrics {
   onTurn: (event: TurnEvent) => void;
   /** A request a channel refused or failed: `code` is a short reason (bad_signature, message_too_long, internal, ...). */
   error: (channel: string, code: string) => void;
+  /** A store operation outside a turn (a vote) the database refused. */
+  storeFailure: (operation: string, code: string) => void;
 }
 
 /** A registry of its own, so several servers in one process (tests) never share counters. */
@@ -41,6 +43,12 @@ export function createMetrics(): MentorMetrics {
     labelNames: ['channel', 'reason'] as const,
     registers: [registry],
   });
+  const storeFailures = new Counter({
+    name: 'mentor_store_failures_total',
+    help: 'Session or transcript reads and writes the database refused (busy, full, read-only); the turns were answered.',
+    labelNames: ['operation', 'code'] as const,
+    registers: [registry],
+  });
   const errors = new Counter({
     name: 'mentor_errors_total',
     help: 'Requests refused or failed, by channel and error code.',
@@ -54,7 +62,9 @@ export function createMetrics(): MentorMetrics {
       intents.inc({ intent: e.intent });
       latency.observe({ channel: e.channel }, e.latencyMs / 1000);
       if (e.fallback) fallbacks.inc({ channel: e.channel, reason: e.fallback });
+      for (const f of e.storeFailures ?? []) storeFailures.inc({ operation: f.operation, code: f.code });
     },
     error: (channel, code) => errors.inc({ channel, code }),
+    storeFailure: (operation, code) => storeFailures.inc({ operation, code }),
   };
 }

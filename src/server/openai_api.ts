@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { markdownReply, replyPieces, type ChannelTurn } from '../channels/index.js';
 import { TurnError, type MentorReply } from '../mentor/index.js';
+import { cors } from './cors.js';
 import { openEventStream } from './sse.js';
 
 export const MODEL_ID = 'title-mentor';
@@ -56,6 +57,10 @@ export interface OpenAiOptions {
   bodyLimit: string;
   onError: (code: string) => void;
   log: (line: string) => void;
+  /** CORS_ORIGINS: browser chat UIs on these origins may call the API (unset = none). */
+  corsOrigins?: string;
+  /** Rate limits for chat completions (run after the body is parsed). */
+  limits?: RequestHandler[];
 }
 
 /**
@@ -65,15 +70,8 @@ export interface OpenAiOptions {
  */
 export function openAiRouter(options: OpenAiOptions): Router {
   const router = express.Router();
-  // Browser chat UIs on other origins call this API; it carries no cookies, so any origin may.
-  router.use((req, res, next) => {
-    res.set({ 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type, x-session-id', 'access-control-expose-headers': 'x-session-id' });
-    if (req.method === 'OPTIONS') {
-      res.set('access-control-allow-methods', 'GET, POST, OPTIONS').status(204).end();
-      return;
-    }
-    next();
-  });
+  // Browser chat UIs on other origins may call this API once CORS_ORIGINS lists them ('*' for any).
+  router.use(cors({ origins: options.corsOrigins, methods: 'GET, POST, OPTIONS', allowHeaders: 'authorization, content-type, x-session-id, x-request-id', exposeHeaders: 'x-session-id, x-request-id, retry-after' }));
   router.use(express.json({ limit: options.bodyLimit }));
 
   const model = { id: MODEL_ID, object: 'model', created: CREATED, owned_by: 'title-mentor' };
@@ -85,7 +83,7 @@ export function openAiRouter(options: OpenAiOptions): Router {
     res.json(model);
   });
 
-  router.post('/chat/completions', async (req, res) => {
+  router.post('/chat/completions', ...(options.limits ?? []), async (req, res) => {
     if (!req.is('application/json')) throw new ApiError(415, 'the body must be JSON (Content-Type: application/json)');
     const parsed = ChatCompletionRequest.safeParse(req.body);
     if (!parsed.success) {
@@ -153,6 +151,7 @@ export function openAiRouter(options: OpenAiOptions): Router {
     if (err instanceof ApiError) e = err;
     else if (err.type === 'entity.parse.failed') e = new ApiError(400, 'invalid JSON body', 'invalid_json');
     else if (err.type === 'entity.too.large') e = new ApiError(413, 'request body too large', 'too_large');
+    else if (err.status && err.status >= 400 && err.status < 500) e = new ApiError(err.status, err.message);
     else {
       options.log(`internal error in /v1: ${err.stack ?? err.message}`);
       e = new ApiError(500, 'internal error', 'internal');

@@ -1,11 +1,15 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type express from 'express';
 import { createChannels, type ChannelDeps } from '../channels/index.js';
 import { REPO_ROOT, type Config } from '../config.js';
+import { maskPii } from '../guard/index.js';
 import { loadPrompts } from '../llm/index.js';
-import { openMentorService, type MentorService } from '../mentor/index.js';
+import { createLogger, REQUEST_ID_HEADER, withRequestId, type Logger } from '../log/index.js';
+import { openMentorService, type MentorDeps, type MentorService } from '../mentor/index.js';
 import { createApp, turnRunner, type ServiceRef } from './app.js';
 import { createMetrics, type MentorMetrics } from './metrics.js';
 
@@ -17,7 +21,10 @@ export interface ServerOptions {
   /** Defaults: the configuration's HOST and PORT (0 = any free port). */
   host?: string;
   port?: number;
+  /** Also receives each error line the server logs (PII-masked). */
   log?: (line: string) => void;
+  /** The structured logger (default: pino at LOG_LEVEL on stdout). */
+  logger?: Logger;
 }
 
 export interface MentorServer {
@@ -52,7 +59,11 @@ export async function createServer(service: MentorService | Promise<MentorServic
   if (!config) throw new Error('createServer: pass options.config when the service is still opening');
   const ref: ServiceRef = { current: () => current };
   const metrics = options.metrics ?? createMetrics();
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const log = (line: string) => {
+    logger.error(line);
+    options.log?.(maskPii(line).text);
+  };
   const prompts = loadPrompts(path.join(REPO_ROOT, 'prompts'));
   const runTurn = turnRunner(ref, metrics);
 
@@ -63,8 +74,9 @@ export async function createServer(service: MentorService | Promise<MentorServic
     log,
   };
   const channels = createChannels(deps, config);
-  const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log });
+  const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log, logger });
   const server = http.createServer(app);
+  server.on('clientError', answerClientError(logger));
   channels.attach(server);
 
   await new Promise<void>((resolve, reject) => {
@@ -92,12 +104,40 @@ export async function createServer(service: MentorService | Promise<MentorServic
   };
 }
 
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'chunk extensions too large'],
+};
+
+/**
+ * A request node:http could not parse (bad request line, header or framing) never reaches express:
+ * answer it in JSON like every other 4xx, log one line, and close the connection.
+ */
+function answerClientError(logger: Logger): (err: NodeJS.ErrnoException, socket: Duplex) => void {
+  return (err, socket) => {
+    const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+    const reqId = crypto.randomUUID();
+    withRequestId(reqId, () => logger.warn({ status, code: err.code }, 'bad HTTP request'));
+    // Mid-request (a body cut short) a response is already under way: there is nothing left to answer.
+    if (err.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${reqId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
+}
+
 /** The service and its server, wired for metrics: what `mentor serve` runs, and what tests start. */
 export async function startMentorServer(
   config: Config,
   options: Omit<ServerOptions, 'config' | 'metrics'> & { onProgress?: (message: string) => void } = {},
 ): Promise<{ server: MentorServer; service: Promise<MentorService> }> {
   const metrics = createMetrics();
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   // Listen first, so /healthz answers (and the port is taken) while the index is built.
   let open!: (s: Promise<MentorService>) => void;
   const service = new Promise<MentorService>((resolve) => {
@@ -105,12 +145,25 @@ export async function startMentorServer(
   });
   let server: MentorServer;
   try {
-    server = await createServer(service, { ...options, config, metrics });
+    server = await createServer(service, { ...options, config, metrics, logger });
   } catch (err) {
     open(Promise.reject(err));
     service.catch(() => {});
     throw err;
   }
-  open(openMentorService(config, { onProgress: options.onProgress, onTurn: metrics.onTurn }));
+  open(openMentorService(config, { onProgress: options.onProgress, onTurn: turnReporter(metrics, logger) }));
   return { server, service };
+}
+
+type TurnEvent = Parameters<NonNullable<MentorDeps['onTurn']>>[0];
+
+/** Counts each finished turn and logs what staff should hear about: model fallbacks and store failures. */
+export function turnReporter(metrics: MentorMetrics, logger: Logger): (event: TurnEvent) => void {
+  return (e) => {
+    metrics.onTurn(e);
+    const about = { channel: e.channel, intent: e.intent, lang: e.lang, latencyMs: Math.round(e.latencyMs * 10) / 10 };
+    logger.debug({ ...about, citations: e.citations, ...(e.fallback ? { fallback: e.fallback } : {}) }, 'turn');
+    if (e.fallback) logger.warn({ ...about, reason: e.fallback }, 'the language model failed; the offline composer answered');
+    for (const f of e.storeFailures ?? []) logger.warn({ ...about, operation: f.operation, code: f.code, error: f.message }, 'the transcript store failed; the turn was answered');
+  };
 }

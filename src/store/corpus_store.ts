@@ -107,6 +107,11 @@ export class CorpusStore {
     return rows.map(toVersion);
   }
 
+  /** Every version written after a revision, oldest first (what another instance or the CLI changed). */
+  changedSince(revision: number): ItemVersion[] {
+    return (this.db.prepare('SELECT * FROM versions WHERE revision > ? ORDER BY revision').all(revision) as Row[]).map(toVersion);
+  }
+
   latest(kind: ItemKind, id: string): ItemVersion | undefined {
     const row = this.db.prepare('SELECT * FROM versions WHERE kind = ? AND item_id = ? ORDER BY version DESC LIMIT 1').get(kind, id) as Row | undefined;
     return row && toVersion(row);

@@ -72,6 +72,28 @@ describe('Bm25Index', () => {
     );
   });
 
+  it('merging removals and additions gives the index a rebuild gives (stored form and answers)', () => {
+    const removedArb = fc.array(fc.integer({ min: -2, max: 70 }), { maxLength: 20 });
+    fc.assert(
+      fc.property(docsArb, removedArb, fc.array(fc.array(fc.oneof(term, fc.constantFrom('new-a', 'new-b', '!first')), { maxLength: 30 }), { maxLength: 6 }), queryArb, (docs, removed, added, query) => {
+        const previous = Bm25Index.build(docs);
+        const gone = new Set(removed.filter((i) => i >= 0 && i < docs.length));
+        const merged = Bm25Index.merge(previous, removed, added);
+        const rebuilt = Bm25Index.build([...docs.map((d, i) => (gone.has(i) ? [] : d)), ...added]);
+        expect(merged.toData()).toEqual(rebuilt.toData());
+        expect(merged.search(query, 10)).toEqual(rebuilt.search(query, 10));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a second merge over a tombstoned index still matches a rebuild', () => {
+    const docs = [['职称', '申报'], ['职称', 'year'], ['rare']];
+    const once = Bm25Index.merge(Bm25Index.build(docs), [2], [['rare', 'new-a']]);
+    const twice = Bm25Index.merge(once, [0, 2], [['申报']]);
+    expect(twice.toData()).toEqual(Bm25Index.build([[], ['职称', 'year'], [], ['rare', 'new-a'], ['申报']]).toData());
+  });
+
   it('a filter that throws leaves the index answering correctly afterwards', () => {
     const docs = [['职称', '申报'], ['职称'], ['申报', 'year']];
     const index = Bm25Index.build(docs);

@@ -1,0 +1,136 @@
+/**
+ * Soak test: `npm run bench:soak [-- --sessions 200 --seconds 60 --warmup 20 --size 10000 --think-ms 1000]`.
+ *
+ * The real server (offline mode, a generated corpus of `size` chunks) in a child process; `sessions`
+ * users talk at once for `seconds` after a warm-up, each user one kept-alive connection playing
+ * conversations of the benchmark mix, each conversation its own session, `think-ms` (default 1 s)
+ * between an answer and the user's next message. The server's RSS, heap and
+ * event-loop delay are sampled every second. Passes with 0 errors (failed requests, timeouts, non-2xx
+ * answers) and RSS growth under 10 % from the end of the warm-up to the end of the run, both measured
+ * after a full garbage collection (the server runs with --expose-gc).
+ * Results: bench/results/soak.json.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchRoot, generateKnowledge } from './e2e_corpus.js';
+import { ADMIN_TOKEN, conversationMix, round, ServerProcess, sessionsLoad, Users } from './e2e_load.js';
+
+const RESULTS = path.resolve('bench/results/soak.json');
+const MAX_RSS_GROWTH = 0.1;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+async function main(): Promise<void> {
+  const sessions = arg('--sessions', 200);
+  const seconds = arg('--seconds', 60);
+  const warmup = arg('--warmup', 20);
+  const size = arg('--size', 10_000);
+  // A second between an answer and the user's next message: a very fast typist (people take 5-30 s).
+  const thinkMs = arg('--think-ms', 1000);
+  const say = (m: string) => process.stderr.write(`[soak] ${m}\n`);
+
+  const knowledge = generateKnowledge(size, say);
+  const dataDir = fs.mkdtempSync(path.join(benchRoot(), `soak-${size}-`));
+  const server = new ServerProcess(
+    {
+      KNOWLEDGE_DIR: knowledge.knowledgeDir,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN,
+      RATE_LIMIT_PER_MINUTE_IP: '100000000',
+      RATE_LIMIT_PER_MINUTE_SESSION: '100000000',
+      STREAM_PACE_MS: '0',
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+      REDIS_URL: '',
+    },
+    { log: (m) => say(`server: ${m}`), exposeGc: true },
+  );
+  try {
+    await server.ready();
+    say(`ready: ${knowledge.chunks} chunks; warm-up ${warmup} s with ${sessions} sessions…`);
+    const mix = conversationMix(knowledge.queries, 1000, 31);
+    const users = new Users(sessions);
+    await users.connect(server.url);
+    const warm = await sessionsLoad(server.url, mix, { users, seconds: warmup, thinkMs, label: 'soak-warm' });
+    say(`warm-up: ${warm.requestsPerSecond} turns/s, errors ${warm.errors + warm.timeouts + warm.non2xx}`);
+
+    const samples: Array<{ t: number; rssMb: number; heapUsedMb: number }> = [];
+    const started = Date.now();
+    // Memory is compared after a full collection at both ends: what the server holds, not its garbage.
+    const first = await server.stats(true, true);
+    samples.push({ t: 0, rssMb: first.rssMb, heapUsedMb: first.heapUsedMb });
+    let sampling = Promise.resolve();
+    const run = sessionsLoad(server.url, mix, {
+      users,
+      seconds,
+      thinkMs,
+      label: 'soak',
+      onTick: () => {
+        sampling = sampling.then(async () => {
+          const s = await server.stats();
+          samples.push({ t: round((Date.now() - started) / 1000, 1), rssMb: s.rssMb, heapUsedMb: s.heapUsedMb });
+          if (samples.length % 10 === 0) say(`${samples.at(-1)!.t} s: RSS ${s.rssMb} MB, heap ${s.heapUsedMb} MB`);
+        });
+      },
+    });
+    const result = await run;
+    await sampling;
+    users.close();
+    const last = await server.stats(false, true);
+    samples.push({ t: round((Date.now() - started) / 1000, 1), rssMb: last.rssMb, heapUsedMb: last.heapUsedMb });
+
+    const errors = result.errors + result.timeouts + result.non2xx;
+    const baseline = samples[0].rssMb;
+    const end = last.rssMb;
+    const maxRss = Math.max(...samples.map((s) => s.rssMb));
+    const growth = (end - baseline) / baseline;
+    const report = {
+      generatedAt: new Date().toISOString(),
+      command: `npm run bench:soak -- --sessions ${sessions} --seconds ${seconds} --warmup ${warmup} --size ${size} --think-ms ${thinkMs}`,
+      machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => round(l)) },
+      chunks: knowledge.chunks,
+      sessions,
+      seconds,
+      thinkMs,
+      turns: result.requests,
+      turnsPerSecond: result.requestsPerSecond,
+      latencyMs: result.latencyMs,
+      errors: { total: errors, failed: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
+      turnsPerSession: result.perUser,
+      rssMb: { afterWarmup: baseline, end, max: maxRss, growthPercent: round(growth * 100, 1) },
+      heapUsedMb: { afterWarmup: samples[0].heapUsedMb, end: last.heapUsedMb, max: Math.max(...samples.map((s) => s.heapUsedMb)) },
+      eventLoopMs: last.eventLoop,
+      checks: [`${errors === 0 ? 'met   ' : 'MISSED'} 0 errors: ${errors}`, `${growth < MAX_RSS_GROWTH ? 'met   ' : 'MISSED'} RSS growth after warm-up < ${MAX_RSS_GROWTH * 100} %: ${round(growth * 100, 1)} % (${baseline} → ${end} MB, max ${maxRss} MB)`],
+      samples,
+    };
+    fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+    fs.writeFileSync(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(
+      [
+        '',
+        `${sessions} concurrent sessions for ${seconds} s on ${knowledge.chunks} chunks (after a ${warmup} s warm-up; ${thinkMs} ms between an answer and the next message):`,
+        `  turns ${result.requests} (${result.requestsPerSecond}/s), latency p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`,
+        `  errors ${errors} (failed ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}); every session served: ${result.perUser.min}–${result.perUser.max} turns per user`,
+        `  RSS ${baseline} → ${end} MB (max ${maxRss} MB, ${report.rssMb.growthPercent} %); heap ${report.heapUsedMb.afterWarmup} → ${report.heapUsedMb.end} MB; event-loop delay p99 ${last.eventLoop.p99} ms`,
+        '',
+        ...report.checks,
+        `\nwritten ${path.relative(process.cwd(), RESULTS)}`,
+      ].join('\n'),
+    );
+    if (errors !== 0 || growth >= MAX_RSS_GROWTH) process.exitCode = 1;
+  } finally {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
