@@ -1,21 +1,6 @@
 import type { FuzzCase } from './inputs.js';
 import type { RawResponse } from './http.js';
-
-/** The events of a text/event-stream body. */
-export function sseEvents(body: string): Array<{ event: string; data: string }> {
-  return body
-    .split('\n\n')
-    .filter((block) => block.trim() && !block.startsWith(':'))
-    .map((block) => {
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-      }
-      return { event, data: data.join('\n') };
-    });
-}
+import { parseSse as sseEvents } from '../../fixtures/channels/harness.js';
 
 const parse = (text: string): unknown => {
   try {
