@@ -2,11 +2,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { langOption, positiveInt } from './cli_options.js';
 import { loadConfig, type Config } from './config.js';
-import { runEligibilityCommand } from './eligibility/index.js';
+import { runEligibilityCommand } from './eligibility/cli.js';
 import { registerKbCommands } from './corpus/commands.js';
 import { openMentorService, TurnError } from './mentor/index.js';
 import { startMentorServer } from './server/index.js';
-import { runEvalAddCommand, runEvalCommand } from './eval/index.js';
+
+// The evaluation commands load on use: they bring the LLM judge (LangChain), which `serve` and `ask` never need.
+const evalCommands = () => import('./eval/index.js');
 
 function config(): Config {
   return loadConfig();
@@ -108,6 +110,7 @@ export function buildProgram(): Command {
     .option('--no-judge', 'leave out the LLM-judged metrics even with a model configured')
     .option('--concurrency <n>', 'cases in flight at once (default 1 offline in process, 4 with a model or --url)', positiveInt)
     .action(async (opts: { dataset?: string; out?: string; limit?: number; kind?: string; lang?: 'zh' | 'en'; mode?: 'offline' | 'llm'; compare?: string; url?: string; gate?: boolean; updateBaseline?: boolean; baseline?: string; asOf?: string; judge?: boolean; concurrency?: number }) => {
+      const { runEvalCommand } = await evalCommands();
       process.exitCode = await runEvalCommand(opts, { config: config() });
     });
 
@@ -117,13 +120,14 @@ export function buildProgram(): Command {
     .requiredOption('--from-transcript <session>', 'the session id of the conversation (read from DATA_DIR)')
     .option('--append <file>', 'append the case to this .jsonl file (default: print it)')
     .option('--id <id>', 'the case id (default t-<date>-<session>)')
-    .action((opts: { fromTranscript: string; append?: string; id?: string }, cmd: Command) => {
+    .action(async (opts: { fromTranscript: string; append?: string; id?: string }, cmd: Command) => {
       // `eval --out` is the report folder; commander hands an --out after `add` to `eval`, so say which to use.
       if (cmd.parent?.opts().out) {
         process.stderr.write('error: eval add writes with --append <file>\n');
         process.exitCode = 2;
         return;
       }
+      const { runEvalAddCommand } = await evalCommands();
       process.exitCode = runEvalAddCommand(opts, { config: config() });
     });
 

@@ -47,6 +47,16 @@ const ConfigSchema = z.object({
       .refine((v) => v === undefined || v === '*' || v.split(',').every((o) => isOrigin(o.trim())), 'must be * or a comma list of origins such as https://example.org'),
   ),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  // Milliseconds a Redis command (session read/write, rate-limit count) may take before it is given up;
+  // a dead or stuck Redis then costs a turn at most this per command, and the turn is still answered.
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  // WeChat signs the query's timestamp: a signed request whose timestamp is further than this many
+  // seconds from the server's clock is refused (401) as a replay. 0 = no check.
+  WECHAT_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
+  // Slow clients: the whole request head must arrive within HTTP_HEADERS_TIMEOUT_MS and the whole request
+  // (head and body) within HTTP_REQUEST_TIMEOUT_MS, or the connection is answered 408 and closed.
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   // Performance and scale-out (README "Performance and scaling out"). Chat requests allowed per minute
   // per client address and per session on /api/chat, /api/chat/stream and /v1/chat/completions (0 = no
   // limit); counted in Redis when REDIS_URL is set, so the limits hold across instances.

@@ -7,6 +7,8 @@ import { WeChatCustomerService } from './wechat_api.js';
 export interface WeChatSettings {
   token: string;
   replyBudgetMs: number;
+  /** Signed requests further than this from the server's clock are refused as replays; 0 = no check. */
+  maxClockSkewSeconds?: number;
   /** The customer-service API, when the app id and secret are configured. */
   api?: { appId: string; appSecret: string; baseUrl: string };
 }
@@ -27,6 +29,7 @@ export function createWeChatChannel(deps: ChannelDeps, settings: WeChatSettings)
   const adapter = new WeChatAdapter({
     token: settings.token,
     replyBudgetMs: settings.replyBudgetMs,
+    maxClockSkewSeconds: settings.maxClockSkewSeconds,
     sender: settings.api ? new WeChatCustomerService(settings.api) : undefined,
     note: (kind, incoming) => NOTES[kind][guessLang(incoming.text)],
     onError: (code, detail) => {

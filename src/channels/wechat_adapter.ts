@@ -25,6 +25,13 @@ export interface WeChatAdapterOptions {
   /** A request refused (bad_signature, bad_xml, ...) or a delivery that failed. */
   onError?(code: string, detail: string): void;
   maxReplyBytes?: number;
+  /**
+   * A signed request whose `timestamp` is further than this from the server's clock is refused as a
+   * replay (401 stale_timestamp); 0 turns the check off. Default 300 s.
+   */
+  maxClockSkewSeconds?: number;
+  /** The server's clock, in milliseconds (tests). */
+  now?: () => number;
 }
 
 const OUTBOX = 'wechatOutbox';
@@ -41,6 +48,9 @@ interface WeChatMessage {
   Event?: string;
   EventKey?: string;
 }
+
+/** Refusals that say why in a `code` too (a caller's clock, or a replay). */
+const REPLAY_CODES = new Set(['bad_timestamp', 'stale_timestamp', 'replayed_signature']);
 
 class Rejection extends Error {
   constructor(
@@ -64,10 +74,50 @@ export class WeChatAdapter extends BotAdapter {
   /** WeChat re-sends a message it got no answer for; a re-send gets the first answer, not a second turn. */
   private readonly recent = new Map<string, { at: number; reply: Promise<string> }>();
   private readonly maxBytes: number;
+  private readonly maxSkewMs: number;
+  /**
+   * Signatures seen within the clock-skew window, and the message each came with. WeChat's signature
+   * covers only token, timestamp and nonce, not the body: a captured URL must not carry another message.
+   */
+  private readonly signatures = new Map<string, { at: number; message: string }>();
 
   constructor(private readonly options: WeChatAdapterOptions) {
     super();
     this.maxBytes = options.maxReplyBytes ?? WECHAT_TEXT_LIMIT;
+    this.maxSkewMs = (options.maxClockSkewSeconds ?? 300) * 1000;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** The signed timestamp is close to the server's clock: an old signed request cannot be replayed. */
+  private checkFresh(query: Request['query']): void {
+    if (!this.maxSkewMs) return;
+    const timestamp = query.timestamp as string;
+    if (!/^\d{1,12}$/.test(timestamp)) throw new Rejection(400, 'bad_timestamp', 'timestamp must be whole seconds since 1970');
+    const skew = Math.round((Number(timestamp) * 1000 - this.now()) / 1000);
+    if (Math.abs(skew) * 1000 > this.maxSkewMs) {
+      throw new Rejection(
+        401,
+        'stale_timestamp',
+        `the request's timestamp is ${Math.abs(skew)} s ${skew < 0 ? 'old' : 'in the future'} (at most ${this.maxSkewMs / 1000} s from the server's clock is accepted): refused as a possible replay; check the server's clock if WeChat's own requests get this`,
+      );
+    }
+  }
+
+  /** One signature, one message: a re-send of the same message is fine (WeChat retries), another message is not. */
+  private checkNotReplayed(query: Request['query'], messageKey: string): void {
+    if (!this.maxSkewMs) return;
+    const now = this.now();
+    for (const [key, entry] of this.signatures) {
+      if (entry.at >= now - 2 * this.maxSkewMs && this.signatures.size <= 100_000) break;
+      this.signatures.delete(key);
+    }
+    const key = `${query.timestamp}:${query.nonce}:${query.signature}`;
+    const seen = this.signatures.get(key);
+    if (seen && seen.message !== messageKey) throw new Rejection(401, 'replayed_signature', 'this signed request was already used for another message: refused as a replay');
+    if (!seen) this.signatures.set(key, { at: now, message: messageKey });
   }
 
   /** `GET /wechat`: WeChat's server check; answers `echostr` when the signature is right. */
@@ -75,6 +125,14 @@ export class WeChatAdapter extends BotAdapter {
     if (!this.signatureOk(req.query)) {
       this.options.onError?.('bad_signature', 'handshake');
       res.status(401).json({ error: 'invalid WeChat signature' });
+      return;
+    }
+    try {
+      this.checkFresh(req.query);
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      this.options.onError?.(err.code, err.message);
+      res.status(err.status).json({ error: err.message, ...(REPLAY_CODES.has(err.code) ? { code: err.code } : {}) });
       return;
     }
     const echostr = req.query.echostr;
@@ -88,22 +146,25 @@ export class WeChatAdapter extends BotAdapter {
   /** `POST /wechat`: one message in, one passive XML reply out (or `success` for nothing to say). */
   async processActivity(req: Request, res: Response, logic: (context: TurnContext) => Promise<void>): Promise<void> {
     let message: WeChatMessage;
+    let key: string;
     try {
       if (!this.signatureOk(req.query)) throw new Rejection(401, 'bad_signature', 'invalid WeChat signature');
+      this.checkFresh(req.query);
       if (req.query.encrypt_type && req.query.encrypt_type !== 'raw') {
         throw new Rejection(400, 'encrypted', 'encrypted (safe) mode is not supported: set message encryption to plaintext');
       }
       message = this.parse(req.body);
+      // Messages carry a MsgId; events are told apart by sender, time and kind (as WeChat suggests).
+      key = `${message.FromUserName}:${message.MsgId ?? `${message.CreateTime}:${message.MsgType}:${message.Event ?? ''}:${message.EventKey ?? ''}`}`;
+      this.checkNotReplayed(req.query, key);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       this.options.onError?.(err.code, err.message);
-      res.status(err.status).json({ error: err.message });
+      res.status(err.status).json({ error: err.message, ...(REPLAY_CODES.has(err.code) ? { code: err.code } : {}) });
       return;
     }
 
     this.forgetOld();
-    // Messages carry a MsgId; events are told apart by sender, time and kind (as WeChat suggests).
-    const key = `${message.FromUserName}:${message.MsgId ?? `${message.CreateTime}:${message.MsgType}:${message.Event ?? ''}:${message.EventKey ?? ''}`}`;
     let entry = this.recent.get(key);
     if (!entry) {
       entry = { at: Date.now(), reply: this.answer(message, logic) };

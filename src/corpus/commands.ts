@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { langOption, positiveInt } from '../cli_options.js';
 import { loadConfig } from '../config.js';
-import { validateRules, DEFAULT_RULES_DIR } from '../eligibility/index.js';
+import { validateRules, DEFAULT_RULES_DIR } from '../eligibility/load.js';
 import { loadCorpus, retrieve, validateCorpus, type BuildProgress, type Problem } from '../knowledge/index.js';
 import { auditToCsv, type ItemKind } from '../store/index.js';
 import { CorpusChangeError, NotFoundError, openLiveCorpus, type LiveCorpus } from './live_corpus.js';

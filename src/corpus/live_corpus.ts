@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { corpusDbPath } from '../config.js';
-import { inspectRuleTexts, type Rule } from '../eligibility/index.js';
+import { inspectRuleTexts } from '../eligibility/load.js';
+import type { Rule } from '../eligibility/schema.js';
 import {
   buildKnowledgeIndex,
   embedderFactory,

@@ -10,3 +10,4 @@ export { buildReport, writeReport, renderMarkdownReport, runName, type Report } 
 export { renderHtmlReport } from './report_html.js';
 export { caseFromTranscript, caseLine, appendCase } from './transcript.js';
 export { runEvalCommand, runEvalAddCommand, DEFAULT_BASELINE, DEFAULT_DATASETS, DEFAULT_REPORTS, type EvalCommandOptions } from './command.js';
+export { maskReport } from './redact.js';

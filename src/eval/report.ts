@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeGate, diffCases, type Baseline, type CaseDiff, type GateResult } from './baseline.js';
+import { maskReport } from './redact.js';
 import { renderHtmlReport } from './report_html.js';
 import { METRIC_KEYS, METRICS, fallbackSummary, formatMetric, type MetricDef, type MetricKey } from './results.js';
 import type { RunResult } from './runner.js';
@@ -48,8 +49,9 @@ export function baselineRun(runs: RunResult[], mode: string): RunResult {
   return runs.find((r) => r.label === mode) ?? runs[0];
 }
 
-/** Write report.json, report.md and report.html into a folder; returns their paths. */
-export function writeReport(report: Report, outDir: string): { json: string; md: string; html: string } {
+/** Write report.json, report.md and report.html (PII-masked) into a folder; returns their paths. */
+export function writeReport(unmasked: Report, outDir: string): { json: string; md: string; html: string } {
+  const report = maskReport(unmasked);
   fs.mkdirSync(outDir, { recursive: true });
   const files = { json: path.join(outDir, 'report.json'), md: path.join(outDir, 'report.md'), html: path.join(outDir, 'report.html') };
   fs.writeFileSync(files.json, `${JSON.stringify(report, null, 1)}\n`);
@@ -61,7 +63,8 @@ export function writeReport(report: Report, outDir: string): { json: string; md:
 const SUMMARY_KEYS: MetricKey[] = METRIC_KEYS;
 
 /** The report as Markdown: the figures, the gate, the changes since the baseline and the failing cases. */
-export function renderMarkdownReport(report: Report): string {
+export function renderMarkdownReport(unmasked: Report): string {
+  const report = maskReport(unmasked);
   const out: string[] = [];
   const runs = report.runs;
   out.push(`# Evaluation ${report.id}`, '');

@@ -1,4 +1,5 @@
 import { describeGate } from './baseline.js';
+import { maskReport } from './redact.js';
 import type { Report } from './report.js';
 import { METRICS, fallbackSummary, formatMetric, type MetricKey, type MetricTable } from './results.js';
 import type { RunResult } from './runner.js';
@@ -11,7 +12,8 @@ const COLORS = ['#2f6fb3', '#e07b39', '#3a9e5c', '#b8463f', '#7d5ba6', '#8c6d31'
  * The report as one self-contained HTML page (inline CSS, SVG charts and script, the data embedded):
  * it opens from the file system with no network.
  */
-export function renderHtmlReport(report: Report): string {
+export function renderHtmlReport(unmasked: Report): string {
+  const report = maskReport(unmasked);
   const title = `Evaluation ${report.id}`;
   const data = JSON.stringify({
     runs: report.runs.map((r) => ({ label: r.label, cases: r.cases })),

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import type { TextAnalysis } from './analyzer.js';
 import type { ConceptMatch, Glossary } from './glossary.js';
 import { isChineseStopword, isCjk, isEnglishStopword, normalizeText, segmentWords, stemWord } from './text.js';
 
@@ -31,25 +32,34 @@ export class HashedEmbedder implements Embedder {
     return texts.map((t) => this.embedOne(t));
   }
 
-  /** `concepts` may be passed when the caller already matched the glossary on this text (index builds do). */
+  /** `concepts` may be passed when the caller already matched the glossary on this text. */
   embedOne(text: string, concepts: readonly ConceptMatch[] = this.glossary.match(text)): number[] {
-    const counts = new Map<string, number>();
-    const add = (feature: string, weight: number) => counts.set(feature, (counts.get(feature) ?? 0) + weight);
-    for (const m of concepts) add(`c:${m.conceptId}`, WEIGHTS.concept);
-    for (const word of segmentWords(text)) {
-      if (isCjk(word)) {
-        if (!isChineseStopword(word)) add(`w:${word}`, WEIGHTS.zhWord);
-      } else if (!isEnglishStopword(word)) {
-        const stem = stemWord(word);
-        add(`w:${stem}`, WEIGHTS.enWord);
-        const padded = `<${stem}>`;
-        if (stem.length > 3) for (let i = 0; i + 3 <= padded.length; i++) add(`t:${padded.slice(i, i + 3)}`, WEIGHTS.enTrigram);
-      }
+    return this.embedWords(normalizeText(text), segmentWords(text), concepts);
+  }
+
+  /** The vector of a text an index build has analysed already (see analyzer.ts): same as embedOne. */
+  embedAnalyzed(analysis: Pick<TextAnalysis, 'normalized' | 'words'>, concepts: readonly ConceptMatch[]): number[] {
+    return this.embedWords(analysis.normalized, analysis.words, concepts);
+  }
+
+  /** `s` is the normalised text and `words` its accurate-mode words (segmentWords). */
+  private embedWords(s: string, words: readonly string[], concepts: readonly ConceptMatch[]): number[] {
+    // Word and concept features are summed per feature id in a shared work array, in order of first
+    // sight (the order, and so the floating-point sums, of the Map of feature strings this replaces).
+    if (featureHashes.length > MAX_FEATURES) forgetFeatures();
+    const seen: number[] = [];
+    const add = (id: number, weight: number) => {
+      if (featureSum[id] === 0) seen.push(id);
+      featureSum[id] += weight;
+    };
+    for (const m of concepts) add(featureId(`c:${m.conceptId}`), WEIGHTS.concept);
+    for (const word of words) {
+      const f = wordFeatures(word);
+      for (let j = 0; j < f.ids.length; j++) add(f.ids[j], f.weights[j]);
     }
     // Character bigrams are keyed by their two code units rather than by a `b:xy` string: the hot loop
     // of a long Chinese text then builds no strings. They come after every other feature, as before.
     const bigrams = new Map<number, number>();
-    const s = normalizeText(text);
     let cjkBefore = s.length > 0 && isCjkUnit(s.charCodeAt(0));
     for (let i = 0; i + 1 < s.length; i++) {
       const cjkHere = isCjkUnit(s.charCodeAt(i + 1));
@@ -64,10 +74,76 @@ export class HashedEmbedder implements Embedder {
       // Sub-linear term frequency; the sign bit halves the cost of hash collisions.
       v[h % this.dim] += (h & 0x80000000 ? -1 : 1) * (1 + Math.log(weight));
     };
-    for (const [feature, weight] of counts) accumulate(fnv1a(feature), weight);
+    for (const id of seen) {
+      accumulate(featureHashes[id], featureSum[id]);
+      featureSum[id] = 0;
+    }
     for (const [key, weight] of bigrams) accumulate(fnv1aBigram(key >>> 16, key & 0xffff), weight);
     return normalize(v);
   }
+}
+
+/**
+ * Feature strings (`w:word`, `t:tri`, `c:concept`) are numbered once per process, with their hashes:
+ * the embedder then adds numbers, not strings, for each word of each chunk.
+ */
+const featureIds = new Map<string, number>();
+const featureHashes: number[] = [];
+let featureSum = new Float64Array(1024);
+
+/** A long-lived server meets new words with every question: past this many features, start again. */
+const MAX_FEATURES = 2_000_000;
+function forgetFeatures(): void {
+  featureIds.clear();
+  featureHashes.length = 0;
+  wordCache.clear();
+  featureSum = new Float64Array(1024);
+}
+
+function featureId(feature: string): number {
+  let id = featureIds.get(feature);
+  if (id === undefined) {
+    id = featureHashes.length;
+    featureIds.set(feature, id);
+    featureHashes.push(fnv1a(feature));
+    if (id >= featureSum.length) {
+      const grown = new Float64Array(featureSum.length * 2);
+      grown.set(featureSum);
+      featureSum = grown;
+    }
+  }
+  return id;
+}
+
+/**
+ * A word's features, in the order they are added: the word (or English stem), then for English stems
+ * longer than three letters their padded trigrams. Remembered per word, since stemming and building
+ * the feature strings again for every occurrence was most of the embedder's own time.
+ */
+interface WordFeatures {
+  ids: number[];
+  weights: number[];
+}
+const wordCache = new Map<string, WordFeatures>();
+function wordFeatures(word: string): WordFeatures {
+  let out = wordCache.get(word);
+  if (out) return out;
+  out = { ids: [], weights: [] };
+  const push = (feature: string, weight: number) => {
+    out!.ids.push(featureId(feature));
+    out!.weights.push(weight);
+  };
+  if (isCjk(word)) {
+    if (!isChineseStopword(word)) push(`w:${word}`, WEIGHTS.zhWord);
+  } else if (!isEnglishStopword(word)) {
+    const stem = stemWord(word);
+    push(`w:${stem}`, WEIGHTS.enWord);
+    const padded = `<${stem}>`;
+    if (stem.length > 3) for (let i = 0; i + 3 <= padded.length; i++) push(`t:${padded.slice(i, i + 3)}`, WEIGHTS.enTrigram);
+  }
+  if (wordCache.size >= 500_000) wordCache.clear();
+  wordCache.set(word, out);
+  return out;
 }
 
 /** The code-unit ranges of text.ts's CJK class, tested without a regular expression. */

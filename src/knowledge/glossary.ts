@@ -55,6 +55,12 @@ export class Glossary {
     };
     let i = 0;
     while (i < s.length) {
+      // Inside a Latin word nothing can start: a form beginning with a letter or digit is Latin and
+      // must not follow one (skipping here is only quicker; index builds match every chunk).
+      if (i > 0 && isLatinChar(s[i]) && isLatinChar(s[i - 1])) {
+        i += 1;
+        continue;
+      }
       const form = this.byFirstChar.get(s[i])?.find(
         (f) =>
           s.startsWith(f.text, i) &&

@@ -4,6 +4,8 @@ import { Bm25Index } from './bm25.js';
 import { chunkDocument, type Chunk } from './chunker.js';
 import { HashedEmbedder, type Embedder } from './embedder.js';
 import { Glossary } from './glossary.js';
+import { TextAnalyzer } from './analyzer.js';
+import { inProcessHnswBuilder, workerHnswBuilder, type HnswBuilder, type HnswBuildParams } from './hnsw_builder.js';
 import type { CorpusDoc, GlossaryEntry } from './schema.js';
 import { addSegmenterWords, tokenize } from './text.js';
 
@@ -119,6 +121,8 @@ export interface BuildProgress {
   phase: 'chunk' | 'lexical' | 'embed' | 'vectors';
   done: number;
   total: number;
+  /** On the last `vectors` report: seconds spent on HNSW inserts (on a worker thread they overlap the other phases). */
+  insertSeconds?: number;
 }
 
 export interface BuildOptions {
@@ -127,6 +131,23 @@ export interface BuildOptions {
   now?: () => Date;
   /** Batch size for embedding calls (a remote embedder is called once per batch). */
   embedBatch?: number;
+  /** Insert into HNSW on a worker thread; by default for builds of WORKER_MIN_CHUNKS chunks or more. */
+  hnswWorker?: boolean;
+}
+
+/** From this many chunks a build inserts into HNSW on a worker thread, in parallel with tokenisation. */
+export const WORKER_MIN_CHUNKS = 2000;
+
+/** hnswlib's random seed: a fixed seed makes a build reproducible. */
+const HNSW_SEED = 100;
+
+/** A worker-thread builder, or the in-process one when worker threads are unavailable. */
+function tryWorkerBuilder(params: HnswBuildParams): HnswBuilder {
+  try {
+    return workerHnswBuilder(params);
+  } catch {
+    return inProcessHnswBuilder(params);
+  }
 }
 
 /** Build an index in memory. Throws on any failure; callers swap it in only when it returns. */
@@ -143,32 +164,75 @@ export async function buildKnowledgeIndex(
   const chunks = docs.flatMap((d) => chunkDocument(d));
   report({ phase: 'chunk', done: chunks.length, total: chunks.length });
 
-  // Each chunk's text and glossary concepts are worked out once, for BM25 and for the hashed embedder.
+  // Each chunk is analysed once (analyzer.ts: jieba runs once per distinct block of text) for BM25,
+  // the glossary and the hashed embedder alike.
   const texts = chunks.map(searchableText);
-  const concepts = texts.map((t) => glossary.match(t));
-  const lexical = texts.map((t, i) => {
-    if (i > 0 && i % PROGRESS_EVERY === 0) report({ phase: 'lexical', done: i, total: chunks.length });
-    return [...tokenize(t), ...concepts[i].map((m) => `§${m.conceptId}`)];
-  });
-  const bm25 = Bm25Index.build(lexical);
-  report({ phase: 'lexical', done: chunks.length, total: chunks.length });
-
-  const batch = options.embedBatch ?? 256;
   const hashed = embedder instanceof HashedEmbedder ? embedder : undefined;
-  const vectors: number[][] = [];
-  for (let i = 0; i < chunks.length; i += batch) {
-    const end = Math.min(i + batch, chunks.length);
-    if (hashed) for (let j = i; j < end; j++) vectors.push(hashed.embedOne(texts[j], concepts[j]));
-    else vectors.push(...(await embedder.embed(texts.slice(i, end))));
-    report({ phase: 'embed', done: end, total: chunks.length });
+  // Vectors go to the HNSW builder as they are made: for a large build, a worker thread inserts them
+  // while this thread goes on with jieba (see hnsw_builder.ts).
+  const useWorker = options.hnswWorker ?? chunks.length >= WORKER_MIN_CHUNKS;
+  let builder: HnswBuilder | undefined;
+  let dim = embedder.dim;
+  const addVector = (v: number[]) => {
+    if (!builder) {
+      dim = v.length;
+      const params = { dim, maxElements: chunks.length, m: HNSW_PARAMS.m, efConstruction: HNSW_PARAMS.efConstruction, seed: HNSW_SEED };
+      builder = useWorker ? tryWorkerBuilder(params) : inProcessHnswBuilder(params);
+    }
+    builder.add(v);
+  };
+  let hnsw: Hnsw;
+  let bm25: Bm25Index;
+  try {
+    const analyzer = new TextAnalyzer();
+    // Every chunk's lexical terms, as the analyser's term numbers, end to end (BM25 builds from these).
+    let tokenIds = new Int32Array(1 << 16);
+    let tokenCount = 0;
+    const docStarts = new Int32Array(texts.length + 1);
+    const pushToken = (id: number) => {
+      if (tokenCount === tokenIds.length) {
+        const grown = new Int32Array(tokenIds.length * 2);
+        grown.set(tokenIds);
+        tokenIds = grown;
+      }
+      tokenIds[tokenCount++] = id;
+    };
+    for (let i = 0; i < texts.length; i++) {
+      if (i > 0 && i % PROGRESS_EVERY === 0) report({ phase: 'lexical', done: i, total: chunks.length });
+      const analysis = analyzer.analyze(texts[i]);
+      // The glossary reuses the analysis's word boundaries (text.ts remembers the last ones).
+      const found = glossary.match(texts[i]);
+      // The terms of lexicalTerms(): words, then a `§concept` token per glossary match.
+      for (const id of analysis.termIds) pushToken(id);
+      for (const m of found) pushToken(analyzer.termId(`§${m.conceptId}`));
+      docStarts[i + 1] = tokenCount;
+      if (hashed) addVector(hashed.embedAnalyzed(analysis, found));
+    }
+    bm25 = Bm25Index.buildFromIds(analyzer.termNames, tokenIds.subarray(0, tokenCount), docStarts);
+    report({ phase: 'lexical', done: chunks.length, total: chunks.length });
+
+    const batch = options.embedBatch ?? 256;
+    if (hashed) report({ phase: 'embed', done: chunks.length, total: chunks.length });
+    else {
+      for (let i = 0; i < chunks.length; i += batch) {
+        const end = Math.min(i + batch, chunks.length);
+        for (const v of await embedder.embed(texts.slice(i, end))) addVector(v);
+        report({ phase: 'embed', done: end, total: chunks.length });
+      }
+    }
+    if (builder) {
+      hnsw = await builder.finish((done) => {
+        if (done % PROGRESS_EVERY === 0 && done < chunks.length) report({ phase: 'vectors', done, total: chunks.length });
+      });
+      report({ phase: 'vectors', done: chunks.length, total: chunks.length, insertSeconds: builder.insertSeconds });
+    } else {
+      hnsw = await inProcessHnswBuilder({ dim, maxElements: 1, m: HNSW_PARAMS.m, efConstruction: HNSW_PARAMS.efConstruction, seed: HNSW_SEED }).finish();
+      report({ phase: 'vectors', done: 0, total: 0, insertSeconds: 0 });
+    }
+  } catch (err) {
+    builder?.abort();
+    throw err;
   }
-  const dim = vectors[0]?.length ?? embedder.dim;
-  const hnsw = new HierarchicalNSW('cosine', dim);
-  hnsw.initIndex({ maxElements: Math.max(chunks.length, 1), m: HNSW_PARAMS.m, efConstruction: HNSW_PARAMS.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
-  vectors.forEach((v, i) => {
-    hnsw.addPoint(v, i);
-    if ((i + 1) % PROGRESS_EVERY === 0 || i + 1 === vectors.length) report({ phase: 'vectors', done: i + 1, total: vectors.length });
-  });
 
   const now = options.now?.() ?? new Date();
   const manifest: IndexManifest = {

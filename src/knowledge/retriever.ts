@@ -185,9 +185,21 @@ async function embedQuery(index: KnowledgeIndex, query: string): Promise<number[
   return v;
 }
 
+/**
+ * The n nearest accepted chunks. An unfiltered search for a few more than n, filtered here, comes
+ * first: hnswlib calls a JS filter for every candidate it weighs (thousands of calls a query at 100k
+ * chunks), while few chunks are ever filtered out. When too many of those are, the filtered search runs.
+ */
 function searchVectors(index: KnowledgeIndex, q: number[], n: number, accept: (i: number) => boolean) {
-  const count = Math.min(n, index.vectors.getCurrentCount());
-  const { neighbors, distances } = index.vectors.searchKnn(q, count, accept);
+  const total = index.vectors.getCurrentCount();
+  const want = Math.min(total, n + Math.ceil(n / 4) + 8);
+  const first = index.vectors.searchKnn(q, want);
+  const out: Array<{ index: number; similarity: number }> = [];
+  for (let r = 0; r < first.neighbors.length && out.length < n; r++) {
+    if (accept(first.neighbors[r])) out.push({ index: first.neighbors[r], similarity: 1 - first.distances[r] });
+  }
+  if (out.length >= Math.min(n, total) || first.neighbors.length < want) return out;
+  const { neighbors, distances } = index.vectors.searchKnn(q, Math.min(n, total), accept);
   return neighbors.map((i, r) => ({ index: i, similarity: 1 - distances[r] }));
 }
 

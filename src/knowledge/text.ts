@@ -4,6 +4,7 @@ import { stemmer } from 'stemmer';
 
 let jieba: Jieba | undefined;
 const extraWords = new Set<string>();
+let dictionaryVersion = 0;
 
 /** Jieba with its bundled dictionary: a bare `new Jieba()` splits every character. */
 function segmenter(): Jieba {
@@ -16,6 +17,8 @@ export function addSegmenterWords(words: Iterable<string>): void {
   const fresh = [...words].filter((w) => /[\u3400-\u9fff]/.test(w) && w.length >= 2 && !extraWords.has(w));
   if (fresh.length === 0) return;
   for (const w of fresh) extraWords.add(w);
+  dictionaryVersion++;
+  knownBoundaries = undefined;
   segmenter().loadDict(new TextEncoder().encode(fresh.map((w) => `${w} 20000 n`).join('\n') + '\n'));
 }
 
@@ -42,25 +45,62 @@ const ZH_STOP = new Set(
 
 /** Words for lexical search: jieba search-mode words for Chinese, stemmed words for English. */
 export function tokenize(text: string): string[] {
+  // Short texts repeat (glossary terms expanding every query, titles): remembered, as a copy each time.
+  const memo = text.length <= MEMO_MAX_LENGTH;
+  if (memo) {
+    if (memoVersion !== dictionaryVersion) {
+      tokenMemo.clear();
+      memoVersion = dictionaryVersion;
+    }
+    const known = tokenMemo.get(text);
+    if (known) return [...known];
+  }
   const out: string[] = [];
   for (const raw of segmenter().cutForSearch(normalizeText(text), true)) {
-    const t = raw.trim();
-    if (!t) continue;
-    if (isCjk(t)) {
-      if (!ZH_STOP.has(t)) out.push(t);
-    } else if (LATIN_WORD.test(t)) {
-      if (!EN_STOP.has(t)) out.push(/^[a-z]+$/.test(t) ? stemmer(t) : t);
-    }
+    const t = lexicalToken(raw);
+    if (t !== undefined) out.push(t);
+  }
+  if (memo) {
+    if (tokenMemo.size >= MEMO_ENTRIES) tokenMemo.clear();
+    tokenMemo.set(text, [...out]);
   }
   return out;
 }
 
+const MEMO_MAX_LENGTH = 32;
+const MEMO_ENTRIES = 20_000;
+const tokenMemo = new Map<string, string[]>();
+let memoVersion = 0;
+
+/** What `tokenize` keeps of one raw search-mode word (undefined: dropped). Shared with analyzer.ts. */
+export function lexicalToken(raw: string): string | undefined {
+  const t = raw.trim();
+  if (!t) return undefined;
+  if (isCjk(t)) return ZH_STOP.has(t) ? undefined : t;
+  if (LATIN_WORD.test(t)) return EN_STOP.has(t) ? undefined : /^[a-z]+$/.test(t) ? stemmer(t) : t;
+  return undefined;
+}
+
 /** Jieba's accurate-mode words (no overlapping sub-words), for embedding features. */
 export function segmentWords(text: string): string[] {
-  return segmenter()
-    .cut(normalizeText(text), true)
-    .map((w) => w.trim())
-    .filter((w) => w && (isCjk(w) || LATIN_WORD.test(w)));
+  const out: string[] = [];
+  for (const raw of segmenter().cut(normalizeText(text), true)) {
+    const w = embeddingWord(raw);
+    if (w !== undefined) out.push(w);
+  }
+  return out;
+}
+
+/** What `segmentWords` keeps of one raw accurate-mode word (undefined: dropped). */
+export function embeddingWord(raw: string): string | undefined {
+  const w = raw.trim();
+  return w && (isCjk(w) || LATIN_WORD.test(w)) ? w : undefined;
+}
+
+/** Both jieba modes over one already-normalised text, for analyzer.ts (which caches them per piece). */
+export function cutBothModes(normalized: string): { accurate: string[]; search: string[] } {
+  const jieba = segmenter();
+  return { accurate: jieba.cut(normalized, true), search: jieba.cutForSearch(normalized, true) };
 }
 
 export const stemWord = (w: string) => (/^[a-z]+$/.test(w) ? stemmer(w) : w);
@@ -69,6 +109,7 @@ export const isChineseStopword = (w: string) => ZH_STOP.has(w);
 
 /** Offsets where jieba's accurate-mode words start or end, over already-normalised text. */
 export function wordBoundaries(normalized: string): Set<number> {
+  if (knownBoundaries?.text === normalized) return knownBoundaries.boundaries;
   const out = new Set<number>([0, normalized.length]);
   let at = 0;
   for (const w of segmenter().cut(normalized, true)) {
@@ -76,4 +117,18 @@ export function wordBoundaries(normalized: string): Set<number> {
     out.add(at);
   }
   return out;
+}
+
+/**
+ * The boundaries of the text analysed last, handed over by analyzer.ts: an index build analyses a
+ * chunk and then matches the glossary on the same text, which would otherwise cut it with jieba again.
+ */
+let knownBoundaries: { text: string; boundaries: Set<number> } | undefined;
+export function rememberWordBoundaries(normalized: string, boundaries: Set<number>): void {
+  knownBoundaries = { text: normalized, boundaries };
+}
+
+/** Changes whenever the segmenter learns words, so cached segmentations (analyzer.ts) can tell they are stale. */
+export function segmenterVersion(): number {
+  return dictionaryVersion;
 }

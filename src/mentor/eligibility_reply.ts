@@ -1,5 +1,6 @@
-import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES, type EligibilityResult, type Rule, type RouteVerdict } from '../eligibility/index.js';
-import type { Lang } from '../llm/index.js';
+import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
+import type { EligibilityResult, Rule, RouteVerdict } from '../eligibility/schema.js';
+import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups that belong to special routes: asked about only when the user brought them up. */
 const SPECIAL_GROUPS = ['overseas', 'skill', 'awards', 'specialRoute', 'exams', 'integrity', 'lastYear', 'retirement'];

@@ -1,8 +1,15 @@
 import crypto from 'node:crypto';
-import { evaluate, FACT_NAMES, FactsSchema, FLAG_NAMES, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/index.js';
+// By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
+import { evaluate } from '../eligibility/engine.js';
+import { FACT_NAMES, FLAG_NAMES } from '../eligibility/labels.js';
+import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
-import { citationFor, composeGroundedReply, fill, findSentence, silentReply, type Citation, type ComposedReply, type Lang, type LlmOutcome, type Prompts } from '../llm/index.js';
+// The composer and prompts by their own modules: '../llm/index.js' also carries LangChain (LLM mode only).
+import type { Citation } from '../llm/citations.js';
+import type { LlmOutcome } from '../llm/llm_responder.js';
+import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
+import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, renderEligibilityReply } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { rewriteFollowUp, type Topic } from './followup.js';
@@ -101,7 +108,8 @@ export class Mentor {
       } catch (err) {
         if (!isStoreFailure(err)) throw err;
         storeFailures.push({ operation, code: err.code, message: err.message });
-        return undefined;
+        // A failed read may still know the last state (the Redis store's copy on this instance).
+        return err.fallback as T | undefined;
       }
     };
     const sessions = this.deps.sessions ?? this.deps.store;
@@ -333,8 +341,21 @@ function docInLanguage(index: KnowledgeIndex, docId: string, lang: Lang): string
   return translation && index.docs.get(translation)?.lang === lang ? translation : docId;
 }
 
-/** The sentence of a document that shares the most words with a rule clause. */
-function bestSentence(index: KnowledgeIndex, docId: string, about: string): { chunk: KnowledgeIndex['chunks'][number]; quote: string } | undefined {
+/**
+ * The sentence of a document that shares the most words with a rule clause. Kept per index (a new
+ * index, e.g. after a staff edit, starts afresh): only rule sources are asked for, so the cache is
+ * bounded by the rules, and tokenising a source document's sentences was a fifth of an eligibility turn.
+ */
+const bestSentences = new WeakMap<KnowledgeIndex, Map<string, ReturnType<typeof findBestSentence>>>();
+function bestSentence(index: KnowledgeIndex, docId: string, about: string): ReturnType<typeof findBestSentence> {
+  let cache = bestSentences.get(index);
+  if (!cache) bestSentences.set(index, (cache = new Map()));
+  const key = `${docId}\u0000${about}`;
+  if (!cache.has(key)) cache.set(key, findBestSentence(index, docId, about));
+  return cache.get(key);
+}
+
+function findBestSentence(index: KnowledgeIndex, docId: string, about: string): { chunk: KnowledgeIndex['chunks'][number]; quote: string } | undefined {
   const want = new Set(tokenize(about));
   let best: { chunk: KnowledgeIndex['chunks'][number]; quote: string; score: number } | undefined;
   for (const i of index.chunksByDoc.get(docId) ?? []) {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { corpusDbPath, REPO_ROOT, type Config } from '../config.js';
 import { LiveCorpus } from '../corpus/index.js';
 import type { Rule } from '../eligibility/index.js';
 import { loadSafetyRules } from '../guard/index.js';
 import { embedderFactory, type KnowledgeIndex } from '../knowledge/index.js';
-import { createChatModel, LlmResponder, loadPrompts } from '../llm/index.js';
-import { CorpusStore, RedisSessionStore, redactUrl, SqliteStore, type SessionStore } from '../store/index.js';
+import { loadPrompts } from '../llm/prompts.js';
+import { connectRedis, CorpusStore, RedisSessionStore, SqliteStore, type SessionStore } from '../store/index.js';
 import { loadLexicon } from './lexicon.js';
 import { Mentor, type LlmResponder as MentorLlm, type MentorDeps } from './mentor.js';
 
@@ -66,7 +66,9 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   });
   let redis: Redis | undefined;
   try {
-    redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : undefined;
+    redis = config.REDIS_URL
+      ? await connectRedis(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, onState: (state, detail) => options.onProgress?.(state === 'lost' ? `Redis connection lost (${detail}); turns go on without it` : `Redis is back (${detail})`) })
+      : undefined;
   } catch (err) {
     corpus.close();
     throw err;
@@ -76,12 +78,15 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   const sessions: SessionStore = redis ? new RedisSessionStore(redis, config.SESSION_TTL_HOURS) : store;
 
   // LLM mode when a key or an OpenAI-compatible base URL is configured; the offline composer stays the fallback.
+  // LangChain and the OpenAI client are loaded only then (they are most of the start-up imports).
   const llm =
     options.llm ??
     (config.llmEnabled
-      ? new LlmResponder(
-          createChatModel({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS }),
-          { index: () => corpus.index(), rules: () => corpus.rules(), prompts, now: options.now, timeoutMs: config.OPENAI_TIMEOUT_MS },
+      ? await import('../llm/llm_responder.js').then(({ LlmResponder, createChatModel }) =>
+          new LlmResponder(
+            createChatModel({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.OPENAI_TIMEOUT_MS }),
+            { index: () => corpus.index(), rules: () => corpus.rules(), prompts, now: options.now, timeoutMs: config.OPENAI_TIMEOUT_MS },
+          ),
         )
       : undefined);
   const mentor = new Mentor({
@@ -117,20 +122,6 @@ export async function openMentorService(config: Config, options: ServiceOptions 
       redis?.disconnect();
     },
   };
-}
-
-/** Connect to Redis before serving: a wrong REDIS_URL is a start-up error, not a failure on every turn. */
-async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5000, enableOfflineQueue: true });
-  redis.on('error', () => {}); // reconnects by itself; a failed command rejects and is answered as an error
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`);
-  }
 }
 
 function seriesIds(knowledgeDir: string): Set<string> {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
-import { replyPieces, type ChannelTurn } from '../channels/index.js';
+import { replyPieces } from '../channels/render.js';
+import type { ChannelTurn } from '../channels/shared.js';
 import { REPO_ROOT, type Config } from '../config.js';
-import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES } from '../eligibility/index.js';
-import { loadPrompts, type Prompts } from '../llm/index.js';
+import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
+import { loadPrompts, type Prompts } from '../llm/prompts.js';
 import { createLogger, requestLogging, type Logger } from '../log/index.js';
 import { TurnError, type MentorReply, type MentorService } from '../mentor/index.js';
 import { isStoreFailure } from '../store/index.js';
@@ -143,7 +144,7 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   app.get('/admin', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'admin', 'index.html')));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: true }));
 
-  const limits = chatRateLimits({ config, redis: () => ref.current()?.redis, log });
+  const limits = chatRateLimits({ config, redis: () => ref.current()?.redis, log, metrics, logger });
   app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log, corsOrigins: config.CORS_ORIGINS, limits }));
 
   // Other sites' pages may call the chat API only when CORS_ORIGINS lists them; the staff API never.

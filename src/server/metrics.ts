@@ -45,7 +45,7 @@ export function createMetrics(): MentorMetrics {
   });
   const storeFailures = new Counter({
     name: 'mentor_store_failures_total',
-    help: 'Session or transcript reads and writes the database refused (busy, full, read-only); the turns were answered.',
+    help: 'Session, transcript and rate-limit reads and writes a store refused (SQLite busy, full, read-only; Redis down, timed out or refusing); the requests were answered.',
     labelNames: ['operation', 'code'] as const,
     registers: [registry],
   });

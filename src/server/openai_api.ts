@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { markdownReply, replyPieces, type ChannelTurn } from '../channels/index.js';
+import { markdownReply, replyPieces } from '../channels/render.js';
+import type { ChannelTurn } from '../channels/shared.js';
 import { TurnError, type MentorReply } from '../mentor/index.js';
 import { cors } from './cors.js';
 import { openEventStream } from './sse.js';

@@ -3,6 +3,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import type { Logger } from '../log/index.js';
+import { redisFailureCode, StoreError } from '../store/index.js';
+import type { MentorMetrics } from './metrics.js';
 
 const WINDOW_MS = 60_000;
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,6 +31,8 @@ export class RedisRateLimitStore implements Store {
   constructor(
     private readonly client: () => Redis | undefined,
     readonly prefix: string,
+    /** Told of each command Redis failed (down, timed out, refused) before the error goes on. */
+    private readonly onFailure?: (err: StoreError) => void,
   ) {}
 
   init(options: Options): void {
@@ -40,24 +45,34 @@ export class RedisRateLimitStore implements Store {
     return redis;
   }
 
+  /** Run a command; a failure becomes a StoreError, reported, then thrown (express-rate-limit lets the request through). */
+  private async guarded<T>(what: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await command(this.redis());
+    } catch (err) {
+      const failure = new StoreError(redisFailureCode(err), `Redis: rate-limit ${what} failed: ${(err as Error).message}`, undefined, { cause: err });
+      this.onFailure?.(failure);
+      throw failure;
+    }
+  }
+
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const redis = this.redis();
-    const [hits, ttl] = await Promise.all([redis.get(this.prefix + key), redis.pttl(this.prefix + key)]);
+    const [hits, ttl] = await this.guarded('read', (redis) => Promise.all([redis.get(this.prefix + key), redis.pttl(this.prefix + key)]));
     if (hits === null) return undefined;
     return { totalHits: Number(hits), resetTime: new Date(Date.now() + Math.max(0, ttl)) };
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const [hits, ttl] = (await this.redis().eval(INCREMENT, 1, this.prefix + key, String(this.windowMs))) as [number, number];
+    const [hits, ttl] = (await this.guarded('count', (redis) => redis.eval(INCREMENT, 1, this.prefix + key, String(this.windowMs)))) as [number, number];
     return { totalHits: Number(hits), resetTime: new Date(Date.now() + Number(ttl)) };
   }
 
   async decrement(key: string): Promise<void> {
-    await this.redis().decr(this.prefix + key);
+    await this.guarded('decrement', (redis) => redis.decr(this.prefix + key));
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.redis().del(this.prefix + key);
+    await this.guarded('reset', (redis) => redis.del(this.prefix + key));
   }
 }
 
@@ -91,18 +106,30 @@ export interface ChatRateLimitOptions {
   /** The service's Redis connection (undefined until the service is open). */
   redis?: () => Redis | undefined;
   log?: (line: string) => void;
+  /** Redis failures are counted here (mentor_store_failures_total, operation rate_limit_ip / rate_limit_session). */
+  metrics?: Pick<MentorMetrics, 'storeFailure'>;
+  /** ... and logged here as a warning, with the request's id. */
+  logger?: Logger;
 }
 
 /**
  * Per-address and per-session limits for the chat routes, as middleware to run after the body is
  * parsed. In memory by default (per instance); in Redis when REDIS_URL is set (shared). A limit of 0
- * is off. When Redis fails, requests pass unlimited (and it is logged): the chat stays up.
+ * is off. When Redis fails (down, or slower than REDIS_COMMAND_TIMEOUT_MS), requests pass unlimited:
+ * the chat stays up, and each failure is counted in mentor_store_failures_total and logged.
  */
 export function chatRateLimits(options: ChatRateLimitOptions): RequestHandler[] {
   const { config } = options;
   const shared = Boolean(config.REDIS_URL && options.redis);
+  const failed = (operation: string) => (err: StoreError) => {
+    options.metrics?.storeFailure(operation, err.code);
+    options.logger?.warn({ operation, code: err.code, err }, 'the rate-limit store failed; the request was let through');
+  };
   const logger = {
-    error: (err: unknown, message?: string) => options.log?.(`${message ?? 'rate limit error'}: ${(err as Error)?.message ?? err}`),
+    // A store failure is already counted and logged (above); anything else (a misconfiguration) goes to the log.
+    error: (err: unknown, message?: string) => {
+      if (!(err instanceof StoreError) || !options.metrics) options.log?.(`${message ?? 'rate limit error'}: ${(err as Error)?.message ?? err}`);
+    },
     warn: () => {},
     info: () => {},
     debug: () => {},
@@ -122,7 +149,7 @@ export function chatRateLimits(options: ChatRateLimitOptions): RequestHandler[] 
       rateLimit({
         ...common,
         limit: config.RATE_LIMIT_PER_MINUTE_IP,
-        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:ip:') } : {}),
+        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:ip:', failed('rate_limit_ip')) } : {}),
         handler: tooMany('address'),
       }),
     );
@@ -136,7 +163,7 @@ export function chatRateLimits(options: ChatRateLimitOptions): RequestHandler[] 
         // A first message has no session yet: only the address limit applies to it.
         skip: (req) => sessionKey(req) === undefined || Boolean(skipShared?.()),
         keyGenerator: (req) => sessionKey(req)!,
-        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:session:') } : {}),
+        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:session:', failed('rate_limit_session')) } : {}),
         handler: tooMany('session'),
       }),
     );

@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type express from 'express';
-import { createChannels, type ChannelDeps } from '../channels/index.js';
+// Not '../channels/index.js': that door loads every platform's SDK; create.js loads only the channels that are on.
+import { createChannels } from '../channels/create.js';
+import type { ChannelDeps } from '../channels/shared.js';
 import { REPO_ROOT, type Config } from '../config.js';
 import { maskPii } from '../guard/index.js';
-import { loadPrompts } from '../llm/index.js';
+import { loadPrompts } from '../llm/prompts.js';
 import { createLogger, REQUEST_ID_HEADER, withRequestId, type Logger } from '../log/index.js';
 import { openMentorService, type MentorDeps, type MentorService } from '../mentor/index.js';
 import { createApp, turnRunner, type ServiceRef } from './app.js';
+import { refuseOversizedBodies } from './body_guard.js';
 import { createMetrics, type MentorMetrics } from './metrics.js';
 
 export interface ServerOptions {
@@ -73,9 +76,20 @@ export async function createServer(service: MentorService | Promise<MentorServic
     error: metrics.error,
     log,
   };
-  const channels = createChannels(deps, config);
+  const channels = await createChannels(deps, config);
   const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log, logger });
-  const server = http.createServer(app);
+  // Slow clients: the head within HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS
+  // (checked every second or sooner, not node's default 30 s), else 408 and closed; a body announced
+  // over its route's limit is refused (413) before it is read.
+  const headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS);
+  const server = http.createServer(
+    { headersTimeout, requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))) },
+    refuseOversizedBodies(app, ({ reqId, path, length, limit }, req) => {
+      metrics.error(path.startsWith('/wechat') ? 'wechat' : path.startsWith('/slack') ? 'slack' : 'api', 'too_large');
+      // The request line every request gets (see requestLogging), with what was announced.
+      withRequestId(reqId, () => logger.warn({ method: req.method, path, status: 413, durationMs: 0, announcedBytes: length, limitBytes: limit }, 'request'));
+    }),
+  );
   server.on('clientError', answerClientError(logger));
   channels.attach(server);
 
@@ -120,7 +134,9 @@ function answerClientError(logger: Logger): (err: NodeJS.ErrnoException, socket:
     const reqId = crypto.randomUUID();
     withRequestId(reqId, () => logger.warn({ status, code: err.code }, 'bad HTTP request'));
     // Mid-request (a body cut short) a response is already under way: there is nothing left to answer.
-    if (err.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    // A body too slow to arrive (the request timeout) is still answered 408 while nothing has been sent.
+    const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || (pending && (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || pending.headersSent))) {
       socket.destroy();
       return;
     }

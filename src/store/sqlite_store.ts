@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StoreError } from './errors.js';
 import type { SessionStore } from './session_store.js';
 
 export interface StoredTurn {
@@ -30,9 +31,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/** A failure of the database itself (busy, full, read-only, I/O), as opposed to a bug in the caller. */
-export function isStoreFailure(err: unknown): err is Error & { code: string } {
-  return err instanceof Database.SqliteError;
+/**
+ * A failure of the database itself (SQLite busy, full, read-only, I/O; Redis down, slow or refusing),
+ * as opposed to a bug in the caller. `fallback`: what a failed read can answer instead, if anything.
+ */
+export function isStoreFailure(err: unknown): err is Error & { code: string; fallback?: unknown } {
+  return err instanceof Database.SqliteError || err instanceof StoreError;
 }
 
 /** Sessions and transcripts in one SQLite file (WAL), so a restart keeps every conversation. */
