@@ -41,9 +41,17 @@ export const fmtYears = (x: number) => String(round2(x));
 export const yearsEn = (x: number) => `${fmtYears(x)} ${round2(x) === 1 ? 'year' : 'years'}`;
 const rankOf = <T extends string>(list: readonly T[], v: T) => list.indexOf(v);
 
+/** Fact paths split once: the what-if search reads the same few paths many times. */
+const PATH_KEYS = new Map<string, string[]>();
+export function pathKeys(path: string): string[] {
+  let keys = PATH_KEYS.get(path);
+  if (!keys) PATH_KEYS.set(path, (keys = path.split('.')));
+  return keys;
+}
+
 function getPath(facts: NormalisedFacts, path: string): unknown {
   let cur: unknown = facts;
-  for (const key of path.split('.')) {
+  for (const key of pathKeys(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
@@ -129,6 +137,140 @@ export function evaluateConditions(cond: ConditionSet, ctx: EvalContext): Outcom
   if (cond.anyOf) parts.push(anyOf(cond.anyOf.map((c) => evaluateConditions(c, ctx))));
   return allOf(parts);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounds only: the what-if search needs the status, never the words
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * [worst, best] of evaluateConditions(cond, ctx), packed as best * 4 + worst, with nothing else built: no
+ * situations, no missing lists, no dates. It mirrors evaluateConditions judge by judge (allOf is the minimum of
+ * the parts, anyOf the maximum, an empty anyOf fails); the property test `eligibility.fast` holds the two together.
+ */
+export function boundsOf(cond: ConditionSet, ctx: EvalContext): number {
+  // The parts are folded in as they come (allOf = the minimum; worst <= best always). No inner closures: this
+  // runs hundreds of thousands of times per chat turn. A part that fails settles the whole set.
+  let best = MET;
+  let worst = MET;
+  const f = ctx.facts;
+  if (cond.degreeAtLeast) {
+    const have = f.education?.degree;
+    if (have === undefined) worst = FAILED;
+    else if (rankOf(DEGREES, have) < rankOf(DEGREES, cond.degreeAtLeast)) return FAILED_BOUNDS;
+  }
+  if (cond.previousTitleAtLeast) {
+    const have = f.currentTitle?.level;
+    if (have === undefined) worst = FAILED;
+    else if (have === 'none' || rankOf(LEVELS, have) < rankOf(LEVELS, cond.previousTitleAtLeast)) return FAILED_BOUNDS;
+  }
+  if (cond.transferFromOtherSeries) {
+    const t = f.currentTitle;
+    if (t?.level === undefined) worst = FAILED;
+    else if (t.level !== ctx.targetLevel) return FAILED_BOUNDS;
+    else if (t.series === undefined) worst = FAILED;
+    else if (t.series === f.series) return FAILED_BOUNDS;
+  }
+  if (cond.years && cond.years.min > 0) {
+    const req = cond.years;
+    const have = req.basis === 'in_specialty' ? f.yearsInSpecialty : f.currentTitle?.yearsHeld;
+    if (have === undefined) {
+      // Unknown: [SHORT, MET], or [FAILED, MET] when the years are counted to a fixed date.
+      if (req.countedTo) worst = FAILED;
+      else if (worst > SHORT) worst = SHORT;
+    } else if (req.countedTo) {
+      if (have + monthsBetween(ctx.asOf, req.countedTo) / 12 < req.min - EPS) return FAILED_BOUNDS;
+    } else if (have < req.min - EPS) {
+      if (best > SHORT) best = SHORT;
+      if (worst > SHORT) worst = SHORT;
+    }
+  }
+  if (cond.residence) {
+    const req = cond.residence;
+    const r = f.residence;
+    if (r === undefined) worst = FAILED;
+    else {
+      let met = false;
+      let open = false;
+      if (req.hukou) {
+        if (r.hukou === true) met = true;
+        else if (r.hukou === undefined) open = true;
+      }
+      if (req.residencePermit) {
+        if (r.residencePermit === true) met = true;
+        else if (r.residencePermit === undefined) open = true;
+      }
+      if (req.overseasTalentResidencePermit) {
+        if (r.overseasTalentResidencePermit === true) met = true;
+        else if (r.overseasTalentResidencePermit === undefined) open = true;
+      }
+      if (req.socialInsurance) {
+        const months = req.socialInsurance.withinMonths === 24 ? r.socialInsuranceMonthsLast24 : r.socialInsuranceMonthsLast12;
+        if (months === undefined) open = true;
+        else if (months >= req.socialInsurance.minMonths) met = true;
+      }
+      if (!met) {
+        if (!open) return FAILED_BOUNDS;
+        worst = FAILED;
+      }
+    }
+  }
+  if (cond.overseasCertificate) {
+    const req = cond.overseasCertificate;
+    const version = f.overseas?.listVersion;
+    const category = f.overseas?.category;
+    const versionOk = version === undefined ? undefined : version !== 'none' && (req.listVersion as string[]).includes(version);
+    const categoryOk = version === 'none' ? false : category === undefined ? undefined : req.category.includes(category);
+    if (versionOk === false || categoryOk === false) return FAILED_BOUNDS;
+    if (versionOk === undefined || categoryOk === undefined) worst = FAILED;
+  }
+  if (cond.flags) {
+    for (const flag of cond.flags) {
+      const v = getPath(f, flag);
+      if (v === true) continue;
+      if (v === false || ctx.presumeFlagsFalse) return FAILED_BOUNDS;
+      worst = FAILED;
+    }
+  }
+  if (cond.anyFlag) {
+    // anyOf: the maximum of the flags' bounds; none given means it fails.
+    let b = FAILED;
+    let w = FAILED;
+    for (const flag of cond.anyFlag) {
+      const v = getPath(f, flag);
+      if (v === true) {
+        b = MET;
+        w = MET;
+        break;
+      }
+      if (v !== false && !ctx.presumeFlagsFalse) b = MET;
+    }
+    if (b === FAILED) return FAILED_BOUNDS;
+    if (w < worst) worst = w;
+  }
+  if (cond.notFlags) {
+    // Presumed absent unless stated.
+    for (const flag of cond.notFlags) if (getPath(f, flag) === true) return FAILED_BOUNDS;
+  }
+  if (cond.sanctionWithinYears !== undefined) {
+    const date = f.integrity?.fraudSanctionDate;
+    if (date === undefined) worst = FAILED;
+    else if (monthsBetween(date, ctx.asOf) >= cond.sanctionWithinYears * 12) return FAILED_BOUNDS;
+  }
+  if (cond.anyOf) {
+    let b = FAILED;
+    let w = FAILED;
+    for (const c of cond.anyOf) {
+      const s = boundsOf(c, ctx);
+      if (s >> 2 > b) b = s >> 2;
+      if ((s & 3) > w) w = s & 3;
+    }
+    if (b < best) best = b;
+    if (w < worst) worst = w;
+  }
+  return best * 4 + worst;
+}
+
+const FAILED_BOUNDS = FAILED * 4 + FAILED;
 
 function judgeDegree(min: (typeof DEGREES)[number], f: NormalisedFacts): Outcome {
   const have = f.education?.degree;

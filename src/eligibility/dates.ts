@@ -9,10 +9,19 @@ export function isIsoDate(s: string): boolean {
   return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo);
 }
 
-function parts(s: string): [number, number, number] {
+/** Parsed dates, kept: the same few dates (asOf, the rules' cut-offs, the facts') are read many times per answer. */
+const PARSED = new Map<string, readonly [number, number, number]>();
+const MAX_PARSED = 4096;
+
+function parts(s: string): readonly [number, number, number] {
+  const hit = PARSED.get(s);
+  if (hit) return hit;
   const m = ISO.exec(s);
   if (!m) throw new Error(`not a YYYY-MM-DD date: ${s}`);
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
+  const out = [Number(m[1]), Number(m[2]), Number(m[3])] as const;
+  if (PARSED.size >= MAX_PARSED) PARSED.clear();
+  PARSED.set(s, out);
+  return out;
 }
 
 function daysInMonth(y: number, m: number): number {

@@ -1,13 +1,13 @@
 import {
-  FAILED, MET, NOTICE, SHORT, allOf, anyOf, capAt, describeConditions, evaluateConditions, round2,
+  FAILED, MET, NOTICE, SHORT, allOf, anyOf, boundsOf, capAt, describeConditions, evaluateConditions, round2,
   type EvalContext, type Outcome,
 } from './conditions.js';
 import { isIsoDate, monthsBetween } from './dates.js';
-import { exactMissing } from './missing.js';
+import { exactMissing, type WhatIfJudge } from './missing.js';
 import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
 import {
   LEVELS, ROUTES,
-  type Bilingual, type Citation, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
+  type Bilingual, type Citation, type ConditionSet, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
   type RouteVerdict, type Rule, type Status,
 } from './schema.js';
 
@@ -23,6 +23,18 @@ import {
  * A rule with thresholds: from_current_notice can at best be "needs_info" (what is known, never a number).
  */
 export function evaluate(rules: Rule[], input: Facts, asOf: string): EligibilityResult {
+  return evaluateWith(rules, input, asOf, true);
+}
+
+/**
+ * The straightforward engine, kept as the reference the fast one is tested against (internal, not exported by
+ * index.ts): its what-if search for `missing` judges every combination with the full evaluation.
+ */
+export function evaluateReference(rules: Rule[], input: Facts, asOf: string): EligibilityResult {
+  return evaluateWith(rules, input, asOf, false);
+}
+
+function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean): EligibilityResult {
   if (!isIsoDate(asOf)) throw new Error(`asOf must be a date written YYYY-MM-DD, got "${asOf}"`);
   const notes: Bilingual[] = [];
   const facts = normaliseFacts(input, asOf, notes);
@@ -50,7 +62,7 @@ export function evaluate(rules: Rule[], input: Facts, asOf: string): Eligibility
       if (group.length === 0) continue;
       // For a Shanghai applicant a Shanghai rule replaces the national ones at this route and level.
       if (facts.jurisdiction === 'shanghai' && group.some((r) => r.jurisdiction === 'shanghai')) group = group.filter((r) => r.jurisdiction === 'shanghai');
-      const verdict = judgeRoute(route, level, group, inForce, ctx);
+      const verdict = judgeRoute(route, level, group, inForce, ctx, fast);
       applyExclusions(verdict, inForce, ctx, excludedBy);
       attachInfo(verdict, inForce, ctx);
       routes.push(verdict);
@@ -170,7 +182,130 @@ function judgeGroup(group: Rule[], scope: Rule[], ctx: EvalContext): GroupOutcom
   return { judged, scopeOutcomes, total, indicative };
 }
 
-function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], ctx: EvalContext): RouteVerdict {
+/**
+ * The fast what-if judge: statusOf(g.indicative ?? g.total) of judgeGroup(group, scope, ctx), from the bounds
+ * alone (no reason, missing list or date is built), and each rule judged once per combination of the candidate
+ * facts it reads: a rule that reads none of them is judged once for the whole search.
+ */
+function fastJudge(group: Rule[], scope: Rule[], ctx: EvalContext): WhatIfJudge {
+  return (candidates, sizes) => {
+    const scopeMemo = scope.map((r) => memoFor(r.requires, candidates, sizes));
+    const groupMemo = group.map((r) => memoFor(r.requires, candidates, sizes));
+    const whatIf: EvalContext = { ...ctx };
+    const scopeBounds = new Array<number>(scope.length);
+    const groupBounds = new Array<number>(group.length);
+    return (facts, digits) => {
+      whatIf.facts = facts;
+      for (let i = 0; i < scope.length; i++) scopeBounds[i] = boundsAt(scopeMemo[i], digits, whatIf);
+      for (let i = 0; i < group.length; i++) groupBounds[i] = boundsAt(groupMemo[i], digits, whatIf);
+      return groupStatus(group, scopeBounds, groupBounds);
+    };
+  };
+}
+
+/** One rule's bounds per combination of the candidates it reads (digit j of the slot: candidate deps[j]). */
+interface RuleMemo {
+  cond: ConditionSet | undefined;
+  deps: number[];
+  strides: number[];
+  table: number[];
+}
+
+function memoFor(cond: ConditionSet | undefined, candidates: string[], sizes: number[]): RuleMemo {
+  if (!cond) return { cond, deps: [], strides: [], table: [MET * 4 + MET] };
+  const reads = readsOf(cond);
+  const deps: number[] = [];
+  const strides: number[] = [];
+  let n = 1;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    if (!reads.some((p) => p === c || p.startsWith(`${c}.`) || c.startsWith(`${p}.`))) continue;
+    deps.push(i);
+    strides.push(n);
+    n *= sizes[i];
+  }
+  return { cond, deps, strides, table: new Array<number>(n).fill(-1) };
+}
+
+function boundsAt(m: RuleMemo, digits: readonly number[], ctx: EvalContext): number {
+  let slot = 0;
+  for (let j = 0; j < m.deps.length; j++) slot += digits[m.deps[j]] * m.strides[j];
+  let b = m.table[slot];
+  if (b < 0) b = m.table[slot] = boundsOf(m.cond!, ctx);
+  return b;
+}
+
+/** The reference what-if judge: the full evaluation of the route for every combination. */
+function referenceJudge(group: Rule[], scope: Rule[], ctx: EvalContext): WhatIfJudge {
+  return () => (facts) => {
+    const g = judgeGroup(group, scope, { ...ctx, facts });
+    return statusOf(g.indicative ?? g.total);
+  };
+}
+
+/**
+ * Every fact path (or a prefix of it) a condition set reads, as boundsOf reads them; the series, the level and
+ * the date are fixed during a what-if search. Prefixes are conservative: they may tie a rule to a candidate it
+ * does not read (a smaller saving), never the reverse. A path left out here would make the memo stale, which
+ * test/unit/eligibility.fast.test.ts catches (fast engine = reference engine).
+ */
+const READS = new WeakMap<ConditionSet, string[]>();
+function readsOf(cond: ConditionSet): string[] {
+  let reads = READS.get(cond);
+  if (reads) return reads;
+  const out = new Set<string>();
+  if (cond.degreeAtLeast) out.add('education.degree');
+  if (cond.previousTitleAtLeast) out.add('currentTitle.level');
+  if (cond.transferFromOtherSeries) ['currentTitle.level', 'currentTitle.series'].forEach((p) => out.add(p));
+  if (cond.years) out.add(cond.years.basis === 'in_specialty' ? 'yearsInSpecialty' : 'currentTitle');
+  if (cond.residence) out.add('residence');
+  if (cond.overseasCertificate) out.add('overseas');
+  for (const flag of [...(cond.flags ?? []), ...(cond.anyFlag ?? []), ...(cond.notFlags ?? [])]) out.add(flag);
+  if (cond.sanctionWithinYears !== undefined) out.add('integrity');
+  for (const c of cond.anyOf ?? []) readsOf(c).forEach((p) => out.add(p));
+  reads = [...out];
+  READS.set(cond, reads);
+  return reads;
+}
+
+/** The status of a route from the bounds (best * 4 + worst) of its scope rules and of its own rules, as judgeGroup has it. */
+function groupStatus(group: Rule[], scopeBounds: number[], groupBounds: number[]): Status {
+  // allOf over the scope rules: the minimum of their bounds.
+  let sBest = MET;
+  let sWorst = MET;
+  for (const b of scopeBounds) {
+    if (b >> 2 < sBest) sBest = b >> 2;
+    if ((b & 3) < sWorst) sWorst = b & 3;
+  }
+  // anyOf over the rules of the route, capped (total) and raw (indicative, when only C rules decide).
+  let cBest = FAILED;
+  let cWorst = FAILED;
+  let rBest = FAILED;
+  let rWorst = FAILED;
+  let onlyC = true;
+  for (let i = 0; i < group.length; i++) {
+    const rule = group[i];
+    let best = groupBounds[i] >> 2;
+    let worst = groupBounds[i] & 3;
+    if (best > rBest) rBest = best;
+    if (worst > rWorst) rWorst = worst;
+    if (rule.confidence === 'C') best = worst = NOTICE;
+    else {
+      onlyC = false;
+      if (rule.thresholds === 'from_current_notice') {
+        if (best > NOTICE) best = NOTICE;
+        if (worst > NOTICE) worst = NOTICE;
+      }
+    }
+    if (best > cBest) cBest = best;
+    if (worst > cWorst) cWorst = worst;
+  }
+  const b = onlyC ? rBest : cBest;
+  const w = onlyC ? rWorst : cWorst;
+  return statusOfBounds(Math.min(sBest, b), Math.min(sWorst, w));
+}
+
+function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], ctx: EvalContext, fast: boolean): RouteVerdict {
   const facts = ctx.facts;
   const series = facts.series!;
   const scope = inForce.filter((r) => r.kind === 'scope' && appliesTo(r, facts, level) && covers(r.route, route) && jurisdictionFits(r, facts));
@@ -185,10 +320,12 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
   const shown = onlyC ? indicative! : total;
   const shownStatus = statusOf(shown);
   const missing = sortPaths(
-    exactMissing(shown, (what) => {
-      const g = judgeGroup(group, scope, { ...ctx, facts: what });
-      return statusOf(g.indicative ?? g.total);
-    }, [...group, ...scope], ctx),
+    exactMissing(
+      shown,
+      fast ? fastJudge(group, scope, ctx) : referenceJudge(group, scope, ctx),
+      [...group, ...scope],
+      ctx,
+    ),
   );
   const relevant = pickRelevant(judged, status, total, indicative, missing);
 
@@ -254,8 +391,12 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
 }
 
 function statusOf(o: Outcome): Status {
-  if (o.best !== o.worst) return 'needs_info';
-  return o.best === MET ? 'eligible' : o.best === SHORT ? 'not_yet' : o.best === NOTICE ? 'needs_info' : 'not_eligible';
+  return statusOfBounds(o.best, o.worst);
+}
+
+function statusOfBounds(best: number, worst: number): Status {
+  if (best !== worst) return 'needs_info';
+  return best === MET ? 'eligible' : best === SHORT ? 'not_yet' : best === NOTICE ? 'needs_info' : 'not_eligible';
 }
 
 /**

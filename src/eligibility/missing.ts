@@ -1,4 +1,4 @@
-import type { EvalContext, Outcome } from './conditions.js';
+import { pathKeys, type EvalContext, type Outcome } from './conditions.js';
 import { monthsBetween } from './dates.js';
 import { DEGREES, FLAGS, LEVELS, SERIES_IDS, type ConditionSet, type NormalisedFacts, type Rule, type Status } from './schema.js';
 
@@ -6,35 +6,50 @@ import { DEGREES, FLAGS, LEVELS, SERIES_IDS, type ConditionSet, type NormalisedF
 const MAX_ASSIGNMENTS = 4096;
 
 /**
+ * Judges one what-if combination. `prepare` is called once per search with the candidate paths and how many
+ * values each takes; the function it returns gets the facts with every candidate set and the value index of
+ * each candidate (`digits`), and returns the route's status. (The fast judge memoises per rule on the digits the
+ * rule reads; the reference judge ignores them and re-evaluates everything.)
+ */
+export type WhatIfJudge = (candidates: string[], sizes: number[]) => (facts: NormalisedFacts, digits: readonly number[]) => Status;
+
+/**
  * Keep only the facts whose value can change the verdict. The conditions give a generous list first (every
  * unknown fact an open alternative depends on); a fact is kept when, for some values of the other listed facts,
  * changing it alone changes the status. Each fact is tried on a few representative values: every degree and
  * level, yes/no, and the year counts at each threshold the rules name (statuses only change there).
  */
-export function exactMissing(outcome: Outcome, statusOf: (facts: NormalisedFacts) => Status, rules: Rule[], ctx: EvalContext): string[] {
+export function exactMissing(outcome: Outcome, judge: WhatIfJudge, rules: Rule[], ctx: EvalContext): string[] {
   const candidates = outcome.missing;
   if (candidates.length < 2) return candidates;
   const domains = candidates.map((path) => domainOf(path, rules, ctx));
   if (domains.some((d) => d === undefined)) return candidates;
   const values = domains as unknown[][];
-  const size = values.reduce((n, d) => n * d.length, 1);
+  const sizes = values.map((d) => d.length);
+  const size = sizes.reduce((n, d) => n * d, 1);
   if (size > MAX_ASSIGNMENTS) return candidates;
 
-  // Every combination, indexed in mixed radix: digit i is the value index of candidate i.
-  const statuses: Status[] = [];
+  // Every combination, indexed in mixed radix: digit i is the value index of candidate i (an odometer, so that
+  // only the candidates whose digit moved are set again).
+  const statusOf = judge(candidates, sizes);
+  const statuses: Status[] = new Array(size);
   // One copy, overwritten in place: every combination sets every candidate, and judging never mutates facts.
   const facts = structuredClone(ctx.facts);
+  const digits = new Array<number>(candidates.length).fill(0);
+  for (let i = 0; i < candidates.length; i++) setPath(facts, candidates[i], values[i][0]);
   for (let k = 0; k < size; k++) {
-    let rest = k;
-    candidates.forEach((path, i) => {
-      setPath(facts, path, values[i][rest % values[i].length]);
-      rest = Math.floor(rest / values[i].length);
-    });
-    statuses.push(statusOf(facts));
+    if (k > 0) {
+      for (let i = 0; i < candidates.length; i++) {
+        digits[i] = digits[i] + 1 === sizes[i] ? 0 : digits[i] + 1;
+        setPath(facts, candidates[i], values[i][digits[i]]);
+        if (digits[i] !== 0) break;
+      }
+    }
+    statuses[k] = statusOf(facts, digits);
   }
   return candidates.filter((_, i) => {
-    const stride = values.slice(0, i).reduce((n, d) => n * d.length, 1);
-    const len = values[i].length;
+    const stride = sizes.slice(0, i).reduce((n, d) => n * d, 1);
+    const len = sizes[i];
     for (let k = 0; k < size; k++) {
       if (Math.floor(k / stride) % len !== 0) continue;
       for (let v = 1; v < len; v++) if (statuses[k + v * stride] !== statuses[k]) return true;
@@ -86,9 +101,10 @@ function yearsAtThresholds(basis: 'in_specialty' | 'since_previous_title', rules
 }
 
 function setPath(facts: NormalisedFacts, path: string, value: unknown): void {
-  const keys = path.split('.');
+  const keys = pathKeys(path);
   let cur = facts as Record<string, unknown>;
-  for (const key of keys.slice(0, -1)) {
+  for (let i = 0; i < keys.length - 1; i++) {
+    const key = keys[i];
     if (typeof cur[key] !== 'object' || cur[key] === null) cur[key] = {};
     cur = cur[key] as Record<string, unknown>;
   }
