@@ -128,6 +128,9 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * A request node:http could not parse (bad request line, header or framing) never reaches express:
  * answer it in JSON like every other 4xx, log one line, and close the connection.
  */
+/** How long a request followed by unparsable bytes may take to be answered before its connection is closed. */
+const CLIENT_ERROR_GRACE_MS = 5000;
+
 function answerClientError(logger: Logger): (err: NodeJS.ErrnoException, socket: Duplex) => void {
   return (err, socket) => {
     const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
@@ -135,7 +138,15 @@ function answerClientError(logger: Logger): (err: NodeJS.ErrnoException, socket:
     withRequestId(reqId, () => logger.warn({ status, code: err.code }, 'bad HTTP request'));
     // Mid-request (a body cut short) a response is already under way: there is nothing left to answer.
     // A body too slow to arrive (the request timeout) is still answered 408 while nothing has been sent.
-    const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    const pending = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (pending && !pending.headersSent && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' && err.code !== 'ECONNRESET' && socket.writable) {
+      // Bytes after a complete request (a body longer than its Content-Length): the request before
+      // them is still being answered. Let that answer go out, then close; never keep the socket long.
+      pending.shouldKeepAlive = false;
+      pending.once('finish', () => socket.end());
+      setTimeout(() => socket.destroy(), CLIENT_ERROR_GRACE_MS).unref();
+      return;
+    }
     if (err.code === 'ECONNRESET' || !socket.writable || (pending && (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || pending.headersSent))) {
       socket.destroy();
       return;

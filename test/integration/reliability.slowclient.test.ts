@@ -144,3 +144,19 @@ describe('everyone else', () => {
     expect(after.body.citations.length).toBeGreaterThan(0);
   });
 });
+
+describe('a body longer than its Content-Length', () => {
+  it('is answered for the request it ends (400 for the cut JSON), then the connection is closed', async () => {
+    // The bytes after the announced 3 are not a request: the request before them is answered anyway.
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(new URL(t.url).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => (text += d.toString('utf8')));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(text));
+      socket.write('POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3 \r\nConnection: close\r\n\r\n{"message":"hi"}');
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"error"');
+  });
+});
