@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN_TOKEN, conversationMix, getJson, loadTest, postJson, round, sequentialTurns, ServerProcess, summary, turnsOf, type LoadResult } from './e2e_load.js';
+import { ADMIN_TOKEN, benchServerEnv, conversationMix, getJson, loadTest, postJson, round, sequentialTurns, ServerProcess, summary, turnsOf, type LoadResult } from './e2e_load.js';
 import { benchRoot, generateKnowledge, toMarkdown } from './e2e_corpus.js';
 import { formatProfile, summariseProfile } from './profile_summary.js';
 import { parseDoc } from '../src/knowledge/index.js';
@@ -91,20 +91,8 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
   const knowledge = generateKnowledge(size, say);
   say(`${fmt(knowledge.chunks)} chunks in ${fmt(knowledge.docs)} documents (${knowledge.knowledgeDir})`);
   const dataDir = fs.mkdtempSync(path.join(benchRoot(), `data-${size}-`));
-  const env = {
-    KNOWLEDGE_DIR: knowledge.knowledgeDir,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ADMIN_TOKEN,
-    // The limits stay on (their cost is part of a turn) but out of reach of one load generator.
-    RATE_LIMIT_PER_MINUTE_IP: '100000000',
-    RATE_LIMIT_PER_MINUTE_SESSION: '100000000',
-    STREAM_PACE_MS: '0',
-    OPENAI_API_KEY: '',
-    OPENAI_BASE_URL: '',
-    REDIS_URL: '',
-  };
+  const env = benchServerEnv(knowledge.knowledgeDir, dataDir);
+
   try {
     // 1. First start: the seed is imported and the index built (in the index-build child process).
     say('first start: import and full build…');

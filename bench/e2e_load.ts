@@ -13,6 +13,24 @@ import type { EventLoopStats, ServerCommand, ServerMessage } from './e2e_server.
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
+/** The server's environment in every benchmark: offline, no Redis, limits on but out of one client's reach. */
+export function benchServerEnv(knowledgeDir: string, dataDir: string): Record<string, string> {
+  return {
+    KNOWLEDGE_DIR: knowledgeDir,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    // The limits stay on (their cost is part of a turn) but out of reach of one load generator.
+    RATE_LIMIT_PER_MINUTE_IP: '100000000',
+    RATE_LIMIT_PER_MINUTE_SESSION: '100000000',
+    STREAM_PACE_MS: '0',
+    OPENAI_API_KEY: '',
+    OPENAI_BASE_URL: '',
+    REDIS_URL: '',
+  };
+}
+
 /** One conversation: its turns are sent in order with one session id. */
 export type Conversation = string[];
 

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
-import { ADMIN_TOKEN, conversationMix, round, ServerProcess, sessionsLoad, Users } from './e2e_load.js';
+import { benchServerEnv, conversationMix, round, ServerProcess, sessionsLoad, Users } from './e2e_load.js';
 
 const RESULTS = path.resolve('bench/results/soak.json');
 const MAX_RSS_GROWTH = 0.1;
@@ -36,19 +36,7 @@ async function main(): Promise<void> {
   const knowledge = generateKnowledge(size, say);
   const dataDir = fs.mkdtempSync(path.join(benchRoot(), `soak-${size}-`));
   const server = new ServerProcess(
-    {
-      KNOWLEDGE_DIR: knowledge.knowledgeDir,
-      DATA_DIR: dataDir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ADMIN_TOKEN,
-      RATE_LIMIT_PER_MINUTE_IP: '100000000',
-      RATE_LIMIT_PER_MINUTE_SESSION: '100000000',
-      STREAM_PACE_MS: '0',
-      OPENAI_API_KEY: '',
-      OPENAI_BASE_URL: '',
-      REDIS_URL: '',
-    },
+    benchServerEnv(knowledge.knowledgeDir, dataDir),
     { log: (m) => say(`server: ${m}`), exposeGc: true },
   );
   try {

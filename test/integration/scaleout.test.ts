@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,6 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import type { MentorService } from '../../src/mentor/index.js';
 import { createApp, startMentorServer, type MentorServer } from '../../src/server/index.js';
 import { CorpusStore } from '../../src/store/index.js';
+import { REDIS_SERVER, startRedis } from '../fixtures/redis_server.js';
 
 /**
  * Scale-out: two instances on loopback share a real redis-server (sessions, rate limits) and one corpus
@@ -18,56 +18,9 @@ import { CorpusStore } from '../../src/store/index.js';
  * keeps its facts; a staff change on one is served by the other within seconds, at the same revision.
  * Needs Debian's redis-server (.ci/run installs it).
  */
-const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => fs.existsSync(p));
 if (!REDIS_SERVER) console.warn('scaleout tests skipped: redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
 
 const TOKEN = 'scaleout-admin-token';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A throwaway redis-server on a free port, no persistence. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(REDIS_SERVER!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start: ${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    url,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 interface Instance {
   server: MentorServer;
