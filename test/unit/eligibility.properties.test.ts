@@ -4,7 +4,8 @@ import {
   DEFAULT_RULES_DIR, DEGREES, LEVELS, evaluate, inEffect, loadRules,
   type EligibilityResult, type Facts, type Rule, type RouteVerdict,
 } from '../../src/eligibility/index.js';
-import { addMonths, monthsBetween } from '../../src/eligibility/dates.js';
+import { asOfArb, bool, factsArbitrary, years } from '../eligibility/arbitraries.js';
+import { monthsBetween } from '../../src/eligibility/dates.js';
 
 const rules = loadRules(DEFAULT_RULES_DIR);
 const RUNS = { numRuns: 150 };
@@ -13,40 +14,7 @@ const RUNS = { numRuns: 150 };
 // Arbitraries: facts of every shape, including the underspecified ones, and dates around the rules' history.
 // ---------------------------------------------------------------------------------------------
 
-const isoDate = (from: string, to: string) =>
-  fc.integer({ min: 0, max: monthsBetween(from, to) }).chain((m) => fc.integer({ min: 1, max: 28 }).map((d) => `${addMonths(from, m).slice(0, 8)}${String(d).padStart(2, '0')}`));
-const asOfArb = isoDate('2019-01-01', '2027-12-01');
-const years = fc.integer({ min: 0, max: 150 }).map((t) => t / 10);
-const bool = fc.boolean();
-
-const factsArb: fc.Arbitrary<Facts> = fc.record(
-  {
-    series: fc.constantFrom('engineering', 'engineering', 'engineering', 'accounting', 'economics', 'publishing', 'statistics', 'health', 'literary_creation', 'arts_crafts', 'translation'),
-    targetLevel: fc.constantFrom(...LEVELS),
-    jurisdiction: fc.constantFrom('shanghai', 'national'),
-    education: fc.record({ degree: fc.constantFrom(...DEGREES), fieldRelated: bool, relatedJuniorCollegeDiploma: bool, inService: bool }, { requiredKeys: [] }),
-    yearsInSpecialty: years,
-    currentTitle: fc.record(
-      { level: fc.constantFrom(...LEVELS, 'none' as const), series: fc.constantFrom('engineering', 'publishing', 'accounting'), yearsHeld: years, obtained: isoDate('2010-01-01', '2025-12-01') },
-      { requiredKeys: [] },
-    ),
-    residence: fc.record(
-      { hukou: bool, residencePermit: bool, overseasTalentResidencePermit: bool, socialInsuranceMonthsLast24: fc.integer({ min: 0, max: 24 }), socialInsuranceMonthsLast12: fc.integer({ min: 0, max: 12 }) },
-      { requiredKeys: [] },
-    ),
-    overseas: fc.record({ listVersion: fc.constantFrom('1.0', '2.0', '3.0', 'none'), category: fc.constantFrom('A', 'B', 'C', 'D'), tookPartInEarlierRound: bool }, { requiredKeys: [] }),
-    awards: fc.record({ chinaSkillsAward: bool, stateCouncilSpecialAllowance: bool }, { requiredKeys: [] }),
-    specialRoute: fc.record(
-      { outstandingAchievements: bool, peerExpertRecommendation: bool, youngKeyTechBreakthrough: bool, overseasHighLevelTalent: bool, highSkilledWorker: bool, aiCoreEnterpriseNominee: bool, recommendedByTopTalent: bool },
-      { requiredKeys: [] },
-    ),
-    exams: fc.record({ passedIntermediateEconStatAudit: bool }, { requiredKeys: [] }),
-    retirement: fc.record({ retired: bool, reachesStatutoryAgeThisYear: bool, seniorExpertExtension: bool }, { requiredKeys: [] }),
-    lastYear: fc.record({ failedShanghaiSeniorEvaluation: bool, newMajorResults: bool }, { requiredKeys: [] }),
-    integrity: fc.record({ fraudSanction: bool, fraudSanctionDate: isoDate('2019-01-01', '2025-12-01') }, { requiredKeys: [] }),
-  },
-  { requiredKeys: [] },
-) as fc.Arbitrary<Facts>;
+const factsArb = factsArbitrary();
 
 /** Mostly well-specified facts for one series and level, so that "eligible" actually comes up. */
 const focusedArb: fc.Arbitrary<Facts> = fc.record({
