@@ -16,6 +16,7 @@ import {
   parseDoc,
   parseGlossary,
   readManifest,
+  type ParsedDoc,
   saveAndActivate,
   updateKnowledgeIndex,
   validateCorpus,
@@ -31,6 +32,7 @@ import {
 import { loadIndexFolderAsync } from '../knowledge/index_store.js';
 import { CorpusStore, type ChangeInput, type ItemKind, type ItemVersion } from '../store/index.js';
 import type { ChildBuildMessage, ChildBuildRequest } from './index_build_child.js';
+import { ParseCache } from './parse_cache.js';
 
 export class CorpusChangeError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -93,11 +95,14 @@ export class LiveCorpus {
   private readonly listeners = new Set<(index: KnowledgeIndex, rules: Rule[]) => void>();
   private readonly children = new Set<ChildProcess>();
   private closed = false;
+  /** Parses kept on disk from the last start; used while opening, then let go. */
+  private startupParses?: ParseCache;
 
   private constructor(private readonly options: LiveCorpusOptions) {}
 
   static async open(options: LiveCorpusOptions): Promise<LiveCorpus> {
     const live = new LiveCorpus(options);
+    live.startupParses = new ParseCache(path.join(options.dataDir, 'cache', 'parsed-items.json'));
     let imported: ItemVersion[];
     try {
       imported = live.importSeed('seed');
@@ -109,6 +114,12 @@ export class LiveCorpus {
     }
     if (imported.length) options.log?.(`imported ${imported.length} changed item(s) from ${options.knowledgeDir}`);
     await live.loadFromStore();
+    try {
+      live.startupParses.save();
+    } catch (err) {
+      options.log?.(`could not save the parse cache (${(err as Error).message}); the next start parses the corpus again`);
+    }
+    live.startupParses = undefined;
     return live;
   }
 
@@ -382,7 +393,7 @@ export class LiveCorpus {
   /** The candidate corpus after the changes, and the problems the changes introduce. */
   private prepare(changes: ChangeInput[], options: { fromStoreOnly?: boolean } = {}): { problems: Problem[] } {
     const current = this.currentItems().items;
-    const before = assemble(current, this.options.seriesIds);
+    const before = assemble(current, this.options.seriesIds, this.startupParses);
     const items = new Map(current);
     for (const c of changes) {
       if (c.content === null) items.delete(`${c.kind}:${c.id}`);
@@ -393,7 +404,7 @@ export class LiveCorpus {
       }
       if (c.kind !== 'doc' && !/\.(ya?ml|json)$/i.test(c.id)) return { problems: [{ file: c.id, field: '(file)', message: 'rule and glossary files must end in .yaml, .yml or .json' }] };
     }
-    const after = assemble(items, this.options.seriesIds);
+    const after = assemble(items, this.options.seriesIds, this.startupParses);
     const known = (list: Problem[]) => new Set(list.map(problemKey));
     const existing = options.fromStoreOnly ? new Set<string>() : known(before.problems);
     return { problems: after.problems.filter((p) => !existing.has(problemKey(p))) };
@@ -401,7 +412,7 @@ export class LiveCorpus {
 
   private async loadFromStore(previous?: Snapshot): Promise<void> {
     const { items, revision } = this.currentItems();
-    const corpus = assemble(items, this.options.seriesIds);
+    const corpus = assemble(items, this.options.seriesIds, this.startupParses);
     let hashed: string | undefined;
     const hashOf = () => (hashed ??= corpusHash(corpus.docs, corpus.glossary, this.options.makeEmbedder(new Glossary(corpus.glossary)).id));
 
@@ -495,21 +506,39 @@ function cached<T>(key: string, make: () => T): T {
   return value;
 }
 
+/**
+ * parseDoc through the parse cache, which keeps the front matter and where the body starts rather than
+ * the body itself: the body is in the stored content already, and the cache file stays small.
+ */
+function parseDocCached(content: string, file: string, parse: <T>(kind: string, input: string, make: () => T) => T): ParsedDoc {
+  const kept = parse(`doc:${file}`, content, () => {
+    const { doc, problems, bodyStart } = parseDoc(content, file);
+    if (!doc) return { problems };
+    const { body: _body, ...meta } = doc;
+    return { meta, bodyStart: bodyStart!, problems };
+  });
+  if (!kept.meta) return { problems: kept.problems };
+  const body = content.slice(kept.bodyStart).trim();
+  return { doc: { ...kept.meta, body }, problems: kept.problems };
+}
+
 /** The same order as localeCompare (default locale), at a fraction of the cost per comparison. */
 const collator = new Intl.Collator();
 /** The last assembly of each items map (a snapshot's map is assembled again by the next change's check). */
 const assembled = new WeakMap<Items, Assembled>();
 
 /** Turn stored items into a corpus and validate it with the same checks as `kb validate`. */
-function assemble(items: Items, seriesIds: Set<string>): Assembled {
+function assemble(items: Items, seriesIds: Set<string>, disk?: ParseCache): Assembled {
   const hit = assembled.get(items);
   if (hit && hit.seriesIds === seriesIds) return hit;
-  const result = assembleNow(items, seriesIds);
+  const result = assembleNow(items, seriesIds, disk);
   assembled.set(items, result);
   return result;
 }
 
-function assembleNow(items: Items, seriesIds: Set<string>): Assembled {
+function assembleNow(items: Items, seriesIds: Set<string>, disk?: ParseCache): Assembled {
+  // The in-process cache first (by version tag, no hashing), then the one on disk from the last start.
+  const parse = <T>(kind: string, input: string, make: () => T) => (disk ? disk.get(kind, input, make) : make());
   const problems: Problem[] = [];
   const docs: CorpusDoc[] = [];
   const glossary: GlossaryEntry[] = [];
@@ -520,12 +549,12 @@ function assembleNow(items: Items, seriesIds: Set<string>): Assembled {
     const id = rest.join(':');
     const hash = `${key}|${tag}`;
     if (kind === 'doc') {
-      const parsed = cached(hash, () => parseDoc(content, `docs/${id}.md`));
+      const parsed = cached(hash, () => parseDocCached(content, `docs/${id}.md`, parse));
       problems.push(...parsed.problems);
       if (parsed.doc) docs.push(parsed.doc);
     } else if (kind === 'glossary') {
       glossaryTexts.push({ file: id, text: content });
-      const parsed = cached(hash, () => parseGlossary(content, `glossary/${id}`));
+      const parsed = cached(hash, () => parse(`glossary:${id}`, content, () => parseGlossary(content, `glossary/${id}`)));
       glossary.push(...parsed.entries);
       problems.push(...parsed.problems);
     } else ruleTexts.push({ file: id, text: content });
@@ -534,7 +563,8 @@ function assembleNow(items: Items, seriesIds: Set<string>): Assembled {
   // Expired documents may stay in the store (retrieval filters them); everything else must hold.
   const all = validateCorpus(corpus, '0000-00-00').filter((p) => p.field !== 'effective_to' || !p.message.includes('in the past'));
   const docIds = docs.map((d) => d.id).sort().join(',');
-  const rules = cached(`rules|${sha(docIds)}|${sha(ruleTexts.map((r) => `${r.file}\n${r.text}`).join('\u0000'))}`, () => inspectRuleTexts(ruleTexts, new Set(docs.map((d) => d.id))));
+  const ruleInput = ruleTexts.map((r) => `${r.file}\n${r.text}`).join('\u0000');
+  const rules = cached(`rules|${sha(docIds)}|${sha(ruleInput)}`, () => parse('rules', `${docIds}\u0001${ruleInput}`, () => inspectRuleTexts(ruleTexts, new Set(docs.map((d) => d.id)))));
   all.push(...rules.problems.map((p) => ({ ...p, file: `rules/${p.file}` })));
   return { docs, glossary, seriesIds, problems: all, ruleTexts, glossaryTexts, rules: rules.rules };
 }

@@ -8,6 +8,8 @@ const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 export interface ParsedDoc {
   doc?: CorpusDoc;
   problems: Problem[];
+  /** Where the body starts in the Markdown (it is the rest, trimmed), when there is a doc. */
+  bodyStart?: number;
 }
 
 /** Parse one Markdown document with YAML front matter. Never throws: problems are values. */
@@ -35,7 +37,7 @@ export function parseDoc(markdown: string, file: string): ParsedDoc {
   const body = markdown.slice(match[0].length).trim();
   const problems: Problem[] = [];
   if (body.length === 0) problems.push({ file, field: 'body', message: 'is empty' });
-  return { doc: { ...parsed.data, body, file }, problems };
+  return { doc: { ...parsed.data, body, file }, problems, bodyStart: match[0].length };
 }
 
 function unknownKeysField(issue: { code?: string; keys?: string[] }): string {

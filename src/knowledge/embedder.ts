@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { TextAnalysis } from './analyzer.js';
 import type { ConceptMatch, Glossary } from './glossary.js';
 import { isChineseStopword, isCjk, isEnglishStopword, normalizeText, segmentWords, stemWord } from './text.js';
@@ -190,28 +190,37 @@ export interface OpenAIEmbedderOptions {
 /** Embeddings from OpenAI or any compatible server; float format, since openai 6 defaults to base64. */
 export class OpenAIEmbedder implements Embedder {
   readonly id: string;
-  private client: OpenAI;
+  private client: Promise<OpenAI> | undefined;
   private dimension = 0;
 
   constructor(private readonly options: OpenAIEmbedderOptions) {
     this.id = `openai:${options.baseURL ?? 'api.openai.com'}:${options.model}`;
-    this.client = new OpenAI({
-      apiKey: options.apiKey ?? 'sk-local',
-      baseURL: options.baseURL,
-      maxRetries: 1,
-      timeout: options.timeoutMs ?? 20_000,
-    });
   }
 
   get dim(): number {
     return this.dimension;
   }
 
+  /** The client, with the openai package loaded on first use: an offline start never pays for it. */
+  private openai(): Promise<OpenAI> {
+    this.client ??= import('openai').then(
+      ({ default: OpenAI }) =>
+        new OpenAI({
+          apiKey: this.options.apiKey ?? 'sk-local',
+          baseURL: this.options.baseURL,
+          maxRetries: 1,
+          timeout: this.options.timeoutMs ?? 20_000,
+        }),
+    );
+    return this.client;
+  }
+
   async embed(texts: string[]): Promise<number[][]> {
+    const client = await this.openai();
     const out: number[][] = [];
     const batch = this.options.batchSize ?? 64;
     for (let i = 0; i < texts.length; i += batch) {
-      const res = await this.client.embeddings.create({ model: this.options.model, input: texts.slice(i, i + batch), encoding_format: 'float' });
+      const res = await client.embeddings.create({ model: this.options.model, input: texts.slice(i, i + batch), encoding_format: 'float' });
       for (const item of [...res.data].sort((a, b) => a.index - b.index)) out.push(item.embedding as number[]);
     }
     if (out.length) this.dimension = out[0].length;

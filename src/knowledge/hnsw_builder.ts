@@ -69,7 +69,8 @@ const BATCH = 512;
  * a temporary file that this thread reads back.
  */
 export function workerHnswBuilder(p: HnswBuildParams): HnswBuilder {
-  const worker = new Worker(new URL('./hnsw_worker.mjs', import.meta.url));
+  // No execArgv: the worker is plain JavaScript and needs no loader hooks (tsx's would cost ~100 ms to start).
+  const worker = new Worker(new URL('./hnsw_worker.mjs', import.meta.url), { execArgv: [] });
   worker.unref();
   let failure: Error | undefined;
   let progress: ((done: number) => void) | undefined;

@@ -6,7 +6,7 @@ import { currentBuildId, loadCurrentIndex, readManifest, saveAndActivate, type E
 import { buildKnowledgeIndex, corpusHash, type BuildProgress, type KnowledgeIndex } from './knowledge_index.js';
 import { validateCorpus } from './validate.js';
 
-export { loadCorpus, parseDoc, parseGlossary } from './corpus.js';
+export { loadCorpus, parseDoc, parseGlossary, type ParsedDoc } from './corpus.js';
 export type { LoadedCorpus } from './corpus.js';
 export { chunkDocument, splitSections, splitSentences, type Chunk } from './chunker.js';
 export { HashedEmbedder, OpenAIEmbedder, type Embedder } from './embedder.js';

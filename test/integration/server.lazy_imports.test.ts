@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 
-// Start-up time: an offline `mentor serve` with no Slack or WeChat configured never loads the Slack
-// adapter, botkit, botbuilder or LangChain; botkit's web adapter is loaded by the first web-chat request.
+// Start-up time: an offline `mentor serve` with no Slack, WeChat or Redis configured never loads the Slack
+// adapter, botkit, botbuilder, LangChain, openai or ioredis; botkit's web adapter is loaded by the first web-chat request.
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'title-mentor-imports-'));
@@ -59,7 +59,7 @@ it('offline serve without Slack loads no Slack adapter, botkit or LangChain; the
 
     const served = packagesIn(record);
     expect(served.has('express')).toBe(true); // the recording works
-    for (const heavy of ['botbuilder-adapter-slack', 'botbuilder-adapter-web', 'botkit', 'botbuilder', '@langchain/core', '@langchain/openai']) {
+    for (const heavy of ['botbuilder-adapter-slack', 'botbuilder-adapter-web', 'botkit', 'botbuilder', '@langchain/core', '@langchain/openai', 'openai', 'ioredis']) {
       expect(served.has(heavy), `${heavy} was loaded`).toBe(false);
     }
 
