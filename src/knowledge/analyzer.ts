@@ -9,8 +9,8 @@ export interface TextAnalysis {
   termIds: number[];
   /** === segmentWords(text): accurate-mode words, for embedding features. */
   words: string[];
-  /** === wordBoundaries(normalized). */
-  boundaries: Set<number>;
+  /** === wordBoundaries(normalized); worked out when first read (an index build rarely needs them). */
+  readonly boundaries: Set<number>;
 }
 
 interface Piece {
@@ -48,6 +48,7 @@ export class TextAnalyzer {
   /** Lexical terms numbered in order of first sight; never renumbered, even when the piece cache is dropped. */
   readonly termNames: string[] = [];
   private readonly termNumbers = new Map<string, number>();
+  private readonly separators = new Map<string, { termId?: number; word?: string }>();
 
   constructor(private readonly maxPieces = 500_000) {}
 
@@ -95,29 +96,27 @@ export class TextAnalyzer {
 
     const termIds: number[] = [];
     const words: string[] = [];
-    const boundaries = new Set<number>([0, n]);
+    const pieces: Array<Piece | null> = [];
     let at = 0;
     for (const part of parts) {
       if (part === null) {
         // A separator is its own (dropped) word: a space, punctuation, a symbol.
-        const raw = normalized[at];
-        const t = lexicalToken(raw);
-        if (t !== undefined) termIds.push(this.termId(t));
-        const w = embeddingWord(raw);
-        if (w !== undefined) words.push(w);
+        const sep = this.separator(normalized[at]);
+        if (sep.termId !== undefined) termIds.push(sep.termId);
+        if (sep.word !== undefined) words.push(sep.word);
+        pieces.push(null);
         at += 1;
-        boundaries.add(at);
         continue;
       }
       const piece = this.pieces.get(part)!;
       for (const t of piece.termIds) termIds.push(t);
       for (const w of piece.words) words.push(w);
-      for (const len of piece.lengths) {
-        at += len;
-        boundaries.add(at);
-      }
+      pieces.push(piece);
+      at += part.length;
     }
-    rememberWordBoundaries(normalized, boundaries);
+    let boundaries: Set<number> | undefined;
+    const boundariesOf = () => (boundaries ??= wordEnds(pieces, n));
+    rememberWordBoundaries(normalized, boundariesOf);
     const names = this.termNames;
     let terms: string[] | undefined;
     return {
@@ -127,8 +126,21 @@ export class TextAnalyzer {
         return (terms ??= termIds.map((id) => names[id]));
       },
       words,
-      boundaries,
+      get boundaries() {
+        return boundariesOf();
+      },
     };
+  }
+
+  /** What a separator character contributes (most are dropped), worked out once per character. */
+  private separator(raw: string): { termId?: number; word?: string } {
+    let sep = this.separators.get(raw);
+    if (!sep) {
+      const t = lexicalToken(raw);
+      sep = { termId: t === undefined ? undefined : this.termId(t), word: embeddingWord(raw) };
+      this.separators.set(raw, sep);
+    }
+    return sep;
   }
 
   /** Cut unseen blocks, many per jieba call: joined by spaces, which jieba returns as words of their own. */
@@ -158,4 +170,15 @@ export class TextAnalyzer {
       if (t !== undefined) this.pieces.get(blocks[b])!.termIds.push(this.termId(t));
     }
   }
+}
+
+/** Offsets where words start or end: 0, the text's length, and the end of every word (a separator is one). */
+function wordEnds(pieces: Array<Piece | null>, length: number): Set<number> {
+  const out = new Set<number>([0, length]);
+  let at = 0;
+  for (const piece of pieces) {
+    if (piece === null) out.add((at += 1));
+    else for (const len of piece.lengths) out.add((at += len));
+  }
+  return out;
 }

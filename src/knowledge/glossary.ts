@@ -16,14 +16,16 @@ export interface ConceptMatch {
   kind: TermKind;
 }
 
-const isLatinChar = (c: string | undefined) => c !== undefined && /[a-z0-9]/.test(c);
+/** A code unit of [a-z0-9] (NaN, before or past the end, is not): match() tests every character of every chunk. */
+const isLatinCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
 /**
  * Finds glossary terms (with their abbreviations, colloquial forms and typos) in text, longest first,
  * so 高工, 高级工程师 and "senior engineer" all resolve to the same concept.
  */
 export class Glossary {
-  private readonly byFirstChar = new Map<string, Form[]>();
+  /** Forms by the code unit they start with. */
+  private readonly byFirstChar = new Map<number, Form[]>();
   readonly entries: ReadonlyMap<string, GlossaryEntry>;
 
   constructor(entries: GlossaryEntry[]) {
@@ -34,9 +36,9 @@ export class Glossary {
           const text = normalizeText(term).trim();
           if (!text) continue;
           const form: Form = { text, conceptId: e.id, kind, latin: /^[a-z0-9]/.test(text) };
-          const bucket = this.byFirstChar.get(text[0]) ?? [];
+          const bucket = this.byFirstChar.get(text.charCodeAt(0)) ?? [];
           bucket.push(form);
-          this.byFirstChar.set(text[0], bucket);
+          this.byFirstChar.set(text.charCodeAt(0), bucket);
         }
       }
     }
@@ -45,7 +47,11 @@ export class Glossary {
 
   /** Concepts mentioned in the text, left to right, each span matched once (longest form wins). */
   match(text: string): ConceptMatch[] {
-    const s = normalizeText(text);
+    return this.matchNormalized(normalizeText(text));
+  }
+
+  /** match() of a text already passed through normalizeText (an index build has it at hand). */
+  matchNormalized(s: string): ConceptMatch[] {
     const found: ConceptMatch[] = [];
     let boundaries: Set<number> | undefined;
     // Two-character Chinese forms (高工, 高会) must start a word: 提高工作 is not 高工.
@@ -57,14 +63,16 @@ export class Glossary {
     while (i < s.length) {
       // Inside a Latin word nothing can start: a form beginning with a letter or digit is Latin and
       // must not follow one (skipping here is only quicker; index builds match every chunk).
-      if (i > 0 && isLatinChar(s[i]) && isLatinChar(s[i - 1])) {
+      const here = s.charCodeAt(i);
+      if (i > 0 && isLatinCode(here) && isLatinCode(s.charCodeAt(i - 1))) {
         i += 1;
         continue;
       }
-      const form = this.byFirstChar.get(s[i])?.find(
+      const bucket = this.byFirstChar.get(here);
+      const form = bucket?.find(
         (f) =>
           s.startsWith(f.text, i) &&
-          (f.latin ? !isLatinChar(s[i - 1]) && !isLatinChar(s[i + f.text.length]) : f.text.length > 2 || onWordBoundary(i, i + f.text.length)),
+          (f.latin ? !isLatinCode(s.charCodeAt(i - 1)) && !isLatinCode(s.charCodeAt(i + f.text.length)) : f.text.length > 2 || onWordBoundary(i, i + f.text.length)),
       );
       if (form) {
         found.push({ conceptId: form.conceptId, surface: form.text, kind: form.kind });

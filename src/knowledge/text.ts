@@ -109,7 +109,7 @@ export const isChineseStopword = (w: string) => ZH_STOP.has(w);
 
 /** Offsets where jieba's accurate-mode words start or end, over already-normalised text. */
 export function wordBoundaries(normalized: string): Set<number> {
-  if (knownBoundaries?.text === normalized) return knownBoundaries.boundaries;
+  if (knownBoundaries?.text === normalized) return knownBoundaries.boundaries();
   const out = new Set<number>([0, normalized.length]);
   let at = 0;
   for (const w of segmenter().cut(normalized, true)) {
@@ -123,8 +123,9 @@ export function wordBoundaries(normalized: string): Set<number> {
  * The boundaries of the text analysed last, handed over by analyzer.ts: an index build analyses a
  * chunk and then matches the glossary on the same text, which would otherwise cut it with jieba again.
  */
-let knownBoundaries: { text: string; boundaries: Set<number> } | undefined;
-export function rememberWordBoundaries(normalized: string, boundaries: Set<number>): void {
+let knownBoundaries: { text: string; boundaries: () => Set<number> } | undefined;
+/** `boundaries` is called only if someone asks (the glossary, for a two-character Chinese form). */
+export function rememberWordBoundaries(normalized: string, boundaries: () => Set<number>): void {
   knownBoundaries = { text: normalized, boundaries };
 }
 
