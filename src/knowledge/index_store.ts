@@ -81,6 +81,7 @@ export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): Kno
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
   if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
   const stored = JSON.parse(fs.readFileSync(path.join(dir, 'docs.json'), 'utf8')) as StoredDocs;
+  shareRepeatedValues(stored.chunks);
   const glossary = new Glossary(stored.glossary);
   const embedder = makeEmbedder(glossary);
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
@@ -106,6 +107,7 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     ...['offsets.bin', 'docs.bin', 'tfs.bin', 'lengths.bin'].map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
   ]);
   const stored = JSON.parse(docsText) as StoredDocs;
+  shareRepeatedValues(stored.chunks);
   const glossary = new Glossary(stored.glossary);
   const embedder = makeEmbedder(glossary);
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
@@ -125,6 +127,47 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     docLengths: new Uint32Array(buffer(docLengths)),
   });
   return new KnowledgeIndex(manifest, stored.chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
+}
+
+/**
+ * Every chunk of a document repeats its title, URL, source, language, series and topics, and every
+ * chunk of a section its heading path; JSON.parse makes a copy of each for each chunk (13 MB of heap
+ * at 100k chunks). Chunks with equal values are given one shared copy, as a fresh build's chunks have.
+ */
+export function shareRepeatedValues(chunks: Chunk[]): void {
+  const strings = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const str = <T extends string | undefined>(s: T): T => {
+    if (s === undefined) return s;
+    const known = strings.get(s);
+    if (known !== undefined) return known as T;
+    strings.set(s, s);
+    return s;
+  };
+  const list = (xs: string[]): string[] => {
+    const key = xs.join('\u0000');
+    const known = lists.get(key);
+    if (known) return known;
+    const shared = xs.map(str);
+    lists.set(key, shared);
+    return shared;
+  };
+  for (const c of chunks) {
+    c.docId = str(c.docId);
+    c.title = str(c.title);
+    c.lang = str(c.lang);
+    c.scope = str(c.scope);
+    c.series = list(c.series);
+    c.topics = list(c.topics);
+    c.headingPath = list(c.headingPath);
+    c.url = str(c.url);
+    c.sourceTitle = str(c.sourceTitle);
+    c.sourceDate = str(c.sourceDate);
+    c.confidence = str(c.confidence);
+    c.effectiveFrom = str(c.effectiveFrom);
+    c.effectiveTo = str(c.effectiveTo);
+    c.translationOf = str(c.translationOf);
+  }
 }
 
 function writeFileSynced(file: string, content: string | Buffer): void {

@@ -146,6 +146,11 @@ describe('persistence', () => {
     const loaded = loadCurrentIndex(dataDir, hashed)!;
     expect(loaded.manifest).toEqual(built.manifest);
     expect(loaded.chunks).toEqual(built.chunks);
+    // Equal values read from disk are shared between chunks, not copied once per chunk.
+    const docWithTwo = loaded.chunks.find((c, i) => loaded.chunks.findIndex((d) => d.docId === c.docId) !== i)!.docId;
+    const [first, second] = loaded.chunks.filter((c) => c.docId === docWithTwo);
+    expect(second.series).toBe(first.series);
+    expect(second.topics).toBe(first.topics);
     expect(loaded.bm25.toData()).toEqual(built.bm25.toData());
     for (const [q, o] of queries) {
       const options = { asOf: '2024-01-01', ...o };
