@@ -262,6 +262,15 @@ export async function buildKnowledgeIndex(
   return new KnowledgeIndex(manifest, chunks, bm25, hnsw, glossary, glossaryEntries, embedder, docs.map(docInfoOf), new Set());
 }
 
+/**
+ * Room for `needed` points and some more: 5% (at least 256), not half again. A full build sizes the
+ * graph exactly, so the first update of a 100k-chunk index resized it to 150k points (~60 MB of vectors
+ * and links for room that a few edits never use); each resize copies the graph, so not one at a time either.
+ */
+export function grownCapacity(current: number, needed: number): number {
+  return Math.max(needed, current + Math.max(256, Math.ceil(current * 0.05)));
+}
+
 export interface DocChanges {
   /** New or changed documents. */
   upsert: CorpusDoc[];
@@ -293,7 +302,7 @@ export async function updateKnowledgeIndex(previous: KnowledgeIndex, changes: Do
   // The HNSW graph is shared with the previous snapshot, which filters labels it does not know.
   const hnsw = previous.vectors;
   for (const i of deleted) if (!previous.deleted.has(i)) hnsw.markDelete(i);
-  if (hnsw.getMaxElements() < chunks.length) hnsw.resizeIndex(Math.max(chunks.length, Math.ceil(hnsw.getMaxElements() * 1.5)));
+  if (hnsw.getMaxElements() < chunks.length) hnsw.resizeIndex(grownCapacity(hnsw.getMaxElements(), chunks.length));
   vectors.forEach((v, j) => hnsw.addPoint(v, previous.chunks.length + j));
 
   const docs = new Map(previous.docs);
