@@ -77,15 +77,21 @@ export function loadCurrentIndex(dataDir: string, makeEmbedder: EmbedderFactory)
   return loadIndexFolder(path.join(indexRoot(dataDir), id), makeEmbedder);
 }
 
-export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): KnowledgeIndex {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
-  if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
-  const stored = JSON.parse(fs.readFileSync(path.join(dir, 'docs.json'), 'utf8')) as StoredDocs;
+/** What both loaders do with a parsed docs.json: share repeated values, check the embedder, teach jieba the glossary. */
+function takeInStored(dir: string, manifest: IndexManifest, stored: StoredDocs, makeEmbedder: EmbedderFactory): { glossary: Glossary; embedder: Embedder } {
   shareRepeatedValues(stored.chunks);
   const glossary = new Glossary(stored.glossary);
   const embedder = makeEmbedder(glossary);
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
   addSegmenterWords(glossary.chineseTerms());
+  return { glossary, embedder };
+}
+
+export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): KnowledgeIndex {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
+  if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
+  const stored = JSON.parse(fs.readFileSync(path.join(dir, 'docs.json'), 'utf8')) as StoredDocs;
+  const { glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
   const vectors = new HierarchicalNSW('cosine', manifest.dim);
   if (stored.chunks.length > 0) vectors.readIndexSync(path.join(dir, 'vectors.hnsw'), true);
   else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
@@ -107,11 +113,7 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     ...['offsets.bin', 'docs.bin', 'tfs.bin', 'lengths.bin'].map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
   ]);
   const stored = JSON.parse(docsText) as StoredDocs;
-  shareRepeatedValues(stored.chunks);
-  const glossary = new Glossary(stored.glossary);
-  const embedder = makeEmbedder(glossary);
-  if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
-  addSegmenterWords(glossary.chineseTerms());
+  const { glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
   const vectors = new HierarchicalNSW('cosine', manifest.dim);
   if (stored.chunks.length > 0) await vectors.readIndex(path.join(dir, 'vectors.hnsw'), true);
   else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
