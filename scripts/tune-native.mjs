@@ -69,7 +69,7 @@ function main() {
   try {
     const copy = path.join(scratch, 'hnswlib-node');
     fs.cpSync(pkgDir, copy, { recursive: true, filter: (src) => !src.startsWith(path.join(pkgDir, 'build')) });
-    say(`building hnswlib-node with ${TUNED_FLAGS} (about 20 s)…`);
+    say(`building hnswlib-node with ${TUNED_FLAGS} (about 15 s)…`);
     const nodedir = process.env.npm_config_nodedir || (fs.existsSync('/usr/include/node/node.h') ? '/usr' : undefined);
     const build = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], {
       cwd: copy,

@@ -21,8 +21,8 @@ export const INDEX_FORMAT = 'tm-index-v2';
 export const HNSW_PARAMS = { m: 16, efConstruction: 160, efSearch: 28 } as const;
 
 /**
- * A small graph needs a far shallower construction search for the same recall (1.000 at 1k chunks with
- * 64, bench/results/retrieval.md), and a build of the real corpus or a small update then costs less.
+ * A small graph needs a far shallower construction search for about the same recall (0.998 at 1k chunks
+ * with 64 against 1.000 with 160, bench/results/retrieval.md); the real corpus is that small.
  */
 export function efConstructionFor(chunks: number): number {
   return chunks < SMALL_INDEX_CHUNKS ? SMALL_INDEX_EF_CONSTRUCTION : HNSW_PARAMS.efConstruction;
