@@ -88,6 +88,21 @@ export class Glossary {
     return e && { zh: e.zh[0], en: e.en[0] };
   }
 
+  /**
+   * Concepts whose Chinese names contain one of this concept's (of three characters or more): the more
+   * specific titles that share a name with it (工程师: 高级工程师, 正高级工程师, 助理工程师).
+   */
+  narrowerThan(conceptId: string): string[] {
+    let known = this.narrower.get(conceptId);
+    if (!known) {
+      const names = (this.entries.get(conceptId)?.zh ?? []).filter((n) => n.length >= 3);
+      known = [...this.entries.values()].filter((e) => e.id !== conceptId && e.zh.some((z) => names.some((n) => z !== n && z.includes(n)))).map((e) => e.id);
+      this.narrower.set(conceptId, known);
+    }
+    return known;
+  }
+  private readonly narrower = new Map<string, string[]>();
+
   /** Every Chinese surface form, so the segmenter can keep them whole. */
   chineseTerms(): string[] {
     return [...this.entries.values()].flatMap((e) => [...termLists(e)].flatMap(([, l]) => l)).filter((t) => /[\u3400-\u9fff]/.test(t));

@@ -65,7 +65,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
     const opening = index.chunksByDoc.get(top[0].chunk.docId)?.[0];
     if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
   }
-  const candidates = candidateSentences(top, queryWeights, input.query, index);
+  const candidates = candidateSentences(top, queryWeights, input.query, index, titleFocus(input.query, index));
   const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
 
@@ -273,7 +273,28 @@ const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么�
  * Score every sentence of the top chunks: its own overlap with the question, its section heading's,
  * and how well its chunk ranked; a definition question favours a document's opening sentence.
  */
-function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex): Candidate[] {
+/**
+ * The concepts a question names and the more specific titles it does not (§concept terms): a sentence
+ * that names one of those before the one asked about is about another title (高级工程师 for 工程师).
+ */
+function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>; narrower: Set<string> } {
+  const ids = new Set(index.glossary.match(query).map((m) => m.conceptId));
+  const narrower = new Set<string>();
+  for (const id of ids) for (const n of index.glossary.narrowerThan(id)) if (!ids.has(n)) narrower.add(`§${n}`);
+  return { asked: new Set([...ids].map((id) => `§${id}`)), narrower };
+}
+
+function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFocus>): boolean {
+  if (focus.narrower.size === 0) return false;
+  // Concept terms follow the words in a term set, in the order the text names them.
+  for (const t of terms) {
+    if (focus.asked.has(t)) return false;
+    if (focus.narrower.has(t)) return true;
+  }
+  return false;
+}
+
+function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>): Candidate[] {
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
   const measure = MEASURE.exec(rawQuery);
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
@@ -294,6 +315,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;
+      // A sentence on 高级工程师 answers another question than one on 工程师, however many words they share.
+      if (aboutNarrowerTitle(terms, focus)) score -= 0.15;
       const carriesList = display.includes('\n');
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;

@@ -88,3 +88,19 @@ describe('cross-lingual retrieval through glossary concepts', () => {
     expect(r.chunks[0]?.chunk.docId).not.toBe('senior-engineer-review.zh');
   });
 });
+
+describe('Glossary.narrowerThan', () => {
+  it('lists the titles whose Chinese names contain a concept name of three or more characters', () => {
+    const own = new Glossary([
+      { id: 'engineer', zh: ['工程师'], en: ['engineer'], abbreviations: [], colloquial: [], typos: [] },
+      { id: 'senior-engineer', zh: ['高级工程师'], en: ['senior engineer'], abbreviations: ['高工'], colloquial: [], typos: [] },
+      { id: 'full-senior-engineer', zh: ['正高级工程师'], en: ['professor-level senior engineer'], abbreviations: [], colloquial: [], typos: [] },
+      { id: 'level-senior', zh: ['高级'], en: ['senior'], abbreviations: [], colloquial: [], typos: [] },
+    ]);
+    expect(own.narrowerThan('engineer').sort()).toEqual(['full-senior-engineer', 'senior-engineer']);
+    expect(own.narrowerThan('senior-engineer')).toEqual(['full-senior-engineer']);
+    expect(own.narrowerThan('full-senior-engineer')).toEqual([]);
+    // Two-character names (高级) are too short to stand for a title.
+    expect(own.narrowerThan('level-senior')).toEqual([]);
+  });
+});
