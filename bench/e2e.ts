@@ -18,6 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { MemoryBreakdown } from './e2e_server.js';
 import { ADMIN_TOKEN, benchServerEnv, conversationMix, getJson, loadTest, postJson, round, sequentialTurns, ServerProcess, summary, turnsOf, type LoadResult } from './e2e_load.js';
 import { benchRoot, generateKnowledge, toMarkdown } from './e2e_corpus.js';
 import { formatProfile, summariseProfile } from './profile_summary.js';
@@ -75,6 +76,8 @@ interface SizeResult {
   throughput: LoadResult & { cpuPerTurnMs: number; turnsPerCoreSecond: number };
   rssMb: number;
   heapUsedMb: number;
+  /** Where that RSS is, after a full collection (MB). */
+  memory: MemoryBreakdown;
   /** Event-loop delay while serving the latency and throughput runs (no build), for comparison. */
   eventLoopServingMs: { p99: number; max: number };
   update: { msEach: number[]; median: number; eventLoopMaxMs: number };
@@ -150,6 +153,8 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
     if (profileFile) await server.profile('stop', profileFile);
     say(`throughput ${throughput.requestsPerSecond} turns/s with ${throughput.connections} connections; p50 ${throughput.latencyMs.p50} / p99 ${throughput.latencyMs.p99} ms; errors ${throughput.errors}, timeouts ${throughput.timeouts}, non-2xx ${throughput.non2xx}; server CPU ${cpuPerTurnMs} ms per turn (≈ ${Math.round(1000 / cpuPerTurnMs)} turns/s per free core)`);
     const stats = await server.stats(true);
+    const mem = stats.memory;
+    say(`RSS ${stats.rssMb} MB after a full collection: V8 heap ${mem.heapTotal} (${mem.heapUsed} used), outside it ${mem.external} (typed arrays ${mem.arrayBuffers}); anonymous pages ${mem.anonymous ?? '?'}, file-backed ${mem.fileBacked ?? '?'}`);
     const eventLoopServingMs = { p99: stats.eventLoop.p99, max: stats.eventLoop.max };
 
     // 5. One-document update to live: PUT returns once the new version is what questions are answered from.
@@ -211,6 +216,7 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
       throughput: { ...throughput, cpuPerTurnMs, turnsPerCoreSecond: Math.round(1000 / cpuPerTurnMs) },
       rssMb: stats.rssMb,
       heapUsedMb: stats.heapUsedMb,
+      memory: stats.memory,
       eventLoopServingMs,
       update,
       rebuild,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { prng } from './synthetic_corpus.js';
-import type { EventLoopStats, ServerCommand, ServerMessage } from './e2e_server.js';
+import type { EventLoopStats, MemoryBreakdown, ServerCommand, ServerMessage } from './e2e_server.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -199,7 +199,7 @@ export class ServerProcess {
   }
 
   /** RSS, heap, CPU time used so far (ms), event-loop delay since the last reset. */
-  stats(resetEventLoop = false, gc = false): Promise<{ rssMb: number; heapUsedMb: number; cpuMs: number; eventLoop: EventLoopStats }> {
+  stats(resetEventLoop = false, gc = false): Promise<{ rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats }> {
     return this.ask({ type: 'stats', resetEventLoop, gc });
   }
 

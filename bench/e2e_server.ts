@@ -13,7 +13,7 @@ export type ServerMessage =
   | { type: 'progress'; message: string; at: number }
   | { type: 'ready'; at: number; chunks: number; revision: number }
   | { type: 'failed'; message: string }
-  | { type: 'stats'; id: number; rssMb: number; heapUsedMb: number; cpuMs: number; eventLoop: EventLoopStats }
+  | { type: 'stats'; id: number; rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats }
   | { type: 'rebuilt'; id: number; seconds: number; chunks: number; eventLoop: EventLoopStats; error?: string }
   | { type: 'profiled'; id: number; file?: string };
 
@@ -22,6 +22,18 @@ export type ServerCommand =
   | { type: 'rebuild'; id: number }
   | { type: 'profile'; id: number; action: 'start' | 'stop'; file?: string }
   | { type: 'stop' };
+
+/** Where the RSS is (MB): V8's heap, memory outside it (typed arrays, native addons), and file-backed pages (code). */
+export interface MemoryBreakdown {
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  /** Anonymous pages: the heaps of V8, malloc (SQLite, jieba, hnswlib) and thread stacks. */
+  anonymous?: number;
+  /** Pages of mapped files: the node binary and native addons. */
+  fileBacked?: number;
+}
 
 export interface EventLoopStats {
   /** Milliseconds. */
@@ -57,7 +69,9 @@ async function main(): Promise<void> {
       if (cmd.gc) (globalThis as { gc?: () => void }).gc?.();
       const m = process.memoryUsage();
       const cpu = process.cpuUsage();
-      send({ type: 'stats', id: cmd.id, rssMb: Math.round(m.rss / 2 ** 20), heapUsedMb: Math.round(m.heapUsed / 2 ** 20), cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoop() });
+      const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+      const memory: MemoryBreakdown = { heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), ...residentPages() };
+      send({ type: 'stats', id: cmd.id, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), memory, cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoop() });
       if (cmd.resetEventLoop) loop.reset();
     } else if (cmd.type === 'rebuild') {
       loop.reset();
@@ -91,6 +105,19 @@ async function main(): Promise<void> {
       });
     }
   });
+}
+
+/** Linux only: resident anonymous and file-backed pages, from /proc/self/smaps_rollup. */
+function residentPages(): { anonymous?: number; fileBacked?: number } {
+  try {
+    const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
+    const kb = (field: string) => Number(rollup.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    const rss = kb('Rss');
+    const anonymous = kb('Anonymous');
+    return Number.isFinite(rss) && Number.isFinite(anonymous) ? { anonymous: Math.round(anonymous / 1024), fileBacked: Math.round((rss - anonymous) / 1024) } : {};
+  } catch {
+    return {};
+  }
 }
 
 main().catch((err: Error) => {
