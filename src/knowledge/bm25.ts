@@ -269,7 +269,7 @@ export class Bm25Index {
     // Accumulate into typed arrays indexed by chunk instead of a Map of objects: a common term touches
     // tens of thousands of chunks in a 100k corpus. Touched chunks are marked, then found by a scan
     // (growing a list of them in the posting loop cost ten times the scoring itself).
-    const { scores, touched, tfPart } = this.scratch();
+    const { scores, touched, lengthNorm } = this.scratch();
     const found: Array<{ term: string; id: number; termWeight: number }> = [];
     let totalWeight = 0;
     for (const [term, weight] of merged) {
@@ -279,11 +279,11 @@ export class Bm25Index {
       if (id === undefined) continue;
       found.push({ term, id, termWeight: idf * weight });
       const end = offsets[id + 1];
-      // weight * idf * ((tf * (k1 + 1)) / (tf + lengthNorm)), the last factor read from tfPart.
       const termFactor = weight * idf;
       for (let p = offsets[id]; p < end; p++) {
         const doc = postingDocs[p];
-        scores[doc] += termFactor * tfPart[p];
+        const tf = postingTfs[p];
+        scores[doc] += termFactor * ((tf * (k1 + 1)) / (tf + lengthNorm[doc]));
         touched[doc] = 1;
       }
     }
@@ -328,27 +328,20 @@ export class Bm25Index {
     });
   }
 
-  private scratchArrays?: { scores: Float64Array; touched: Uint8Array; tfPart: Float64Array };
+  private scratchArrays?: { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array };
 
   /**
-   * Per-index work arrays, made on the first search. `tfPart` is each posting's BM25 term-frequency
-   * factor, (tf × (k1 + 1)) / (tf + k1 × (1 − b + b × length / avgLength)): computed once, it spares
-   * the posting loop a division and a read of the chunk's length (8 bytes a posting; a query over
-   * common terms at 100k chunks reads a few hundred thousand postings).
+   * Per-index work arrays, made on the first search. `lengthNorm` is each chunk's k1 × (1 − b + b ×
+   * length / avgLength), the length part of BM25's term-frequency factor. A factor per posting would
+   * spare the loop a division but cost 8 bytes a posting: 66 MB at 100k chunks.
    */
-  private scratch(): { scores: Float64Array; touched: Uint8Array; tfPart: Float64Array } {
+  private scratch(): { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array } {
     if (!this.scratchArrays) {
       const { k1, b, docLengths } = this.data;
       const n = docLengths.length;
       const lengthNorm = new Float64Array(n);
       for (let doc = 0; doc < n; doc++) lengthNorm[doc] = k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
-      const { postingDocs, postingTfs } = this.data;
-      const tfPart = new Float64Array(postingDocs.length);
-      for (let p = 0; p < tfPart.length; p++) {
-        const tf = postingTfs[p];
-        tfPart[p] = (tf * (k1 + 1)) / (tf + lengthNorm[postingDocs[p]]);
-      }
-      this.scratchArrays = { scores: new Float64Array(n), touched: new Uint8Array(n), tfPart };
+      this.scratchArrays = { scores: new Float64Array(n), touched: new Uint8Array(n), lengthNorm };
     }
     return this.scratchArrays;
   }
