@@ -3,6 +3,7 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { Bm25Index, type Bm25Data } from './bm25.js';
 import type { Chunk } from './chunker.js';
+import { attachTexts, ChunkTextFile, withoutText } from './chunk_texts.js';
 import type { Embedder } from './embedder.js';
 import { Glossary } from './glossary.js';
 import { INDEX_FORMAT, KnowledgeIndex, type DocInfo, type IndexManifest } from './knowledge_index.js';
@@ -35,6 +36,7 @@ export function readManifest(dataDir: string): IndexManifest | undefined {
 
 interface StoredDocs {
   docs: DocInfo[];
+  /** Without their text when the folder has a texts file (chunk_texts.ts); older folders have it inline. */
   chunks: Chunk[];
   glossary: GlossaryEntry[];
   /** Tombstoned chunk positions (documents changed since the last full build). */
@@ -50,8 +52,9 @@ export function saveAndActivate(index: KnowledgeIndex, dataDir: string, keep = 2
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   try {
-    const stored: StoredDocs = { docs: [...index.docs.values()], chunks: index.chunks, glossary: index.glossaryEntries, deleted: [...index.deleted] };
+    const stored = { docs: [...index.docs.values()], chunks: index.chunks.map(withoutText), glossary: index.glossaryEntries, deleted: [...index.deleted] };
     writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
+    ChunkTextFile.write(tmp, index.chunks);
     writeBm25(path.join(tmp, 'bm25'), index.bm25.toData());
     index.vectors.writeIndexSync(path.join(tmp, 'vectors.hnsw'));
     // The manifest goes last: a folder without one is never loaded.
@@ -80,6 +83,8 @@ export function loadCurrentIndex(dataDir: string, makeEmbedder: EmbedderFactory)
 /** What both loaders do with a parsed docs.json: share repeated values, check the embedder, teach jieba the glossary. */
 function takeInStored(dir: string, manifest: IndexManifest, stored: StoredDocs, makeEmbedder: EmbedderFactory): { glossary: Glossary; embedder: Embedder } {
   shareRepeatedValues(stored.chunks);
+  const texts = ChunkTextFile.open(dir);
+  if (texts) attachTexts(stored.chunks, texts);
   const glossary = new Glossary(stored.glossary);
   const embedder = makeEmbedder(glossary);
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);

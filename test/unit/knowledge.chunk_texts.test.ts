@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attachTexts, ChunkTextFile, OFFSETS_FILE, TEXTS_FILE } from '../../src/knowledge/chunk_texts.js';
+import {
+  buildAndActivateIndex,
+  currentBuildId,
+  indexRoot,
+  loadCurrentIndex,
+  retrieve,
+  saveAndActivate,
+  updateKnowledgeIndex,
+  type Chunk,
+  type KnowledgeIndex,
+} from '../../src/knowledge/index.js';
+import { CORPUS_DIR, FIXTURE_TODAY, hashed, loadFixtureCorpus, tempDataDir } from '../fixtures/knowledge/fixtures.js';
+
+const tempDirs: string[] = [];
+const newDir = () => {
+  const d = tempDataDir();
+  tempDirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const folderOf = (dataDir: string) => path.join(indexRoot(dataDir), currentBuildId(dataDir)!);
+const plain = (index: KnowledgeIndex) => index.chunks.map((c) => ({ ...c }));
+
+describe('chunk texts stored beside the index', () => {
+  it('a loaded index reads each text from the file, equal to the built one, and docs.json no longer holds them', async () => {
+    const dataDir = newDir();
+    const built = await buildAndActivateIndex(CORPUS_DIR, dataDir, hashed, { today: FIXTURE_TODAY });
+    const loaded = loadCurrentIndex(dataDir, hashed)!;
+
+    expect(loaded.chunks.length).toBe(built.index.chunks.length);
+    expect(plain(loaded)).toEqual(plain(built.index));
+    // Chinese and English texts both come back whole.
+    expect(loaded.chunks.some((c) => /[\u4e00-\u9fff]/.test(c.text))).toBe(true);
+    expect(loaded.chunks.some((c) => c.lang === 'en' && c.text.length > 50)).toBe(true);
+    // Serialised chunks still carry the text (eval reports, the admin API).
+    expect(JSON.parse(JSON.stringify(loaded.chunks[0])).text).toBe(built.index.chunks[0].text);
+
+    const stored = JSON.parse(fs.readFileSync(path.join(folderOf(dataDir), 'docs.json'), 'utf8')) as { chunks: Array<Partial<Chunk>> };
+    expect(stored.chunks.every((c) => c.text === undefined)).toBe(true);
+    expect(fs.statSync(path.join(folderOf(dataDir), TEXTS_FILE)).size).toBe(built.index.chunks.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
+
+    const question = 'What are the requirements for a senior engineer?';
+    const options = { lang: 'en' as const, asOf: '2024-01-01' };
+    const answers = async (index: KnowledgeIndex) => (await retrieve(index, question, options)).chunks.map((r) => [r.chunk.id, r.score, r.chunk.text]);
+    expect(await answers(loaded)).toEqual(await answers(built.index));
+  });
+
+  it('keeps serving after its folder is pruned by later builds (the file stays open)', async () => {
+    const dataDir = newDir();
+    await buildAndActivateIndex(CORPUS_DIR, dataDir, hashed, { today: FIXTURE_TODAY });
+    const loaded = loadCurrentIndex(dataDir, hashed)!;
+    const expected = plain(await buildAndActivateIndex(CORPUS_DIR, newDir(), hashed, { today: FIXTURE_TODAY }).then((r) => r.index));
+    fs.rmSync(folderOf(dataDir), { recursive: true, force: true });
+    expect(plain(loaded)).toEqual(expected);
+  });
+
+  it('an update mixes stored and new chunks; saved and loaded again, every text is the same', async () => {
+    const dataDir = newDir();
+    await buildAndActivateIndex(CORPUS_DIR, dataDir, hashed, { today: FIXTURE_TODAY });
+    const loaded = loadCurrentIndex(dataDir, hashed)!;
+    const corpus = loadFixtureCorpus();
+    const changed = { ...corpus.docs[0], body: `${corpus.docs[0].body}\n\n## 新增\n\n更新后的材料提交窗口为每周三，逾期不再受理。\n` };
+    const updated = await updateKnowledgeIndex(loaded, { upsert: [changed], remove: [], allDocs: [changed, ...corpus.docs.slice(1)] });
+    expect(updated.chunks.at(-1)!.text).toContain('每周三');
+
+    saveAndActivate(updated, dataDir);
+    const reloaded = loadCurrentIndex(dataDir, hashed)!;
+    expect(plain(reloaded)).toEqual(plain(updated));
+    expect([...reloaded.deleted]).toEqual([...updated.deleted]);
+  });
+
+  it('a text may be replaced, and a file that does not match its chunks is refused', () => {
+    const dir = newDir();
+    const chunks = [{ text: '第一段' }, { text: '' }, { text: 'third, in English' }] as Chunk[];
+    ChunkTextFile.write(dir, chunks);
+    const file = ChunkTextFile.open(dir)!;
+    expect([0, 1, 2].map((i) => file.text(i))).toEqual(['第一段', '', 'third, in English']);
+    expect(() => file.text(3)).toThrow(/no chunk text 3/);
+
+    const loaded = [{}, {}, {}] as Chunk[];
+    attachTexts(loaded, file);
+    loaded[1].text = 'replaced';
+    expect(loaded.map((c) => c.text)).toEqual(['第一段', 'replaced', 'third, in English']);
+    expect(() => attachTexts([{}] as Chunk[], file)).toThrow(/holds 3 texts for 1 chunks/);
+
+    // A texts file cut short (a damaged disk) is an error that says so, not a wrong text.
+    fs.truncateSync(path.join(dir, TEXTS_FILE), 4);
+    expect(() => ChunkTextFile.open(dir)!.text(2)).toThrow(/cut short/);
+    expect(fs.existsSync(path.join(dir, OFFSETS_FILE))).toBe(true);
+  });
+});
