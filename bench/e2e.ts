@@ -76,7 +76,7 @@ interface SizeResult {
   throughput: LoadResult & { cpuPerTurnMs: number; turnsPerCoreSecond: number };
   rssMb: number;
   heapUsedMb: number;
-  /** Where that RSS is, after a full collection (MB). */
+  /** Where that RSS is (MB), read right after the throughput run like it (garbage included). */
   memory: MemoryBreakdown;
   /** Event-loop delay while serving the latency and throughput runs (no build), for comparison. */
   eventLoopServingMs: { p99: number; max: number };
@@ -154,7 +154,7 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
     say(`throughput ${throughput.requestsPerSecond} turns/s with ${throughput.connections} connections; p50 ${throughput.latencyMs.p50} / p99 ${throughput.latencyMs.p99} ms; errors ${throughput.errors}, timeouts ${throughput.timeouts}, non-2xx ${throughput.non2xx}; server CPU ${cpuPerTurnMs} ms per turn (≈ ${Math.round(1000 / cpuPerTurnMs)} turns/s per free core)`);
     const stats = await server.stats(true);
     const mem = stats.memory;
-    say(`RSS ${stats.rssMb} MB after a full collection: V8 heap ${mem.heapTotal} (${mem.heapUsed} used), outside it ${mem.external} (typed arrays ${mem.arrayBuffers}); anonymous pages ${mem.anonymous ?? '?'}, file-backed ${mem.fileBacked ?? '?'}`);
+    say(`RSS ${stats.rssMb} MB after the throughput run: V8 heap ${mem.heapTotal} (${mem.heapUsed} used), outside it ${mem.external} (typed arrays ${mem.arrayBuffers}); anonymous pages ${mem.anonymous ?? '?'}, file-backed ${mem.fileBacked ?? '?'}`);
     const eventLoopServingMs = { p99: stats.eventLoop.p99, max: stats.eventLoop.max };
 
     // 5. One-document update to live: PUT returns once the new version is what questions are answered from.
