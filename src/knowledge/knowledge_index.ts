@@ -121,13 +121,26 @@ export function lexicalTerms(text: string, glossary: Glossary): string[] {
 export function corpusHash(docs: CorpusDoc[], glossary: GlossaryEntry[], embedderId: string): string {
   const h = crypto.createHash('sha256');
   h.update(`${INDEX_FORMAT}\n${embedderId}\n`);
-  for (const d of [...docs].sort((a, b) => a.id.localeCompare(b.id))) {
-    const { file: _file, ...rest } = d;
-    h.update(JSON.stringify(rest));
-    h.update('\n');
-  }
+  // Ids compared by code unit: the same order in every process, and far cheaper than localeCompare.
+  for (const d of [...docs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) h.update(`${docDigest(d)}\n`);
   h.update(JSON.stringify(glossary));
   return h.digest('hex');
+}
+
+/**
+ * A document's own hash, remembered per document object: the live corpus keeps the parsed documents of
+ * unchanged items, so an edit hashes one document instead of the whole corpus (about 220 ms a change
+ * at 100k chunks, all on the event loop).
+ */
+const docDigests = new WeakMap<CorpusDoc, string>();
+function docDigest(doc: CorpusDoc): string {
+  let digest = docDigests.get(doc);
+  if (digest === undefined) {
+    const { file: _file, ...rest } = doc;
+    digest = crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+    docDigests.set(doc, digest);
+  }
+  return digest;
 }
 
 export interface BuildProgress {
