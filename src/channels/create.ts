@@ -34,7 +34,7 @@ export async function createChannels(deps: ChannelDeps, config: Config): Promise
     }
     const api = config.WECHAT_APP_ID && config.WECHAT_APP_SECRET ? { appId: config.WECHAT_APP_ID, appSecret: config.WECHAT_APP_SECRET, baseUrl: config.WECHAT_API_BASE_URL } : undefined;
     const { createWeChatChannel } = await import('./wechat.js');
-    router.use(createWeChatChannel(deps, { token: config.WECHAT_TOKEN, replyBudgetMs: config.WECHAT_REPLY_BUDGET_MS, maxClockSkewSeconds: config.WECHAT_MAX_CLOCK_SKEW_SECONDS, api }).router);
+    router.use(createWeChatChannel(deps, { token: config.WECHAT_TOKEN, replyBudgetMs: config.WECHAT_REPLY_BUDGET_MS, maxClockSkewSeconds: config.WECHAT_MAX_CLOCK_SKEW_SECONDS, sharedClaims: Boolean(config.REDIS_URL), api }).router);
     enabled.push('wechat');
   }
 

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import { Botkit } from 'botkit';
+import type { Redis } from 'ioredis';
 import type { MentorReply } from '../mentor/index.js';
 
 export type Lang = 'zh' | 'en';
@@ -23,6 +24,10 @@ export interface ChannelDeps {
   error(channel: string, code: string): void;
   /** A line for the operator's log (never user text). */
   log(line: string): void;
+  /** The Redis instances share when REDIS_URL is set (undefined until the service has connected). */
+  redis?: () => Redis | undefined;
+  /** Count and log a failure of that shared store; the message was answered all the same. */
+  storeFailure?(operation: string, err: unknown): void;
 }
 
 /** Botkit keeps dialog state per conversation; the mentor keeps its own in SQLite, so botkit stores nothing.

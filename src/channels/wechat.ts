@@ -3,12 +3,15 @@ import { plainReply } from './render.js';
 import { createController, failureText, guessLang, platformSessionId, type ChannelDeps } from './shared.js';
 import { WeChatAdapter, type WeChatNote } from './wechat_adapter.js';
 import { WeChatCustomerService } from './wechat_api.js';
+import { redisMessageClaims } from './wechat_claims.js';
 
 export interface WeChatSettings {
   token: string;
   replyBudgetMs: number;
   /** Signed requests further than this from the server's clock are refused as replays; 0 = no check. */
   maxClockSkewSeconds?: number;
+  /** Instances share one claim per message in Redis (REDIS_URL is set). */
+  sharedClaims?: boolean;
   /** The customer-service API, when the app id and secret are configured. */
   api?: { appId: string; appSecret: string; baseUrl: string };
 }
@@ -30,6 +33,8 @@ export function createWeChatChannel(deps: ChannelDeps, settings: WeChatSettings)
     token: settings.token,
     replyBudgetMs: settings.replyBudgetMs,
     maxClockSkewSeconds: settings.maxClockSkewSeconds,
+    claims: settings.sharedClaims && deps.redis ? redisMessageClaims(deps.redis) : undefined,
+    onClaimFailure: (err) => deps.storeFailure?.('wechat_claim', err),
     sender: settings.api ? new WeChatCustomerService(settings.api) : undefined,
     note: (kind, incoming) => NOTES[kind][guessLang(incoming.text)],
     onError: (code, detail) => {

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import type { Request, Response } from 'express';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { MessageClaims } from './wechat_claims.js';
 
 /** WeChat's limit for the text of one message, in UTF-8 bytes. */
 export const WECHAT_TEXT_LIMIT = 2048;
@@ -32,6 +33,10 @@ export interface WeChatAdapterOptions {
   maxClockSkewSeconds?: number;
   /** The server's clock, in milliseconds (tests). */
   now?: () => number;
+  /** Shared with the other instances (Redis): one of them answers a message, whichever a re-send reaches. */
+  claims?: MessageClaims;
+  /** The claims' store failed: the message is answered here without de-duplication. */
+  onClaimFailure?(err: unknown): void;
 }
 
 const OUTBOX = 'wechatOutbox';
@@ -167,7 +172,7 @@ export class WeChatAdapter extends BotAdapter {
     this.forgetOld();
     let entry = this.recent.get(key);
     if (!entry) {
-      entry = { at: Date.now(), reply: this.answer(message, logic) };
+      entry = { at: Date.now(), reply: this.answerOnce(key, message, logic) };
       this.recent.set(key, entry);
     }
     const body = await entry.reply;
@@ -175,8 +180,33 @@ export class WeChatAdapter extends BotAdapter {
     else res.type('application/xml').send(body);
   }
 
+  /**
+   * With other instances: the first to claim a message answers it and shares the answer; a re-send
+   * that reaches another instance gets that answer. If none comes within half the budget (the claiming
+   * instance may be gone), this one answers rather than let the message go unanswered. A failing
+   * Redis costs only the de-duplication, never the answer.
+   */
+  private async answerOnce(key: string, message: WeChatMessage, logic: (context: TurnContext) => Promise<void>): Promise<string> {
+    const claims = this.options.claims;
+    if (!claims) return this.answer(message, logic);
+    const failed = (err: unknown) => {
+      this.options.onClaimFailure?.(err);
+      return undefined;
+    };
+    const started = Date.now();
+    const claimed = await claims.claim(key).catch(failed);
+    if (claimed === false) {
+      const theirs = await claims.awaitReply(key, Math.floor(this.options.replyBudgetMs / 2)).catch(failed);
+      if (theirs !== undefined) return theirs;
+    }
+    // What is left of the 5-second window goes to answering here.
+    const reply = await this.answer(message, logic, Math.max(1, this.options.replyBudgetMs - (Date.now() - started)));
+    if (claimed) await claims.publish(key, reply).catch(failed);
+    return reply;
+  }
+
   /** Run the bot; answer within the budget, or hold and deliver through the customer-service API. */
-  private async answer(message: WeChatMessage, logic: (context: TurnContext) => Promise<void>): Promise<string> {
+  private async answer(message: WeChatMessage, logic: (context: TurnContext) => Promise<void>, budgetMs = this.options.replyBudgetMs): Promise<string> {
     const activity = toActivity(message);
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
@@ -189,7 +219,7 @@ export class WeChatAdapter extends BotAdapter {
     );
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.options.replyBudgetMs);
+      timer = setTimeout(() => resolve('late'), budgetMs);
     });
     const outcome = await Promise.race([turn, late]);
     clearTimeout(timer);

@@ -12,6 +12,7 @@ import { maskPii } from '../guard/index.js';
 import { loadPrompts } from '../llm/prompts.js';
 import { createLogger, REQUEST_ID_HEADER, withRequestId, type Logger } from '../log/index.js';
 import { openMentorService, type MentorDeps, type MentorService } from '../mentor/index.js';
+import { redisFailureCode } from '../store/errors.js';
 import { createApp, turnRunner, type ServiceRef } from './app.js';
 import { refuseOversizedBodies } from './body_guard.js';
 import { createMetrics, type MentorMetrics } from './metrics.js';
@@ -75,6 +76,12 @@ export async function createServer(service: MentorService | Promise<MentorServic
     welcome: (lang) => ({ text: prompts.templates.greeting[lang].replace('{name}', prompts.persona.name[lang]), suggestions: prompts.templates.suggestions.default[lang] }),
     error: metrics.error,
     log,
+    redis: () => current?.redis,
+    storeFailure: (operation, err) => {
+      const code = redisFailureCode(err);
+      metrics.storeFailure(operation, code);
+      logger.warn({ operation, code, error: (err as Error).message }, 'the shared store failed; the message was answered here');
+    },
   };
   const channels = await createChannels(deps, config);
   const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log, logger });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replyFields, textXml, wechatQuery } from '../fixtures/channels/wechat_client.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log/index.js';
 import { openMentorService, type MentorService } from '../../src/mentor/index.js';
@@ -18,6 +19,7 @@ import { REDIS_SERVER, startRedis, type RedisProcess } from '../fixtures/redis_s
 const COMMAND_TIMEOUT_MS = 200;
 // Four Redis commands a turn at most (two rate-limit counts, a session read and a write).
 const TURN_BOUND_MS = 4 * COMMAND_TIMEOUT_MS + 1500;
+const WX_TOKEN = 'reliability-wechat-token';
 
 describe.skipIf(!REDIS_SERVER)('when Redis fails under the service', () => {
   let redis: RedisProcess;
@@ -43,6 +45,7 @@ describe.skipIf(!REDIS_SERVER)('when Redis fails under the service', () => {
       STREAM_PACE_MS: '0',
       LOG_LEVEL: 'debug',
       CORPUS_SYNC_MS: '0',
+      WECHAT_TOKEN: WX_TOKEN,
     });
     const metrics = createMetrics();
     const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
@@ -147,6 +150,11 @@ describe.skipIf(!REDIS_SERVER)('when Redis fails under the service', () => {
       expect(t.status).toBe(200);
       expect(t.ms).toBeLessThan(TURN_BOUND_MS);
     }
+    // A WeChat message: no instance can claim it, so this one answers it, and the failure is counted.
+    const wx = await fetch(`${server.url}/wechat?${wechatQuery(WX_TOKEN)}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: textXml('oRedisDownUser', '中级职称怎么评？') });
+    expect(wx.status).toBe(200);
+    expect(replyFields(await wx.text()).Content).toBeTruthy();
+    expect(await failures({ operation: 'wechat_claim', code: 'REDIS_UNAVAILABLE' })).toBe(1);
     // OpenAI-compatible API and streaming go through the same turn.
     const oa = await postJson(`${server.url}/v1/chat/completions`, { model: 'title-mentor', messages: [{ role: 'user', content: '中级职称怎么评？' }] }, { 'x-session-id': sessionId });
     expect(oa.status).toBe(200);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,6 +12,7 @@ import type { MentorService } from '../../src/mentor/index.js';
 import { createApp, startMentorServer, type MentorServer } from '../../src/server/index.js';
 import { CorpusStore } from '../../src/store/index.js';
 import { REDIS_SERVER, startRedis } from '../fixtures/redis_server.js';
+import { replyFields, textXml, wechatQuery } from '../fixtures/channels/wechat_client.js';
 
 /**
  * Scale-out: two instances on loopback share a real redis-server (sessions, rate limits) and one corpus
@@ -21,6 +23,7 @@ import { REDIS_SERVER, startRedis } from '../fixtures/redis_server.js';
 if (!REDIS_SERVER) console.warn('scaleout tests skipped: redis-server is not installed (apt-get install redis-server; .ci/run installs it)');
 
 const TOKEN = 'scaleout-admin-token';
+const WX_TOKEN = 'scaleout-wechat-token';
 
 interface Instance {
   server: MentorServer;
@@ -53,6 +56,7 @@ describe.skipIf(!REDIS_SERVER)('scale-out: two instances, one Redis, one corpus 
       REDIS_URL: redis.url,
       CORPUS_SYNC_MS: '200',
       ADMIN_TOKEN: TOKEN,
+      WECHAT_TOKEN: WX_TOKEN,
       // Every request here comes from 127.0.0.1, and the address limit is shared through Redis.
       RATE_LIMIT_PER_MINUTE_IP: '100000',
       LOG_LEVEL: 'silent',
@@ -181,6 +185,47 @@ describe.skipIf(!REDIS_SERVER)('scale-out: two instances, one Redis, one corpus 
     expect(answer.body.citations.map((c: { docId: string }) => c.docId)).toContain(id);
     expect(answer.body.reply).toContain('三楼');
   }, 20_000);
+
+  describe('a WeChat message re-sent to the other instance', () => {
+    const wechat = (i: Instance, xml: string) => fetch(`${i.server.url}/wechat?${wechatQuery(WX_TOKEN)}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: xml });
+    const turnsFor = (text: string) => [a, b].flatMap((i) => i.service.store.recentTurns(1000)).filter((t) => t.channel === 'wechat' && t.userText === text).length;
+    // The Redis key of a message, as the instances name it (a hash of sender and MsgId).
+    const claimKey = (openId: string, msgId: string) => `tm:wechat:claim:${crypto.createHash('sha256').update(`${openId}:${msgId}`).digest('hex').slice(0, 32)}`;
+
+    it('runs one turn, and both requests get the same answer, sent at once or one after the other', async () => {
+      const together = '上海评中级职称要什么条件？';
+      const xml = textXml('oScaleoutUser1', together, '8100000000000000001');
+      const [ra, rb] = await Promise.all([wechat(a, xml), wechat(b, xml)]);
+      expect([ra.status, rb.status]).toEqual([200, 200]);
+      const [xa, xb] = [await ra.text(), await rb.text()];
+      expect(replyFields(xa).Content).toBeTruthy();
+      expect(replyFields(xb).Content).toBe(replyFields(xa).Content);
+      expect(turnsFor(together)).toBe(1);
+
+      const later = '工程师职称怎么评？';
+      const first = await (await wechat(a, textXml('oScaleoutUser2', later, '8100000000000000002'))).text();
+      const resent = await (await wechat(b, textXml('oScaleoutUser2', later, '8100000000000000002'))).text();
+      expect(replyFields(resent).Content).toBe(replyFields(first).Content);
+      expect(turnsFor(later)).toBe(1);
+      // The claim is kept for a minute, under a hash: no WeChat id in clear in Redis.
+      expect(await client.pttl(claimKey('oScaleoutUser2', '8100000000000000002'))).toBeGreaterThan(50_000);
+      expect(await client.keys('*oScaleoutUser2*')).toEqual([]);
+    });
+
+    it('is answered by the instance it reaches when the one that claimed it never answers', async () => {
+      const text = '职称评审材料怎么交？';
+      // An instance claimed the message and died before answering.
+      await client.set(claimKey('oScaleoutUser3', '8100000000000000003'), '1', 'PX', 60_000);
+      const started = Date.now();
+      const res = await wechat(b, textXml('oScaleoutUser3', text, '8100000000000000003'));
+      expect(res.status).toBe(200);
+      expect(replyFields(await res.text()).Content).toBeTruthy();
+      // It waited half the reply budget for the other answer, and still answered within WeChat's 5 s.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(b.service.config.WECHAT_REPLY_BUDGET_MS / 2 - 50);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(turnsFor(text)).toBe(1);
+    }, 15_000);
+  });
 
   it('counts a session rate limit across both instances', async () => {
     // Apps with a low limit on the same services (and so the same Redis).
