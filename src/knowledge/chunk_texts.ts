@@ -108,36 +108,3 @@ export class ChunkTextFile {
     return text;
   }
 }
-
-const SOURCE = Symbol('chunk text file');
-const POSITION = Symbol('chunk text position');
-type StoredChunk = Chunk & { [SOURCE]: ChunkTextFile; [POSITION]: number };
-
-function readText(this: StoredChunk): string {
-  return this[SOURCE].text(this[POSITION]);
-}
-
-function replaceText(this: StoredChunk, text: string): void {
-  Object.defineProperty(this, 'text', { value: text, writable: true, enumerable: true, configurable: true });
-}
-
-/**
- * Gives chunks loaded without their text (`chunks[i]` is text `i` of the file) a `text` read from the
- * file when asked. It is an own enumerable property, so spreading or serialising a chunk still copies it.
- */
-export function attachTexts(chunks: Chunk[], file: ChunkTextFile): void {
-  if (file.size !== chunks.length) throw new Error(`${TEXTS_FILE} holds ${file.size} texts for ${chunks.length} chunks`);
-  chunks.forEach((chunk, i) => {
-    Object.defineProperty(chunk, SOURCE, { value: file });
-    Object.defineProperty(chunk, POSITION, { value: i });
-    Object.defineProperty(chunk, 'text', { get: readText, set: replaceText, enumerable: true, configurable: true });
-  });
-}
-
-/** A chunk as stored in docs.json when its text is in the texts file. */
-export function withoutText(chunk: Chunk): Omit<Chunk, 'text'> {
-  // Copied key by key: destructuring would read the text just to drop it.
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(chunk)) if (key !== 'text') out[key] = chunk[key as keyof Chunk];
-  return out as Omit<Chunk, 'text'>;
-}

@@ -3,7 +3,8 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { Bm25Index, type Bm25Data } from './bm25.js';
 import type { Chunk } from './chunker.js';
-import { attachTexts, ChunkTextFile, withoutText } from './chunk_texts.js';
+import { fromChunkTable, toChunkTable, type ChunkTable } from './chunk_table.js';
+import { ChunkTextFile } from './chunk_texts.js';
 import type { Embedder } from './embedder.js';
 import { Glossary } from './glossary.js';
 import { INDEX_FORMAT, KnowledgeIndex, type DocInfo, type IndexManifest } from './knowledge_index.js';
@@ -36,8 +37,10 @@ export function readManifest(dataDir: string): IndexManifest | undefined {
 
 interface StoredDocs {
   docs: DocInfo[];
-  /** Without their text when the folder has a texts file (chunk_texts.ts); older folders have it inline. */
-  chunks: Chunk[];
+  /** The chunks as a table (chunk_table.ts), their texts in the texts file (chunk_texts.ts)... */
+  chunkTable?: ChunkTable;
+  /** ...or whole, text and all (folders written before the table, or ids the table cannot hold). */
+  chunks?: Chunk[];
   glossary: GlossaryEntry[];
   /** Tombstoned chunk positions (documents changed since the last full build). */
   deleted?: number[];
@@ -52,9 +55,11 @@ export function saveAndActivate(index: KnowledgeIndex, dataDir: string, keep = 2
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
   try {
-    const stored = { docs: [...index.docs.values()], chunks: index.chunks.map(withoutText), glossary: index.glossaryEntries, deleted: [...index.deleted] };
+    const chunkTable = toChunkTable(index.chunks);
+    const chunks = chunkTable ? { chunkTable } : { chunks: index.chunks.map((c) => ({ ...c, text: c.text })) };
+    const stored: StoredDocs = { docs: [...index.docs.values()], ...chunks, glossary: index.glossaryEntries, deleted: [...index.deleted] };
     writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
-    ChunkTextFile.write(tmp, index.chunks);
+    if (chunkTable) ChunkTextFile.write(tmp, index.chunks);
     writeBm25(path.join(tmp, 'bm25'), index.bm25.toData());
     index.vectors.writeIndexSync(path.join(tmp, 'vectors.hnsw'));
     // The manifest goes last: a folder without one is never loaded.
@@ -80,27 +85,34 @@ export function loadCurrentIndex(dataDir: string, makeEmbedder: EmbedderFactory)
   return loadIndexFolder(path.join(indexRoot(dataDir), id), makeEmbedder);
 }
 
-/** What both loaders do with a parsed docs.json: share repeated values, check the embedder, teach jieba the glossary. */
-function takeInStored(dir: string, manifest: IndexManifest, stored: StoredDocs, makeEmbedder: EmbedderFactory): { glossary: Glossary; embedder: Embedder } {
-  shareRepeatedValues(stored.chunks);
-  const texts = ChunkTextFile.open(dir);
-  if (texts) attachTexts(stored.chunks, texts);
+/** What both loaders do with a parsed docs.json: make the chunks, check the embedder, teach jieba the glossary. */
+function takeInStored(dir: string, manifest: IndexManifest, stored: StoredDocs, makeEmbedder: EmbedderFactory): { chunks: Chunk[]; glossary: Glossary; embedder: Embedder } {
+  let chunks: Chunk[];
+  if (stored.chunkTable) {
+    const texts = ChunkTextFile.open(dir);
+    if (!texts) throw new Error(`index ${dir} has no chunk texts`);
+    chunks = fromChunkTable(stored.chunkTable, texts);
+  } else {
+    chunks = stored.chunks ?? [];
+    if (chunks.some((c) => typeof c.text !== 'string')) throw new Error(`index ${dir} holds chunks without their text: rebuild it`);
+    shareRepeatedValues(chunks);
+  }
   const glossary = new Glossary(stored.glossary);
   const embedder = makeEmbedder(glossary);
   if (manifest.embedder !== embedder.id) throw new Error(`index ${dir} was built by ${manifest.embedder}, not ${embedder.id}`);
   addSegmenterWords(glossary.chineseTerms());
-  return { glossary, embedder };
+  return { chunks, glossary, embedder };
 }
 
 export function loadIndexFolder(dir: string, makeEmbedder: EmbedderFactory): KnowledgeIndex {
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
   if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
   const stored = JSON.parse(fs.readFileSync(path.join(dir, 'docs.json'), 'utf8')) as StoredDocs;
-  const { glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
+  const { chunks, glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
   const vectors = new HierarchicalNSW('cosine', manifest.dim);
-  if (stored.chunks.length > 0) vectors.readIndexSync(path.join(dir, 'vectors.hnsw'), true);
+  if (chunks.length > 0) vectors.readIndexSync(path.join(dir, 'vectors.hnsw'), true);
   else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
-  return new KnowledgeIndex(manifest, stored.chunks, Bm25Index.fromData(readBm25(path.join(dir, 'bm25'))), vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
+  return new KnowledgeIndex(manifest, chunks, Bm25Index.fromData(readBm25(path.join(dir, 'bm25'))), vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
 }
 
 /**
@@ -118,9 +130,9 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     ...['offsets.bin', 'docs.bin', 'tfs.bin', 'lengths.bin'].map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
   ]);
   const stored = JSON.parse(docsText) as StoredDocs;
-  const { glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
+  const { chunks, glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
   const vectors = new HierarchicalNSW('cosine', manifest.dim);
-  if (stored.chunks.length > 0) await vectors.readIndex(path.join(dir, 'vectors.hnsw'), true);
+  if (chunks.length > 0) await vectors.readIndex(path.join(dir, 'vectors.hnsw'), true);
   else vectors.initIndex({ maxElements: 1, m: 16, efConstruction: 100, allowReplaceDeleted: true });
   const buffer = (b: Buffer | string) => {
     const buf = b as Buffer;
@@ -133,7 +145,7 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     postingTfs: new Uint16Array(buffer(postingTfs)),
     docLengths: new Uint32Array(buffer(docLengths)),
   });
-  return new KnowledgeIndex(manifest, stored.chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
+  return new KnowledgeIndex(manifest, chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
 }
 
 /**

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attachTexts, ChunkTextFile, OFFSETS_FILE, TEXTS_FILE } from '../../src/knowledge/chunk_texts.js';
+import { fromChunkTable } from '../../src/knowledge/chunk_table.js';
+import { ChunkTextFile, OFFSETS_FILE, TEXTS_FILE } from '../../src/knowledge/chunk_texts.js';
 import {
   buildAndActivateIndex,
   currentBuildId,
@@ -26,7 +27,7 @@ afterAll(() => {
 });
 
 const folderOf = (dataDir: string) => path.join(indexRoot(dataDir), currentBuildId(dataDir)!);
-const plain = (index: KnowledgeIndex) => index.chunks.map((c) => ({ ...c }));
+const plain = (index: KnowledgeIndex) => index.chunks.map((c) => ({ ...c, text: c.text }));
 
 describe('chunk texts stored beside the index', () => {
   it('a loaded index reads each text from the file, equal to the built one, and docs.json no longer holds them', async () => {
@@ -42,8 +43,9 @@ describe('chunk texts stored beside the index', () => {
     // Serialised chunks still carry the text (eval reports, the admin API).
     expect(JSON.parse(JSON.stringify(loaded.chunks[0])).text).toBe(built.index.chunks[0].text);
 
-    const stored = JSON.parse(fs.readFileSync(path.join(folderOf(dataDir), 'docs.json'), 'utf8')) as { chunks: Array<Partial<Chunk>> };
-    expect(stored.chunks.every((c) => c.text === undefined)).toBe(true);
+    const stored = fs.readFileSync(path.join(folderOf(dataDir), 'docs.json'), 'utf8');
+    const longest = built.index.chunks.reduce((a, c) => (c.text.length > a.text.length ? c : a));
+    expect(stored).not.toContain(JSON.stringify(longest.text).slice(1, 60));
     expect(fs.statSync(path.join(folderOf(dataDir), TEXTS_FILE)).size).toBe(built.index.chunks.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
 
     const question = 'What are the requirements for a senior engineer?';
@@ -76,7 +78,7 @@ describe('chunk texts stored beside the index', () => {
     expect([...reloaded.deleted]).toEqual([...updated.deleted]);
   });
 
-  it('a text may be replaced, and a file that does not match its chunks is refused', () => {
+  it('reads each text of a file, and a table that does not match its texts file is refused', () => {
     const dir = newDir();
     const chunks = [{ text: '第一段' }, { text: '' }, { text: 'third, in English' }] as Chunk[];
     ChunkTextFile.write(dir, chunks);
@@ -84,11 +86,10 @@ describe('chunk texts stored beside the index', () => {
     expect([0, 1, 2].map((i) => file.text(i))).toEqual(['第一段', '', 'third, in English']);
     expect(() => file.text(3)).toThrow(/no chunk text 3/);
 
-    const loaded = [{}, {}, {}] as Chunk[];
-    attachTexts(loaded, file);
-    loaded[1].text = 'replaced';
-    expect(loaded.map((c) => c.text)).toEqual(['第一段', 'replaced', 'third, in English']);
-    expect(() => attachTexts([{}] as Chunk[], file)).toThrow(/holds 3 texts for 1 chunks/);
+    const source = { docId: 'doc', title: 'T', lang: 'zh' as const, scope: 'titles' as const, series: [], topics: [] };
+    const loaded = fromChunkTable({ sources: [source], headings: [['T']], rows: [0, 0, 0, 0, 0, 1, 0, 0, 2] }, file);
+    expect(loaded.map((c) => [c.id, c.text])).toEqual([['doc#0', '第一段'], ['doc#1', ''], ['doc#2', 'third, in English']]);
+    expect(() => fromChunkTable({ sources: [source], headings: [['T']], rows: [0, 0, 0] }, file)).toThrow(/holds 3 texts for 1 chunks/);
 
     // A texts file cut short (a damaged disk) is an error that says so, not a wrong text.
     fs.truncateSync(path.join(dir, TEXTS_FILE), 4);
