@@ -21,6 +21,8 @@ const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
 const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|够不够|够条件|\bcan (i |one |someone )?apply\b|\beligible\b/i;
 /** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
 const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听说|真的吗|有用吗|有什么用|什么时候|多少|哪些|几个|几年|几门|几种|几类|多久|要啥|要什么|什么条件|啥条件|\bis it true\b|\bdo (you|people|applicants) need\b|\bmust\b|\bhow many\b|\bwhen\b|\bwhich\b/i;
+/** "How many years after X can I apply for Y?" asks what the rule is, though it says "I" (unless it also says who the asker is). */
+const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
@@ -36,7 +38,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
   const firstPerson = FIRST_PERSON.test(s);
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
-  if (ELIGIBILITY_CUE.test(s) && firstPerson) return { intent: 'eligibility_check' };
+  if (ELIGIBILITY_CUE.test(s) && firstPerson && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
