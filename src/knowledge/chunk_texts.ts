@@ -44,7 +44,7 @@ export class ChunkTextFile {
   }
 
   /** Writes the texts of `chunks` (in order) into `dir`, flushed to disk. */
-  static write(dir: string, chunks: readonly Pick<Chunk, 'text'>[], sync: (fd: number) => void = fs.fsyncSync): void {
+  static write(dir: string, chunks: readonly Pick<Chunk, 'text'>[]): void {
     const offsets = new Float64Array(chunks.length + 1);
     const fd = fs.openSync(`${dir}/${TEXTS_FILE}`, 'w');
     try {
@@ -66,14 +66,14 @@ export class ChunkTextFile {
         if (slabBytes >= 1 << 20) flush();
       });
       flush();
-      sync(fd);
+      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     const ofd = fs.openSync(`${dir}/${OFFSETS_FILE}`, 'w');
     try {
       fs.writeSync(ofd, Buffer.from(offsets.buffer, offsets.byteOffset, offsets.byteLength));
-      sync(ofd);
+      fs.fsyncSync(ofd);
     } finally {
       fs.closeSync(ofd);
     }

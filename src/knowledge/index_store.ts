@@ -56,7 +56,7 @@ export function saveAndActivate(index: KnowledgeIndex, dataDir: string, keep = 2
   fs.mkdirSync(tmp);
   try {
     const chunkTable = toChunkTable(index.chunks);
-    const chunks = chunkTable ? { chunkTable } : { chunks: index.chunks.map((c) => ({ ...c, text: c.text })) };
+    const chunks = chunkTable ? { chunkTable } : { chunks: index.chunks };
     const stored: StoredDocs = { docs: [...index.docs.values()], ...chunks, glossary: index.glossaryEntries, deleted: [...index.deleted] };
     writeFileSynced(path.join(tmp, 'docs.json'), JSON.stringify(stored));
     if (chunkTable) ChunkTextFile.write(tmp, index.chunks);
