@@ -30,6 +30,7 @@ import {
   type Problem,
 } from '../knowledge/index.js';
 import { loadIndexFolderAsync } from '../knowledge/index_store.js';
+import { docDigest } from '../knowledge/knowledge_index.js';
 import { CorpusStore, type ChangeInput, type ItemKind, type ItemVersion } from '../store/index.js';
 import type { ChildBuildMessage, ChildBuildRequest } from './index_build_child.js';
 import { ParseCache } from './parse_cache.js';
@@ -67,8 +68,34 @@ export interface ChangeResult {
 
 /** A stored item's content and a tag that changes whenever it does (its version's revision, or a hash). */
 interface StoredItem {
-  content: string;
+  readonly content: string;
   tag: string;
+  /** A document read from the store when its content is asked for, not kept (see storedItem). */
+  fromStore?: true;
+}
+
+/**
+ * An item as the store holds it at a revision. A document's Markdown is read from the store each time it
+ * is asked for: the live corpus keeps only what parsing it gave (a 100k-chunk corpus's documents are
+ * about 80 MB of text, asked for again only to re-index a changed one or rebuild). Rules and glossary
+ * files are small and kept.
+ */
+function storedItem(store: CorpusStore, kind: ItemKind, revision: number, content?: string): StoredItem {
+  const tag = `r${revision}`;
+  if (kind !== 'doc') return { content: content ?? readContent(store, revision), tag };
+  return {
+    tag,
+    fromStore: true,
+    get content() {
+      return readContent(store, revision);
+    },
+  };
+}
+
+function readContent(store: CorpusStore, revision: number): string {
+  const content = store.contentAt(revision);
+  if (content === undefined) throw new Error(`the corpus store has no content at revision ${revision}`);
+  return content;
 }
 type Items = Map<string, StoredItem>;
 
@@ -459,14 +486,14 @@ export class LiveCorpus {
     if (!snap) {
       // The revision first: items newer than it are simply applied again by the next catch-up.
       const revision = store.revision();
-      return { items: new Map(store.current().map((v) => [`${v.kind}:${v.id}`, { content: v.content!, tag: `r${v.revision}` }])), revision };
+      return { items: new Map(store.currentRevisions().map((v) => [`${v.kind}:${v.id}`, storedItem(store, v.kind, v.revision)])), revision };
     }
     const delta = store.changedSince(snap.revision);
     if (delta.length === 0) return { items: snap.items, revision: snap.revision };
     const items = new Map(snap.items);
     for (const v of delta) {
       if (v.content === null) items.delete(`${v.kind}:${v.id}`);
-      else items.set(`${v.kind}:${v.id}`, { content: v.content, tag: `r${v.revision}` });
+      else items.set(`${v.kind}:${v.id}`, storedItem(store, v.kind, v.revision, v.content));
     }
     return { items, revision: delta[delta.length - 1].revision };
   }
@@ -510,17 +537,27 @@ function cached<T>(key: string, make: () => T): T {
  * parseDoc through the parse cache, which keeps the front matter and where the body starts rather than
  * the body itself: the body is in the stored content already, and the cache file stays small.
  */
-function parseDocCached(content: string, file: string, parse: <T>(kind: string, input: string, make: () => T) => T): ParsedDoc {
-  const kept = parse(`doc:${file}`, content, () => {
-    const { doc, problems, bodyStart } = parseDoc(content, file);
+function parseDocCached(item: StoredItem, file: string, parse: <T>(kind: string, input: string, make: () => T) => T): ParsedDoc {
+  let inHand: string | undefined = item.content;
+  const kept = parse(`doc:${file}`, inHand, () => {
+    const { doc, problems, bodyStart } = parseDoc(inHand!, file);
     if (!doc) return { problems };
     const { body: _body, ...meta } = doc;
     return { meta, bodyStart: bodyStart!, problems };
   });
   if (!kept.meta) return { problems: kept.problems };
-  const body = content.slice(kept.bodyStart).trim();
-  return { doc: { ...kept.meta, body }, problems: kept.problems };
+  if (!item.fromStore) return { doc: { ...kept.meta, body: inHand.slice(kept.bodyStart).trim() }, problems: kept.problems };
+  // The body is read from the store when asked for; its digest for the corpus hash is taken now, while
+  // the text is in hand, so hashing the corpus never reads it again.
+  const doc = { ...kept.meta } as CorpusDoc;
+  Object.defineProperty(doc, 'body', { get: () => (inHand ?? item.content).slice(kept.bodyStart).trim(), enumerable: true });
+  docDigest(doc);
+  inHand = undefined;
+  return { doc, problems: kept.problems };
 }
+
+/** Parses of stored documents, by item: the same version opened by another corpus (another store connection) is parsed again. */
+const parsedItems = new WeakMap<StoredItem, ParsedDoc>();
 
 /** The same order as localeCompare (default locale), at a fraction of the cost per comparison. */
 const collator = new Intl.Collator();
@@ -544,15 +581,21 @@ function assembleNow(items: Items, seriesIds: Set<string>, disk?: ParseCache): A
   const glossary: GlossaryEntry[] = [];
   const ruleTexts: { file: string; text: string }[] = [];
   const glossaryTexts: { file: string; text: string }[] = [];
-  for (const [key, { content, tag }] of [...items.entries()].sort(([a], [b]) => collator.compare(a, b))) {
+  for (const [key, item] of [...items.entries()].sort(([a], [b]) => collator.compare(a, b))) {
     const [kind, ...rest] = key.split(':');
     const id = rest.join(':');
-    const hash = `${key}|${tag}`;
+    const hash = `${key}|${item.tag}`;
     if (kind === 'doc') {
-      const parsed = cached(hash, () => parseDocCached(content, `docs/${id}.md`, parse));
+      const make = () => parseDocCached(item, `docs/${id}.md`, parse);
+      // A stored document's parse reads its body through this corpus's store: kept with the item itself.
+      let parsed = item.fromStore ? parsedItems.get(item) : cached(hash, make);
+      if (!parsed) parsedItems.set(item, (parsed = make()));
       problems.push(...parsed.problems);
       if (parsed.doc) docs.push(parsed.doc);
-    } else if (kind === 'glossary') {
+      continue;
+    }
+    const content = item.content;
+    if (kind === 'glossary') {
       glossaryTexts.push({ file: id, text: content });
       const parsed = cached(hash, () => parse(`glossary:${id}`, content, () => parseGlossary(content, `glossary/${id}`)));
       glossary.push(...parsed.entries);

@@ -133,7 +133,7 @@ export function corpusHash(docs: CorpusDoc[], glossary: GlossaryEntry[], embedde
  * at 100k chunks, all on the event loop).
  */
 const docDigests = new WeakMap<CorpusDoc, string>();
-function docDigest(doc: CorpusDoc): string {
+export function docDigest(doc: CorpusDoc): string {
   let digest = docDigests.get(doc);
   if (digest === undefined) {
     const { file: _file, ...rest } = doc;

@@ -107,6 +107,26 @@ export class CorpusStore {
     return rows.map(toVersion);
   }
 
+  /** The live items' kinds, ids and revisions without their content (read with contentAt when needed). */
+  currentRevisions(): Array<{ kind: ItemKind; id: string; revision: number }> {
+    const rows = this.db
+      .prepare(
+        `SELECT v.kind, v.item_id, v.revision FROM versions v
+         JOIN (SELECT kind, item_id, MAX(revision) AS r FROM versions GROUP BY kind, item_id) latest
+           ON latest.r = v.revision
+         WHERE v.content IS NOT NULL
+         ORDER BY v.kind, v.item_id`,
+      )
+      .all() as Array<{ kind: ItemKind; item_id: string; revision: number }>;
+    return rows.map((r) => ({ kind: r.kind, id: r.item_id, revision: r.revision }));
+  }
+
+  /** The content a revision wrote (undefined for a deletion or a revision that does not exist). */
+  contentAt(revision: number): string | undefined {
+    const row = this.db.prepare('SELECT content FROM versions WHERE revision = ?').get(revision) as { content: string | null } | undefined;
+    return row?.content ?? undefined;
+  }
+
   /** Every version written after a revision, oldest first (what another instance or the CLI changed). */
   changedSince(revision: number): ItemVersion[] {
     return (this.db.prepare('SELECT * FROM versions WHERE revision > ? ORDER BY revision').all(revision) as Row[]).map(toVersion);

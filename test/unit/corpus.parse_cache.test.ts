@@ -57,7 +57,8 @@ describe('the live corpus across restarts', () => {
     const config = { knowledgeDir, dataDir: path.join(dir, 'data') };
 
     const first = await openLiveCorpus(config);
-    const docs = first.docs();
+    // Bodies are read from the store while the corpus is open: copied before it closes.
+    const docs = first.docs().map((d) => ({ ...d }));
     const rules = first.rules();
     first.close();
     const cacheFile = path.join(config.dataDir, 'cache', 'parsed-items.json');
@@ -82,5 +83,33 @@ describe('the live corpus across restarts', () => {
     expect(after.title).toBe('An edited title');
     expect(after.body.endsWith('A new closing line.')).toBe(true);
     third.close();
+  }, 120_000);
+});
+
+describe('document text', () => {
+  it('is read from the corpus store, never from another corpus open in the same process at the same revision', async () => {
+    const open = async (name: string, edit?: (markdown: string) => string) => {
+      const knowledgeDir = path.join(dir, `text-${name}`, 'knowledge');
+      fs.cpSync('knowledge', knowledgeDir, { recursive: true });
+      if (edit) {
+        const file = path.join(knowledgeDir, 'docs', 'green-channel.en.md');
+        fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+      }
+      return openLiveCorpus({ knowledgeDir, dataDir: path.join(dir, `text-${name}`, 'data') });
+    };
+    const a = await open('a');
+    const b = await open('b', (md) => `${md.trimEnd()}\n\nA closing line only store B has.\n`);
+    try {
+      // Both stores imported the same files in the same order: the same revision numbers.
+      expect(b.revision()).toBe(a.revision());
+      const bodyIn = (corpus: typeof a) => corpus.docs().find((d) => d.id === 'green-channel.en')!.body;
+      expect(bodyIn(b).endsWith('A closing line only store B has.')).toBe(true);
+      expect(bodyIn(a)).not.toContain('only store B has');
+      // What is served is what the store holds.
+      expect(b.store().latest('doc', 'green-channel.en')!.content).toContain(bodyIn(b));
+    } finally {
+      a.close();
+      b.close();
+    }
   }, 120_000);
 });
