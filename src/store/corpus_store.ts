@@ -45,6 +45,7 @@ export interface ChangeInput {
  */
 export class CorpusStore {
   private readonly db: Database.Database;
+  private contentQuery?: Database.Statement;
 
   constructor(file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -123,7 +124,9 @@ export class CorpusStore {
 
   /** The content a revision wrote (undefined for a deletion or a revision that does not exist). */
   contentAt(revision: number): string | undefined {
-    const row = this.db.prepare('SELECT content FROM versions WHERE revision = ?').get(revision) as { content: string | null } | undefined;
+    // Compiled once: a start reads every stored document through here.
+    this.contentQuery ??= this.db.prepare('SELECT content FROM versions WHERE revision = ?');
+    const row = this.contentQuery.get(revision) as { content: string | null } | undefined;
     return row?.content ?? undefined;
   }
 
