@@ -96,30 +96,26 @@ export class CorpusStore {
 
   /** The live items (latest version not deleted), optionally as of an earlier revision. */
   current(kind?: ItemKind, asOfRevision?: number): ItemVersion[] {
-    const rows = this.db
+    return (this.liveVersions('v.*', kind, asOfRevision) as Row[]).map(toVersion);
+  }
+
+  /** The live items' kinds, ids and revisions without their content (read with contentAt when needed). */
+  currentRevisions(): Array<{ kind: ItemKind; id: string; revision: number }> {
+    const rows = this.liveVersions('v.kind, v.item_id, v.revision') as Array<{ kind: ItemKind; item_id: string; revision: number }>;
+    return rows.map((r) => ({ kind: r.kind, id: r.item_id, revision: r.revision }));
+  }
+
+  /** `columns` of each item's latest version as of a revision, deleted items left out. */
+  private liveVersions(columns: string, kind?: ItemKind, asOfRevision = Number.MAX_SAFE_INTEGER): unknown[] {
+    return this.db
       .prepare(
-        `SELECT v.* FROM versions v
+        `SELECT ${columns} FROM versions v
          JOIN (SELECT kind, item_id, MAX(revision) AS r FROM versions WHERE revision <= ? GROUP BY kind, item_id) latest
            ON latest.r = v.revision
          WHERE v.content IS NOT NULL ${kind ? 'AND v.kind = ?' : ''}
          ORDER BY v.kind, v.item_id`,
       )
-      .all(...(kind ? [asOfRevision ?? Number.MAX_SAFE_INTEGER, kind] : [asOfRevision ?? Number.MAX_SAFE_INTEGER])) as Row[];
-    return rows.map(toVersion);
-  }
-
-  /** The live items' kinds, ids and revisions without their content (read with contentAt when needed). */
-  currentRevisions(): Array<{ kind: ItemKind; id: string; revision: number }> {
-    const rows = this.db
-      .prepare(
-        `SELECT v.kind, v.item_id, v.revision FROM versions v
-         JOIN (SELECT kind, item_id, MAX(revision) AS r FROM versions GROUP BY kind, item_id) latest
-           ON latest.r = v.revision
-         WHERE v.content IS NOT NULL
-         ORDER BY v.kind, v.item_id`,
-      )
-      .all() as Array<{ kind: ItemKind; item_id: string; revision: number }>;
-    return rows.map((r) => ({ kind: r.kind, id: r.item_id, revision: r.revision }));
+      .all(...(kind ? [asOfRevision, kind] : [asOfRevision]));
   }
 
   /** The content a revision wrote (undefined for a deletion or a revision that does not exist). */
