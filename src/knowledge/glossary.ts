@@ -19,6 +19,13 @@ export interface ConceptMatch {
 /** A code unit of [a-z0-9] (NaN, before or past the end, is not): match() tests every character of every chunk. */
 const isLatinCode = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
+/** How many characters of an English plural ending ("s", "es") follow a Latin form at `at`: "overseas qualifications". */
+function pluralEnding(s: string, at: number): number {
+  if (s.charCodeAt(at) === 0x73 /* s */) return isLatinCode(s.charCodeAt(at + 1)) ? 0 : 1;
+  if (s.startsWith('es', at) && !isLatinCode(s.charCodeAt(at + 2))) return 2;
+  return 0;
+}
+
 /**
  * Finds glossary terms (with their abbreviations, colloquial forms and typos) in text, longest first,
  * so 高工, 高级工程师 and "senior engineer" all resolve to the same concept.
@@ -69,14 +76,18 @@ export class Glossary {
         continue;
       }
       const bucket = this.byFirstChar.get(here);
-      const form = bucket?.find(
-        (f) =>
-          s.startsWith(f.text, i) &&
-          (f.latin ? !isLatinCode(s.charCodeAt(i - 1)) && !isLatinCode(s.charCodeAt(i + f.text.length)) : f.text.length > 2 || onWordBoundary(i, i + f.text.length)),
-      );
+      let end = 0;
+      const form = bucket?.find((f) => {
+        if (!s.startsWith(f.text, i)) return false;
+        end = i + f.text.length;
+        if (!f.latin) return f.text.length > 2 || onWordBoundary(i, end);
+        if (isLatinCode(s.charCodeAt(i - 1))) return false;
+        end += pluralEnding(s, end);
+        return !isLatinCode(s.charCodeAt(end));
+      });
       if (form) {
-        found.push({ conceptId: form.conceptId, surface: form.text, kind: form.kind });
-        i += form.text.length;
+        found.push({ conceptId: form.conceptId, surface: s.slice(i, end), kind: form.kind });
+        i = end;
       } else i += 1;
     }
     return found;

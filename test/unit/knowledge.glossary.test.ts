@@ -38,6 +38,13 @@ describe('Glossary.match', () => {
     expect(concepts('engineer.')).toEqual(['engineer']);
   });
 
+  it('takes an English plural as the term ("senior engineers"), and no longer endings', () => {
+    expect(glossary.match('Two senior engineers.')).toEqual([{ conceptId: 'senior-engineer', surface: 'senior engineers', kind: 'en' }]);
+    expect(concepts('senior engineeres')).toEqual(['senior-engineer']);
+    expect(concepts('senior engineership')).toEqual([]);
+    expect(concepts('senior engineerss')).toEqual([]);
+  });
+
   it('gives canonical terms in both languages for query expansion', () => {
     expect(glossary.canonical('senior-engineer')).toEqual({ zh: '高级工程师', en: 'senior engineer' });
     expect(glossary.canonical('nope')).toBeUndefined();
