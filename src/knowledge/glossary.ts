@@ -99,6 +99,11 @@ export class Glossary {
     return e && { zh: e.zh[0], en: e.en[0] };
   }
 
+  /** The concepts this one is made of (its `includes`). */
+  parts(conceptId: string): readonly string[] {
+    return this.entries.get(conceptId)?.includes ?? [];
+  }
+
   /**
    * Concepts whose Chinese names contain one of this concept's (of three characters or more): the more
    * specific titles that share a name with it (工程师: 高级工程师, 正高级工程师, 助理工程师).
@@ -151,6 +156,11 @@ export function checkGlossary(entries: GlossaryEntry[], file: string | ((entryIn
           problems.push({ file, field: `${e.id}.${kind}`, message: `"${term}" is also listed under "${other}": a term may belong to one concept only` });
         } else owner.set(key, e.id);
       }
+    }
+  });
+  entries.forEach((e, entryIndex) => {
+    for (const part of e.includes ?? []) {
+      if (!ids.has(part)) problems.push({ file: fileOf(entryIndex), field: `${e.id}.includes`, message: `"${part}" is not a glossary id` });
     }
   });
   return problems;

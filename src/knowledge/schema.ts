@@ -62,6 +62,8 @@ export const GlossaryEntrySchema = z
     abbreviations: termList,
     colloquial: termList,
     typos: termList,
+    /** Ids of the concepts this one is made of (title-levels: each level), which answer a question about it. */
+    includes: z.array(z.string()).default([]),
     note: z.string().optional(),
   })
   .strict();

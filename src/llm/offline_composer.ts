@@ -163,10 +163,12 @@ function weightedQuery(query: string, index: KnowledgeIndex): Map<string, number
   const weights = new Map<string, number>();
   const terms = [...tokenize(query), ...index.glossary.match(query).map((m) => `§${m.conceptId}`)];
   for (const t of terms) weights.set(t, Math.max(weights.get(t) ?? 0, index.bm25.idf(t)));
-  // Canonical names of the concepts asked about, in both languages, count a little.
+  // Canonical names of the concepts asked about, in both languages, count a little; so do the concepts
+  // they are made of (a question on title levels is answered by a sentence naming 副高级 and 正高级).
   for (const m of index.glossary.match(query)) {
     const canon = index.glossary.canonical(m.conceptId);
     for (const t of canon ? [...tokenize(canon.zh), ...tokenize(canon.en)] : []) if (!weights.has(t)) weights.set(t, index.bm25.idf(t) * 0.35);
+    for (const part of index.glossary.parts(m.conceptId)) if (!weights.has(`§${part}`)) weights.set(`§${part}`, index.bm25.idf(`§${part}`) * 0.35);
   }
   return weights;
 }

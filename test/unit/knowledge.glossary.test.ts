@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildKnowledgeIndex, Glossary, HashedEmbedder, retrieve, type KnowledgeIndex } from '../../src/knowledge/index.js';
+import { buildKnowledgeIndex, checkGlossary, Glossary, HashedEmbedder, retrieve, type KnowledgeIndex } from '../../src/knowledge/index.js';
 import { hashed, loadFixtureCorpus } from '../fixtures/knowledge/fixtures.js';
 
 const corpus = loadFixtureCorpus();
@@ -99,15 +99,31 @@ describe('cross-lingual retrieval through glossary concepts', () => {
 describe('Glossary.narrowerThan', () => {
   it('lists the titles whose Chinese names contain a concept name of three or more characters', () => {
     const own = new Glossary([
-      { id: 'engineer', zh: ['工程师'], en: ['engineer'], abbreviations: [], colloquial: [], typos: [] },
-      { id: 'senior-engineer', zh: ['高级工程师'], en: ['senior engineer'], abbreviations: ['高工'], colloquial: [], typos: [] },
-      { id: 'full-senior-engineer', zh: ['正高级工程师'], en: ['professor-level senior engineer'], abbreviations: [], colloquial: [], typos: [] },
-      { id: 'level-senior', zh: ['高级'], en: ['senior'], abbreviations: [], colloquial: [], typos: [] },
+      { id: 'engineer', zh: ['工程师'], en: ['engineer'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'senior-engineer', zh: ['高级工程师'], en: ['senior engineer'], abbreviations: ['高工'], colloquial: [], typos: [], includes: [] },
+      { id: 'full-senior-engineer', zh: ['正高级工程师'], en: ['professor-level senior engineer'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'level-senior', zh: ['高级'], en: ['senior'], abbreviations: [], colloquial: [], typos: [], includes: [] },
     ]);
     expect(own.narrowerThan('engineer').sort()).toEqual(['full-senior-engineer', 'senior-engineer']);
     expect(own.narrowerThan('senior-engineer')).toEqual(['full-senior-engineer']);
     expect(own.narrowerThan('full-senior-engineer')).toEqual([]);
     // Two-character names (高级) are too short to stand for a title.
     expect(own.narrowerThan('level-senior')).toEqual([]);
+  });
+});
+
+describe('glossary includes', () => {
+  const entry = (id: string, includes: string[] = []) => ({ id, zh: [`${id}中`], en: [id], abbreviations: [], colloquial: [], typos: [], includes });
+
+  it('gives the concepts a concept is made of', () => {
+    const own = new Glossary([entry('title-levels', ['level-a', 'level-b']), entry('level-a'), entry('level-b')]);
+    expect(own.parts('title-levels')).toEqual(['level-a', 'level-b']);
+    expect(own.parts('level-a')).toEqual([]);
+    expect(own.parts('nope')).toEqual([]);
+  });
+
+  it('checkGlossary reports an included id that is not in the glossary', () => {
+    const problems = checkGlossary([entry('title-levels', ['level-a', 'level-x']), entry('level-a')], 'terms.yaml');
+    expect(problems).toEqual([{ file: 'terms.yaml', field: 'title-levels.includes', message: '"level-x" is not a glossary id' }]);
   });
 });
