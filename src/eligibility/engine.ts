@@ -6,7 +6,7 @@ import { isIsoDate, monthsBetween } from './dates.js';
 import { exactMissing, type WhatIfJudge } from './missing.js';
 import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
 import {
-  LEVELS, ROUTES,
+  CREDENTIAL_FACT_GROUPS, LEVELS, ROUTES,
   type Bilingual, type Citation, type ConditionSet, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
   type RouteVerdict, type Rule, type Status,
 } from './schema.js';
@@ -80,7 +80,7 @@ function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean):
     notes.push({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
   }
 
-  const overall = overallOf(routes);
+  const overall = overallOf(routes, facts);
   if (excludedBy.size && overall.status === 'not_eligible') overall.nextStep = EXCLUDED_NEXT_STEP;
   return {
     asOf,
@@ -329,12 +329,17 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
   );
   const relevant = pickRelevant(judged, status, total, indicative, missing);
 
+  // A route that fails is explained by what rules it out: a failed scope condition (residence) first,
+  // then its rules from the nearest to being met (a reply shows the first few lines only).
+  const fails = status === 'not_eligible';
+  const ruleLines = fails ? [...relevant].sort((a, b) => b.raw.best - a.raw.best || b.raw.worst - a.raw.worst) : relevant;
+  const scopeFirst = fails ? scopeOutcomes.filter((s) => s.outcome.worst === FAILED && s.outcome.best === FAILED) : [];
+  const scopeLater = scopeOutcomes.filter((s) => !scopeFirst.includes(s));
   const reasons = { zh: [] as string[], en: [] as string[] };
-  for (const j of relevant) {
-    for (const lang of ['zh', 'en'] as const) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing));
-  }
-  for (const s of scopeOutcomes) {
-    for (const lang of ['zh', 'en'] as const) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
+  for (const lang of ['zh', 'en'] as const) {
+    for (const s of scopeFirst) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
+    for (const j of ruleLines) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing));
+    for (const s of scopeLater) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
   }
 
   const notes: Bilingual[] = [];
@@ -582,7 +587,19 @@ const ROUTE_RANK = (r: Route) => ROUTES.indexOf(r);
 /** Routes whose rules can say "eligible": stated thresholds, confidence A or B. */
 const isDecisive = (v: RouteVerdict) => v.basis === 'stated';
 
-function overallOf(routes: RouteVerdict[]): EligibilityResult['overall'] {
+/**
+ * A route open only for want of credential facts (CREDENTIAL_FACT_GROUPS), from someone who has said
+ * nothing of the kind, is one to look into, not the question to ask: most people hold no overseas certificate.
+ */
+const CREDENTIAL_FACTS: ReadonlySet<string> = new Set(CREDENTIAL_FACT_GROUPS);
+const onlyUntoldCredentials = (v: RouteVerdict, facts: NormalisedFacts) =>
+  v.missing.length > 0 &&
+  v.missing.every((path) => {
+    const group = path.split('.')[0];
+    return CREDENTIAL_FACTS.has(group) && facts[group as keyof NormalisedFacts] === undefined;
+  });
+
+function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityResult['overall'] {
   if (routes.length === 0) {
     return { status: 'needs_info', missing: [], nextStep: { zh: '规则库中没有可判断的途径；请查阅当年正式通知或咨询区人才服务中心。', en: 'No route in the rule base fits; check the current official notice or ask your district talent service centre.' } };
   }
@@ -594,9 +611,10 @@ function overallOf(routes: RouteVerdict[]): EligibilityResult['overall'] {
   if (notYet.length) return pick(notYet[0], 'not_yet');
   const decisive = routes.filter(isDecisive);
   const rankOf = (v: RouteVerdict) => STATUS_RANK[bestCase.get(v) ?? v.status];
-  const open = (decisive.length ? decisive : routes)
-    .filter((v) => v.status === 'needs_info')
-    .sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
+  const openRoutes = (decisive.length ? decisive : routes).filter((v) => v.status === 'needs_info');
+  const asked = openRoutes.filter((v) => !onlyUntoldCredentials(v, facts));
+  // Only when something else was judged: with nothing ruled out, "cannot apply" would claim too much.
+  const open = (asked.length || routes.some((v) => v.status === 'not_eligible') ? asked : openRoutes).sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
   if (open.length) {
     // Ask first what the most promising route needs; another route's facts only if it could do better.
     const first = open[0];

@@ -2,7 +2,7 @@
 export {
   FactsSchema, RuleSchema, RuleFileSchema, ConditionSetSchema,
   SeriesId, Level, Degree, Route, Jurisdiction, Confidence, Status, Flag,
-  SERIES_IDS, LEVELS, DEGREES, ROUTES, STATUSES, FLAGS,
+  SERIES_IDS, LEVELS, DEGREES, ROUTES, STATUSES, FLAGS, CREDENTIAL_FACT_GROUPS,
   type Facts, type NormalisedFacts, type Rule, type RuleFile, type ConditionSet,
   type EligibilityResult, type RouteVerdict, type Citation, type Exclusion, type Bilingual,
 } from './schema.js';

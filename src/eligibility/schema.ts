@@ -62,6 +62,12 @@ export type Bilingual = z.infer<typeof Bilingual>;
 
 const yes = (what: string) => z.boolean().optional().describe(what);
 
+/**
+ * Fact groups that only special routes ask about (an overseas certificate, an award, a talent programme,
+ * a skill level, a passed exam): most people have none, so they are asked for only once mentioned.
+ */
+export const CREDENTIAL_FACT_GROUPS = ['overseas', 'skill', 'awards', 'specialRoute', 'exams'] as const;
+
 export const FactsSchema = z
   .strictObject({
     series: SeriesId.optional().describe('Title series id, e.g. "engineering" (工程技术人员), "accounting", "publishing".'),

@@ -1,9 +1,9 @@
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import type { EligibilityResult, Rule, RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, type EligibilityResult, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
-/** Fact groups that belong to special routes: asked about only when the user brought them up. */
-const SPECIAL_GROUPS = ['overseas', 'skill', 'awards', 'specialRoute', 'exams', 'integrity', 'lastYear', 'retirement'];
+/** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
+const SPECIAL_GROUPS: readonly string[] = [...CREDENTIAL_FACT_GROUPS, 'integrity', 'lastYear', 'retirement'];
 
 /**
  * The facts worth asking for next: the engine's own list (most useful first), without special-route

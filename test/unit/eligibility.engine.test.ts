@@ -58,3 +58,39 @@ describe('evaluate', () => {
     expect(later).toMatchObject({ status: 'not_yet', yearsStillNeeded: 2, earliest: '2027-06-01' });
   });
 });
+
+describe('a route open only for a credential nobody mentioned', () => {
+  const noResidence = {
+    series: 'engineering',
+    targetLevel: 'intermediate',
+    education: { degree: 'junior_college' },
+    yearsInSpecialty: 8,
+    residence: { hukou: false, residencePermit: false, socialInsuranceMonthsLast24: 10 },
+  } as const;
+
+  it('does not hold the verdict open: the regular route fails on residence, so the answer is not eligible, naming the overseas route to look into', () => {
+    const result = evaluate(rules, noResidence, '2026-06-01');
+    expect(result.routes.find((v) => v.route === 'overseas_qualification')?.status).toBe('needs_info');
+    expect(result.overall.status).toBe('not_eligible');
+    expect(result.overall.missing).toEqual([]);
+    expect(result.overall.nextStep.zh).toContain('海外职业资格');
+  });
+
+  it('is asked about once the person brings the credential up', () => {
+    const result = evaluate(rules, { ...noResidence, overseas: { listVersion: '3.0' } }, '2026-06-01');
+    expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'overseas_qualification', missing: ['overseas.category'] });
+  });
+
+  it('still leaves the verdict open when nothing else was judged', () => {
+    const onlyOverseas = evaluate(rules, { ...noResidence, route: 'overseas_qualification' }, '2026-06-01');
+    expect(onlyOverseas.overall.status).toBe('needs_info');
+  });
+
+  it('explains a failed route by what rules it out first: the residence scope, then the rule nearest to being met', () => {
+    const regular = evaluate(rules, noResidence, '2026-06-01').routes.find((v) => v.route === 'regular')!;
+    expect(regular.status).toBe('not_eligible');
+    expect(regular.reasons.zh[0]).toMatch(/^上海申报范围.*不符合/);
+    expect(regular.reasons.zh[1]).toMatch(/大专.*——符合/);
+    expect(regular.reasons.en[0]).toMatch(/not met/);
+  });
+});
