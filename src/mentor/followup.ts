@@ -8,6 +8,8 @@ export interface Topic {
 
 const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|那要是|and|and for|and if|what about|how about|what if|for|same for|also)\b|^(那|那么|如果|要是|还有|换成)/i;
 const FOLLOW_UP_END = /(呢|的呢|怎么样|怎么算)[?？]?$/;
+/** Where a rule applies: "那上海呢？" after a question on the national standard asks the same of Shanghai. */
+const JURISDICTION = /国家基本标准|国家标准|国家|全国|上海市?|北京市?|深圳市?|广州市?|national(?: basic)? standards?|nationwide|national|shanghai|beijing|shenzhen|guangzhou/gi;
 const FILLERS = /^(那么?|如果是|要是|还有|换成|and( for| if)?|what about|how about|what if|same for|also)\s*|(呢|的呢)?[?？。!！]*$/gi;
 
 /**
@@ -50,6 +52,8 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     remove(old.title);
   }
   if (fresh.degree.length) remove(old.degree);
+  const freshPlaces = s.match(JURISDICTION) ?? [];
+  if (freshPlaces.length) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
 }

@@ -105,6 +105,20 @@ describe('rewriteFollowUp', () => {
     expect(q).toContain('intermediate');
   });
 
+  it('switches the place a rule applies in: the national standard, then Shanghai', () => {
+    const q = rewriteFollowUp('那上海呢？', { query: '国家标准工程师要什么条件？' }, lex);
+    expect(q).toContain('上海');
+    expect(q).toContain('工程师要什么条件');
+    expect(q).not.toContain('国家');
+    const en = rewriteFollowUp('and in Shanghai?', { query: 'What does the national standard ask for Engineer?' }, lex);
+    expect(en).toMatch(/shanghai/i);
+    expect(en).not.toMatch(/national/i);
+  });
+
+  it('keeps the place when the follow-up names none', () => {
+    expect(rewriteFollowUp('那副高呢？', { query: '上海工程师申报条件' }, lex)).toContain('上海');
+  });
+
   it('leaves a full new question alone', () => {
     const text = '绿色通道是什么，谁可以走这个通道申报高级职称？';
     expect(rewriteFollowUp(text, { query: '上海工程师申报条件' }, lex)).toBe(text);
