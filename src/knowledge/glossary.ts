@@ -119,6 +119,19 @@ export class Glossary {
   }
   private readonly narrower = new Map<string, string[]>();
 
+  /**
+   * The more specific forms of a title: narrower concepts whose English name ends with this one's
+   * (Senior Engineer for Engineer), not every concept that shares a name (增设正高级 for 正高级).
+   */
+  specificFormsOf(conceptId: string): string[] {
+    const en = this.entries.get(conceptId)?.en[0]?.toLowerCase();
+    if (!en) return [];
+    return this.narrowerThan(conceptId).filter((id) => {
+      const other = this.entries.get(id)?.en[0]?.toLowerCase() ?? '';
+      return other !== en && other.endsWith(` ${en}`);
+    });
+  }
+
   /** Every Chinese surface form, so the segmenter can keep them whole. */
   chineseTerms(): string[] {
     return [...this.entries.values()].flatMap((e) => [...termLists(e)].flatMap(([, l]) => l)).filter((t) => /[\u3400-\u9fff]/.test(t));

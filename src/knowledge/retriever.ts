@@ -61,6 +61,8 @@ export const RETRIEVAL_TUNING = {
   titleWeight: 0.3,
   /** A question about Shanghai (or about the national standard) prefers documents titled so. */
   jurisdictionFactor: 1.5,
+  /** A question on Engineer ranks a document titled only with a more specific title (Senior Engineer) lower. */
+  specificTitleFactor: 1.5,
   maxPerDoc: 2,
   /**
    * Offline (hashed) embedder only: the query vector is moved toward the best lexical hit's vector by
@@ -143,6 +145,13 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     }
     return c;
   };
+  // More specific titles than the one asked about, not asked about themselves (Senior Engineer for Engineer).
+  const specific = new Set(concepts.flatMap((c) => index.glossary.specificFormsOf(c)).filter((c) => !concepts.includes(c)).map((c) => `§${c}`));
+  const titledMoreSpecifically = (chunk: Chunk) => {
+    if (specific.size === 0) return false;
+    const words = titleTerms(index, chunk);
+    return [...specific].some((t) => words.has(t)) && ![...conceptSet].some((t) => words.has(t));
+  };
   const ranked: RetrievedChunk[] = [];
   for (const [i, e] of fused) {
     const chunk = index.chunks[i];
@@ -154,6 +163,7 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     if (askedPlace?.test(chunk.title) && !otherPlace.test(chunk.title)) score *= T.jurisdictionFactor;
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
+    if (titledMoreSpecifically(chunk)) score /= T.specificTitleFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
   }
   ranked.sort((a, b) => b.score - a.score || a.index - b.index);

@@ -1,9 +1,13 @@
 import { normalizeText } from '../knowledge/index.js';
+import type { Facts } from '../eligibility/index.js';
 import type { Lexicon } from './lexicon.js';
 
 /** What the conversation is about, kept so "那副高呢？" can be read as a question about 副高 of the same topic. */
 export interface Topic {
   query: string;
+  /** The series and level the question named: a later eligibility check starts from them. */
+  series?: Facts['series'];
+  targetLevel?: Facts['targetLevel'];
 }
 
 const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|那要是|and|and for|and if|what about|how about|what if|for|same for|also)\b|^(那|那么|如果|要是|还有|换成)/i;

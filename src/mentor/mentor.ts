@@ -170,6 +170,9 @@ export class Mentor {
       }
       case 'eligibility_check': {
         const { merged, changed } = mergeFacts(state.facts, extraction.facts);
+        // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
+        merged.series ??= state.topic?.series;
+        if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
         state.facts = sanitizeFacts(merged);
         state.checking = true;
         return { draft: this.eligibility(state, lang, changed) };
@@ -183,7 +186,8 @@ export class Mentor {
     const index = this.deps.index();
     const question = rewriteFollowUp(text, state.topic, this.deps.lexicon);
     const retrieval = await retrieve(index, question, { k: 6, lang });
-    state.topic = { query: question };
+    const about = extractFacts(question, this.deps.lexicon).facts;
+    state.topic = { query: question, ...(about.series ? { series: about.series } : {}), ...(about.targetLevel ? { targetLevel: about.targetLevel } : {}) };
     state.checking = false;
 
     let fallback: string | undefined;

@@ -112,6 +112,22 @@ describe('Glossary.narrowerThan', () => {
   });
 });
 
+describe('Glossary.specificFormsOf', () => {
+  it('gives the more specific forms of a title, not every concept sharing a name', () => {
+    const own = new Glossary([
+      { id: 'engineer', zh: ['工程师'], en: ['engineer'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'senior-engineer', zh: ['高级工程师'], en: ['senior engineer'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'level-full-senior', zh: ['正高级'], en: ['full senior'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'full-senior-expansion', zh: ['增设正高级'], en: ['full-senior level added'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+      { id: 'full-senior-engineer', zh: ['正高级工程师'], en: ['professor-level senior engineer'], abbreviations: [], colloquial: [], typos: [], includes: [] },
+    ]);
+    expect(own.specificFormsOf('engineer').sort()).toEqual(['full-senior-engineer', 'senior-engineer']);
+    expect(own.narrowerThan('level-full-senior').sort()).toEqual(['full-senior-engineer', 'full-senior-expansion']);
+    expect(own.specificFormsOf('level-full-senior')).toEqual([]);
+    expect(own.specificFormsOf('nope')).toEqual([]);
+  });
+});
+
 describe('glossary includes', () => {
   const entry = (id: string, includes: string[] = []) => ({ id, zh: [`${id}中`], en: [id], abbreviations: [], colloquial: [], typos: [], includes });
 
