@@ -1,3 +1,4 @@
+import http from 'node:http';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -152,6 +153,21 @@ describe('the web page and its assets', () => {
       expect(a.status, asset).toBe(200);
       expect(await a.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
     }
+  });
+
+  it('lets assets be revalidated by ETag, while JSON replies carry none (a chat reply is never fetched twice)', async () => {
+    const asset = await fetch(`${t.url}/static/app.js`);
+    const etag = asset.headers.get('etag');
+    expect(etag).toBeTruthy();
+    // node:http, not fetch: fetch adds "Cache-Control: no-cache" to a conditional request, which forbids a 304.
+    const again = await new Promise<number | undefined>((resolve, reject) =>
+      http.get(`${t.url}/static/app.js`, { headers: { 'if-none-match': etag! } }, (res) => (res.resume(), resolve(res.statusCode))).on('error', reject),
+    );
+    expect(again).toBe(304);
+    // Any JSON reply (not a chat turn here: the metrics test below counts this file's turns).
+    const json = await fetch(`${t.url}/api/persona`);
+    expect(json.status).toBe(200);
+    expect(json.headers.get('etag')).toBeNull();
   });
 
   it('gives the page its persona, welcome and card labels', async () => {
