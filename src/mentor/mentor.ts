@@ -178,16 +178,19 @@ export class Mentor {
         return { draft: this.eligibility(state, lang, changed) };
       }
       default:
-        return this.policy(text, lang, state);
+        return this.policy(text, lang, state, extraction.facts);
     }
   }
 
-  private async policy(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
+  private async policy(text: string, lang: Lang, state: SessionState, named: Facts): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
     const question = rewriteFollowUp(text, state.topic, this.deps.lexicon);
     const retrieval = await retrieve(index, question, { k: 6, lang });
-    const about = extractFacts(question, this.deps.lexicon).facts;
-    state.topic = { query: question, ...(about.series ? { series: about.series } : {}), ...(about.targetLevel ? { targetLevel: about.targetLevel } : {}) };
+    // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
+    const previous = question === text ? undefined : state.topic;
+    const series = named.series ?? previous?.series;
+    const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
+    state.topic = { query: question, ...(series ? { series } : {}), ...(targetLevel ? { targetLevel } : {}) };
     state.checking = false;
 
     let fallback: string | undefined;
