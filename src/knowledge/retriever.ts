@@ -147,10 +147,14 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   };
   // More specific titles than the one asked about, not asked about themselves (Senior Engineer for Engineer).
   const specific = new Set(concepts.flatMap((c) => index.glossary.specificFormsOf(c)).filter((c) => !concepts.includes(c)).map((c) => `§${c}`));
+  const hasAny = (words: Set<string>, terms: Set<string>) => {
+    for (const t of terms) if (words.has(t)) return true;
+    return false;
+  };
   const titledMoreSpecifically = (chunk: Chunk) => {
     if (specific.size === 0) return false;
     const words = titleTerms(index, chunk);
-    return [...specific].some((t) => words.has(t)) && ![...conceptSet].some((t) => words.has(t));
+    return hasAny(words, specific) && !hasAny(words, conceptSet);
   };
   const ranked: RetrievedChunk[] = [];
   for (const [i, e] of fused) {

@@ -56,8 +56,7 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     remove(old.title);
   }
   if (fresh.degree.length) remove(old.degree);
-  const freshPlaces = s.match(JURISDICTION) ?? [];
-  if (freshPlaces.length) base = base.replace(JURISDICTION, ' ');
+  if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
 }
