@@ -44,9 +44,14 @@ export function refuseOversizedBodies(next: RequestListener, onRefused?: (about:
         // The body is never parsed: what arrives is thrown away for a short grace, so a client still
         // uploading can read the answer (closing on unread data resets the connection), then the
         // connection goes, however much the client still meant to send.
+        // Node's server destroys a "close" connection as soon as its answer is flushed; with the upload
+        // still arriving, that sends a reset, and a reset can wipe the answer from the client's buffer
+        // before it is read (the fuzz suite lost 18 of 10,000 answers so). Only our side is ended here.
+        const socket = req.socket;
+        socket.destroySoon = () => socket.end();
         res.end(body);
         req.resume();
-        setTimeout(() => req.socket.destroy(), CLOSE_GRACE_MS).unref();
+        setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
         return;
       }
     }

@@ -38,22 +38,25 @@ interface Trickled {
   closedMs: number;
   /** Bytes of the body the client managed to send. */
   sent: number;
+  /** When the socket failed (ECONNRESET, EPIPE: the server reset the connection), if it did. */
+  errorMs?: number;
 }
 
 /**
  * A client that sends `head`, then `piece` every `everyMs` until the server answers or closes, or the
  * give-up time passes (then it is still open: closedMs is Infinity).
  */
-function trickle(head: string, piece: string, everyMs = 100, giveUpMs = 10_000): Promise<Trickled> {
+function trickle(head: string, piece: string, everyMs = 100, giveUpMs = 10_000, options: { halfOpen?: boolean } = {}): Promise<Trickled> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const socket = net.connect(Number(new URL(t.url).port), '127.0.0.1');
+    // halfOpen: go on sending after the server has ended its side, as an uploading client may.
+    const socket = net.connect({ port: Number(new URL(t.url).port), host: '127.0.0.1', allowHalfOpen: options.halfOpen ?? false });
     const result: Trickled = { answer: '', closedMs: Infinity, sent: 0 };
     socket.on('data', (d) => {
       if (result.answeredMs === undefined) result.answeredMs = Date.now() - started;
       result.answer += d.toString('utf8');
     });
-    socket.on('error', () => {});
+    socket.on('error', () => (result.errorMs ??= Date.now() - started));
     const timer = setInterval(() => {
       if (socket.destroyed || !socket.writable) return;
       socket.write(piece);
@@ -91,6 +94,15 @@ describe('a body announced over the limit', () => {
     expect(r.answer).toMatch(/request body too large: 2097152 bytes announced, at most 65536 accepted here/);
     expect(r.answer).toMatch(/x-request-id: [0-9a-f-]{36}/i);
     expect(r.sent).toBeLessThan(20_000);
+  });
+
+  it('reads and throws away what the client still uploads during the grace, instead of resetting the connection under it', async () => {
+    // A reset while the client is still sending can wipe the answer from its buffer before it is read.
+    const r = await trickle(chatHead(2 * 1024 * 1024), 'a'.repeat(1000), 100, 10_000, { halfOpen: true });
+    expect(r.status).toBe(413);
+    expect(r.errorMs ?? Infinity).toBeGreaterThanOrEqual(900);
+    expect(r.sent).toBeGreaterThanOrEqual(5000);
+    expect(r.closedMs).toBeLessThan(2500);
   });
 
   it('is refused the same way on every route by its own limit: WeChat 64 KB, the staff API 2 MB', async () => {
