@@ -152,6 +152,8 @@ function levelsToCheck(rules: Rule[], facts: NormalisedFacts, notes: Bilingual[]
 
 /** The best each route can still give once its missing facts are known (internal: orders the overall answer). */
 const bestCase = new WeakMap<RouteVerdict, Status>();
+/** What would open a route that fails only on a scope condition (its rule's nextStep: get a Residence Permit…). */
+const remedyOf = new WeakMap<RouteVerdict, Bilingual>();
 const STATUS_RANK: Record<Status, number> = { not_eligible: 0, needs_info: 1, not_yet: 2, eligible: 3 };
 
 interface Judged {
@@ -391,6 +393,12 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
     verdict.yearsStillNeeded = shown.yearsStillNeeded;
   }
   verdict.nextStep = nextStepOf(verdict, relevant.map((j) => j.rule));
+  // Its own conditions met, only the scope failing: the scope rule's next step says what would change that.
+  const remedy = fails && judged.some((j) => j.raw.worst === MET) ? scopeFirst.find((s) => s.rule.nextStep)?.rule.nextStep : undefined;
+  if (remedy) {
+    verdict.nextStep = remedy;
+    remedyOf.set(verdict, remedy);
+  }
   bestCase.set(verdict, statusOf({ ...shown, worst: shown.best }));
   return verdict;
 }
@@ -623,13 +631,15 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
   }
   const other = routes.filter((v) => v.status === 'needs_info');
   const others = other.map((v) => ROUTE_NAMES[v.route]);
-  return {
-    status: 'not_eligible',
-    missing: [],
-    nextStep: others.length
+  const remedy = routes.map((v) => remedyOf.get(v)).find((r) => r !== undefined);
+  const nextStep: Bilingual = remedy
+    ? others.length
+      ? { zh: `${remedy.zh}也可了解${uniqNames(others, 'zh').join('、')}。`, en: `${remedy.en} You may also look into the ${uniqNames(others, 'en').join(', ')}.` }
+      : remedy
+    : others.length
       ? { zh: `按已知条件目前无法申报；可了解${uniqNames(others, 'zh').join('、')}（以当年通知为准）。`, en: `On what we know you cannot apply yet; you may look into the ${uniqNames(others, 'en').join(', ')} (the current notice decides).` }
-      : { zh: '按已知条件目前无法申报；可关注今后的通知，或咨询单位人事部门、区人才服务中心。', en: "On what we know you cannot apply yet; watch for future notices, or ask your employer's HR or the district talent service centre." },
-  };
+      : { zh: '按已知条件目前无法申报；可关注今后的通知，或咨询单位人事部门、区人才服务中心。', en: "On what we know you cannot apply yet; watch for future notices, or ask your employer's HR or the district talent service centre." };
+  return { status: 'not_eligible', missing: [], nextStep };
 }
 
 const uniqNames = (names: Bilingual[], lang: 'zh' | 'en') => [...new Set(names.map((n) => n[lang]))];

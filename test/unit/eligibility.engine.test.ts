@@ -86,6 +86,16 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(onlyOverseas.overall.status).toBe('needs_info');
   });
 
+  it('says what would open the route when only the residence scope fails, and not when its own conditions fail too', () => {
+    const scopeOnly = evaluate(rules, noResidence, '2026-06-01');
+    expect(scopeOnly.overall.nextStep.zh).toMatch(/上海市居住证.*12个月/);
+    expect(scopeOnly.overall.nextStep.en).toMatch(/Residence Permit.*12 months/);
+    expect(scopeOnly.overall.nextStep.zh).toContain('海外职业资格');
+    const tooFewYears = evaluate(rules, { ...noResidence, yearsInSpecialty: 2 }, '2026-06-01');
+    expect(tooFewYears.overall.status).toBe('not_eligible');
+    expect(tooFewYears.overall.nextStep.zh).not.toContain('居住证');
+  });
+
   it('explains a failed route by what rules it out first: the residence scope, then the rule nearest to being met', () => {
     const regular = evaluate(rules, noResidence, '2026-06-01').routes.find((v) => v.route === 'regular')!;
     expect(regular.status).toBe('not_eligible');
