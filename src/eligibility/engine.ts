@@ -617,12 +617,16 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
   if (eligible.length) return pick(eligible[0], 'eligible');
   const notYet = routes.filter((v) => v.status === 'not_yet').sort((a, b) => a.earliest!.localeCompare(b.earliest!) || byPreference(a, b));
   if (notYet.length) return pick(notYet[0], 'not_yet');
-  const decisive = routes.filter(isDecisive);
   const rankOf = (v: RouteVerdict) => STATUS_RANK[bestCase.get(v) ?? v.status];
-  const openRoutes = (decisive.length ? decisive : routes).filter((v) => v.status === 'needs_info');
-  const asked = openRoutes.filter((v) => !onlyUntoldCredentials(v, facts));
-  // Only when something else was judged: with nothing ruled out, "cannot apply" would claim too much.
-  const open = (asked.length || routes.some((v) => v.status === 'not_eligible') ? asked : openRoutes).sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
+  const openOf = (candidates: RouteVerdict[]) => {
+    const decisive = candidates.filter(isDecisive);
+    return (decisive.length ? decisive : candidates).filter((v) => v.status === 'needs_info');
+  };
+  const untold = (v: RouteVerdict) => v.status === 'needs_info' && onlyUntoldCredentials(v, facts);
+  let open = openOf(routes.filter((v) => !untold(v)));
+  // The untold routes only when nothing else was judged: with nothing ruled out, "cannot apply" would claim too much.
+  if (!open.length && !routes.some((v) => v.status === 'not_eligible')) open = openOf(routes);
+  open.sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
   if (open.length) {
     // Ask first what the most promising route needs; another route's facts only if it could do better.
     const first = open[0];

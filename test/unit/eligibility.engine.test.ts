@@ -81,6 +81,13 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'overseas_qualification', missing: ['overseas.category'] });
   });
 
+  it('leads with a route the person can act on: the accounting exam, not the overseas route', () => {
+    const result = evaluate(rules, { series: 'accounting', targetLevel: 'intermediate', education: { degree: 'junior_college' }, yearsInSpecialty: 8 }, '2026-06-01');
+    expect(result.routes.find((v) => v.route === 'overseas_qualification')?.status).toBe('needs_info');
+    expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'exam' });
+    expect(result.overall.missing).not.toContain('overseas.listVersion');
+  });
+
   it('still leaves the verdict open when nothing else was judged', () => {
     const onlyOverseas = evaluate(rules, { ...noResidence, route: 'overseas_qualification' }, '2026-06-01');
     expect(onlyOverseas.overall.status).toBe('needs_info');
