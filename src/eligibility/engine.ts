@@ -596,13 +596,14 @@ const ROUTE_RANK = (r: Route) => ROUTES.indexOf(r);
 const isDecisive = (v: RouteVerdict) => v.basis === 'stated';
 
 /**
- * A route open only for want of credential facts (CREDENTIAL_FACT_GROUPS), from someone who has said
- * nothing of the kind, is one to look into, not the question to ask: most people hold no overseas certificate.
+ * A route still waiting on a credential (CREDENTIAL_FACT_GROUPS) from someone who has said nothing of the
+ * kind, and did not ask about that route, is one to look into, not the question to ask: most people hold
+ * no overseas certificate.
  */
 const CREDENTIAL_FACTS: ReadonlySet<string> = new Set(CREDENTIAL_FACT_GROUPS);
-const onlyUntoldCredentials = (v: RouteVerdict, facts: NormalisedFacts) =>
-  v.missing.length > 0 &&
-  v.missing.every((path) => {
+const waitsOnUntoldCredential = (v: RouteVerdict, facts: NormalisedFacts) =>
+  facts.route !== v.route &&
+  v.missing.some((path) => {
     const group = path.split('.')[0];
     return CREDENTIAL_FACTS.has(group) && facts[group as keyof NormalisedFacts] === undefined;
   });
@@ -622,7 +623,7 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
     const decisive = candidates.filter(isDecisive);
     return (decisive.length ? decisive : candidates).filter((v) => v.status === 'needs_info');
   };
-  const untold = (v: RouteVerdict) => v.status === 'needs_info' && onlyUntoldCredentials(v, facts);
+  const untold = (v: RouteVerdict) => v.status === 'needs_info' && waitsOnUntoldCredential(v, facts);
   let open = openOf(routes.filter((v) => !untold(v)));
   // The untold routes only when nothing else was judged: with nothing ruled out, "cannot apply" would claim too much.
   if (!open.length && !routes.some((v) => v.status === 'not_eligible')) open = openOf(routes);

@@ -88,6 +88,17 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(result.overall.missing).not.toContain('overseas.listVersion');
   });
 
+  it('leaves out a route that also waits on an unmentioned credential, unless that route was asked about', () => {
+    // Round 3 (2025) also wants the years of work, which this person did not give: still a route to look into.
+    const facts = { ...noResidence, education: { degree: 'bachelor' }, yearsInSpecialty: undefined } as const;
+    const overseas = evaluate(rules, facts, '2025-09-01').routes.find((v) => v.route === 'overseas_qualification')!;
+    expect(overseas.missing).toContain('yearsInSpecialty');
+    expect(evaluate(rules, facts, '2025-09-01').overall.status).toBe('not_eligible');
+    const asked = evaluate(rules, { ...facts, route: 'overseas_qualification' }, '2025-09-01');
+    expect(asked.overall.status).toBe('needs_info');
+    expect(asked.overall.missing.some((p) => p.startsWith('overseas.'))).toBe(true);
+  });
+
   it('still leaves the verdict open when nothing else was judged', () => {
     const onlyOverseas = evaluate(rules, { ...noResidence, route: 'overseas_qualification' }, '2026-06-01');
     expect(onlyOverseas.overall.status).toBe('needs_info');
