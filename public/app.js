@@ -185,7 +185,8 @@ function eligibilityCard(result, lang) {
   if (!result?.overall) return null;
   const L = UI[lang];
   const overall = result.overall;
-  const best = result.routes.find((r) => r.route === overall.bestRoute) ?? result.routes[0];
+  // As headlineRoute (src/eligibility/explain.ts): no route heads an open verdict without one to ask about.
+  const best = result.routes.find((r) => r.route === overall.bestRoute && r.targetLevel === (overall.bestLevel ?? r.targetLevel)) ?? (overall.status === 'needs_info' ? undefined : result.routes[0]);
   const rows = [];
   const row = (name, value, cls) => rows.push(el('dt', { text: name }), el('dd', { class: cls }, value));
   if (best) row(L.route, `${label('routes', best.route)} · ${label('levels', best.targetLevel)}`);

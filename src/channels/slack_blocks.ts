@@ -1,4 +1,4 @@
-import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES } from '../eligibility/index.js';
+import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, STATUS_NAMES, headlineRoute } from '../eligibility/index.js';
 import type { MentorReply } from '../mentor/index.js';
 
 type Block = Record<string, unknown>;
@@ -29,7 +29,7 @@ export function replyBlocks(reply: MentorReply): Block[] {
   }
   const e = reply.eligibility;
   if (e) {
-    const best = e.routes.find((r) => r.route === e.overall.bestRoute) ?? e.routes[0];
+    const best = headlineRoute(e);
     const zh = lang === 'zh';
     const fields: Array<[string, string]> = [[zh ? '结论' : 'Verdict', STATUS_NAMES[e.overall.status][lang]]];
     if (best) fields.push([zh ? '途径' : 'Route', `${ROUTE_NAMES[best.route][lang]} · ${LEVEL_NAMES[best.targetLevel][lang]}`]);

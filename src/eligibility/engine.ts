@@ -625,8 +625,22 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
   };
   const untold = (v: RouteVerdict) => v.status === 'needs_info' && waitsOnUntoldCredential(v, facts);
   let open = openOf(routes.filter((v) => !untold(v)));
-  // The untold routes only when nothing else was judged: with nothing ruled out, "cannot apply" would claim too much.
-  if (!open.length && !routes.some((v) => v.status === 'not_eligible')) open = openOf(routes);
+  // Nothing else judged: "cannot apply" would claim too much. With only untold routes left, none of them is
+  // the question to ask either (senior economist: the rule base has only the special routes).
+  if (!open.length && !routes.some((v) => v.status === 'not_eligible')) {
+    open = openOf(routes);
+    if (open.length && open.every(untold)) {
+      const names = routes.filter((v) => v.status === 'needs_info').map((v) => ROUTE_NAMES[v.route]);
+      return {
+        status: 'needs_info',
+        missing: [],
+        nextStep: {
+          zh: `请以当年正式通知为准，或咨询单位人事部门；如果你符合条件，也可了解${uniqNames(names, 'zh').join('、')}。`,
+          en: `Check the current official notice or ask your employer's HR; if you qualify, you may also look into the ${uniqNames(names, 'en').join(', ')}.`,
+        },
+      };
+    }
+  }
   open.sort((a, b) => rankOf(b) - rankOf(a) || ROUTE_RANK(a.route) - ROUTE_RANK(b.route) || byPreference(a, b));
   if (open.length) {
     // Ask first what the most promising route needs; another route's facts only if it could do better.

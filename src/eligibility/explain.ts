@@ -9,6 +9,17 @@ const MAX_NOTES = 3;
 const MAX_CLAUSES = 2;
 
 /**
+ * The route that heads an answer: the overall verdict's best route; for a "not eligible" without one, the
+ * first route judged; none for an open verdict without a route to ask about (only special routes left).
+ * public/app.js picks the same for the web card.
+ */
+export function headlineRoute(result: EligibilityResult): RouteVerdict | undefined {
+  const { bestRoute, bestLevel, status } = result.overall;
+  const best = result.routes.find((r) => r.route === bestRoute && r.targetLevel === (bestLevel ?? r.targetLevel));
+  return best ?? (status === 'needs_info' ? undefined : result.routes[0]);
+}
+
+/**
  * A short plain-text answer for a phone screen: the verdict, the reasons for the best route with the clauses
  * it applied, the next step, one line per other route. Every number and date in it comes from the result
  * (whose reasons take their numbers from the facts and the rules).

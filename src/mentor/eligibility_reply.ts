@@ -1,3 +1,4 @@
+import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { CREDENTIAL_FACT_GROUPS, type EligibilityResult, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
@@ -18,7 +19,7 @@ export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>)
 
 /** The routes worth telling a citizen about: decided ones first, special routes only when they apply. */
 export function routesToShow(result: EligibilityResult): { best?: RouteVerdict; others: RouteVerdict[] } {
-  const best = result.routes.find((r) => r.route === result.overall.bestRoute && r.targetLevel === (result.overall.bestLevel ?? r.targetLevel)) ?? result.routes[0];
+  const best = headlineRoute(result);
   const others = result.routes.filter((r) => r !== best && (r.status === 'eligible' || r.status === 'not_yet'));
   return { best, others };
 }
@@ -46,6 +47,8 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     }
     const note = best.notes[0];
     if (note) lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${note[lang]}`);
+  } else if (result.notes[0]) {
+    lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${result.notes[0][lang]}`);
   }
   if (others.length) {
     const list = others.map((r) => `${ROUTE_NAMES[r.route][lang]}（${STATUS_NAMES[r.status][lang]}）`).join(lang === 'zh' ? '；' : '; ');

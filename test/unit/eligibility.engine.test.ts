@@ -99,6 +99,14 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(asked.overall.missing.some((p) => p.startsWith('overseas.'))).toBe(true);
   });
 
+  it('with only untold special routes open, asks nothing and points to the notice and those routes', () => {
+    const result = evaluate(rules, { series: 'economics', targetLevel: 'associate_senior', education: { degree: 'master' }, currentTitle: { level: 'intermediate', yearsHeld: 6 }, residence: { hukou: true } }, '2026-06-01');
+    expect(result.overall.status).toBe('needs_info');
+    expect(result.overall.missing).toEqual([]);
+    expect(result.overall.bestRoute).toBeUndefined();
+    expect(result.overall.nextStep.zh).toContain('绿色通道');
+  });
+
   it('still leaves the verdict open when nothing else was judged', () => {
     const onlyOverseas = evaluate(rules, { ...noResidence, route: 'overseas_qualification' }, '2026-06-01');
     expect(onlyOverseas.overall.status).toBe('needs_info');
