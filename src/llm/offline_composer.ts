@@ -61,7 +61,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const queryWeights = weightedQuery(input.query, index);
   const top = chunks.slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
-  if (DEFINITION_QUESTION.test(input.query) && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
+  const wantsDefinition = DEFINITION_QUESTION.test(input.query);
+  if (wantsDefinition && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
     const opening = index.chunksByDoc.get(top[0].chunk.docId)?.[0];
     if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
   }
@@ -71,8 +72,10 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
 
   const citations: Citation[] = [];
   const numberOf = new Map<string, number>();
+  // In reading order, except that a definition question's answer, the opening of the document, comes first.
+  const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0');
   const lines = chosen
-    .sort((a, b) => a.rank - b.rank || a.position - b.position)
+    .sort((a, b) => Number(isOpening(b)) - Number(isOpening(a)) || a.rank - b.rank || a.position - b.position)
     .map((c) => {
       let n = numberOf.get(c.chunk.id);
       if (n === undefined) {
