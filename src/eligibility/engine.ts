@@ -624,19 +624,21 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
     return (decisive.length ? decisive : candidates).filter((v) => v.status === 'needs_info');
   };
   const untold = (v: RouteVerdict) => v.status === 'needs_info' && waitsOnUntoldCredential(v, facts);
+  // The routes still open, by name: what a verdict that asks nothing more points to.
+  const openNames = routes.filter((v) => v.status === 'needs_info').map((v) => ROUTE_NAMES[v.route]);
+  const lookInto = { zh: uniqNames(openNames, 'zh').join('、'), en: uniqNames(openNames, 'en').join(', ') };
   let open = openOf(routes.filter((v) => !untold(v)));
   // Nothing else judged: "cannot apply" would claim too much. With only untold routes left, none of them is
   // the question to ask either (senior economist: the rule base has only the special routes).
   if (!open.length && !routes.some((v) => v.status === 'not_eligible')) {
     open = openOf(routes);
     if (open.length && open.every(untold)) {
-      const names = routes.filter((v) => v.status === 'needs_info').map((v) => ROUTE_NAMES[v.route]);
       return {
         status: 'needs_info',
         missing: [],
         nextStep: {
-          zh: `请以当年正式通知为准，或咨询单位人事部门；如果你符合条件，也可了解${uniqNames(names, 'zh').join('、')}。`,
-          en: `Check the current official notice or ask your employer's HR; if you qualify, you may also look into the ${uniqNames(names, 'en').join(', ')}.`,
+          zh: `请以当年正式通知为准，或咨询单位人事部门；如果你符合条件，也可了解${lookInto.zh}。`,
+          en: `Check the current official notice or ask your employer's HR; if you qualify, you may also look into the ${lookInto.en}.`,
         },
       };
     }
@@ -648,16 +650,11 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
     const better = open.slice(1).filter((v) => rankOf(v) > rankOf(first));
     return pick(first, 'needs_info', [...new Set([...first.missing, ...sortPaths(better.flatMap((v) => v.missing))])]);
   }
-  const other = routes.filter((v) => v.status === 'needs_info');
-  const others = other.map((v) => ROUTE_NAMES[v.route]);
   const remedy = routes.map((v) => remedyOf.get(v)).find((r) => r !== undefined);
-  const nextStep: Bilingual = remedy
-    ? others.length
-      ? { zh: `${remedy.zh}也可了解${uniqNames(others, 'zh').join('、')}。`, en: `${remedy.en} You may also look into the ${uniqNames(others, 'en').join(', ')}.` }
-      : remedy
-    : others.length
-      ? { zh: `按已知条件目前无法申报；可了解${uniqNames(others, 'zh').join('、')}（以当年通知为准）。`, en: `On what we know you cannot apply yet; you may look into the ${uniqNames(others, 'en').join(', ')} (the current notice decides).` }
-      : { zh: '按已知条件目前无法申报；可关注今后的通知，或咨询单位人事部门、区人才服务中心。', en: "On what we know you cannot apply yet; watch for future notices, or ask your employer's HR or the district talent service centre." };
+  let nextStep: Bilingual;
+  if (remedy) nextStep = openNames.length ? { zh: `${remedy.zh}也可了解${lookInto.zh}。`, en: `${remedy.en} You may also look into the ${lookInto.en}.` } : remedy;
+  else if (openNames.length) nextStep = { zh: `按已知条件目前无法申报；可了解${lookInto.zh}（以当年通知为准）。`, en: `On what we know you cannot apply yet; you may look into the ${lookInto.en} (the current notice decides).` };
+  else nextStep = { zh: '按已知条件目前无法申报；可关注今后的通知，或咨询单位人事部门、区人才服务中心。', en: "On what we know you cannot apply yet; watch for future notices, or ask your employer's HR or the district talent service centre." };
   return { status: 'not_eligible', missing: [], nextStep };
 }
 

@@ -42,11 +42,10 @@ export function refuseOversizedBodies(next: RequestListener, onRefused?: (about:
         res.shouldKeepAlive = false;
         res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close', [REQUEST_ID_HEADER]: reqId });
         // The body is never parsed: what arrives is thrown away for a short grace, so a client still
-        // uploading can read the answer (closing on unread data resets the connection), then the
-        // connection goes, however much the client still meant to send.
-        // Node's server destroys a "close" connection as soon as its answer is flushed; with the upload
-        // still arriving, that sends a reset, and a reset can wipe the answer from the client's buffer
-        // before it is read (the fuzz suite lost 18 of 10,000 answers so). Only our side is ended here.
+        // uploading can read the answer, then the connection goes, however much it still meant to send.
+        // Node's server would destroy a "close" connection as soon as the answer is flushed: with unread
+        // upload that is a reset, which can wipe the answer from the client's buffer (the fuzz suite lost
+        // 18 of 10,000 answers so). So only our side is ended until the grace is over.
         const socket = req.socket;
         socket.destroySoon = () => socket.end();
         res.end(body);
