@@ -21,6 +21,8 @@ export interface Outcome {
   yearsStillNeeded?: number;
   /** What was found, in words, for the reasons. */
   situation: Situation[];
+  /** How many conditions failed outright: of two failed rules, the one with fewer is nearer to being met. */
+  unmet?: number;
 }
 
 /** One finding; `shortfall` marks "years still short", which matters only while nothing else fails. */
@@ -58,7 +60,8 @@ function getPath(facts: NormalisedFacts, path: string): unknown {
   return cur;
 }
 
-const known = (state: number, situation: Situation[] = []): Outcome => ({ best: state, worst: state, missing: [], situation });
+const known = (state: number, situation: Situation[] = []): Outcome => ({ best: state, worst: state, missing: [], situation, ...(state === FAILED ? { unmet: 1 } : {}) });
+const unmetOf = (o: Outcome) => o.unmet ?? 0;
 const unknown = (missing: string[], best = MET, worst = FAILED): Outcome => ({ best, worst, missing, situation: [] });
 
 const uniq = (xs: string[]) => [...new Set(xs)];
@@ -70,6 +73,8 @@ export function allOf(parts: Outcome[]): Outcome {
   const worst = Math.min(...parts.map((p) => p.worst));
   const missing = best === worst ? [] : uniq(parts.filter((p) => p.best !== p.worst).flatMap((p) => p.missing));
   const out: Outcome = { best, worst, missing, situation: parts.flatMap((p) => p.situation) };
+  const unmet = parts.reduce((n, p) => n + unmetOf(p), 0);
+  if (unmet) out.unmet = unmet;
   const short = parts.filter((p) => p.earliest !== undefined);
   if (best === SHORT && short.length) {
     // Every shortfall must close: the latest date wins.
@@ -96,17 +101,19 @@ export function anyOf(parts: Outcome[]): Outcome {
     const soonest = pool.reduce<Outcome | undefined>((a, b) => (!a || b.earliest! < a.earliest! ? b : a), undefined);
     return { best, worst, missing, situation: soonest?.situation ?? [], earliest: soonest?.earliest, yearsStillNeeded: soonest?.yearsStillNeeded };
   }
+  // Every alternative failed: as near to being met as the nearest of them.
+  const unmet = best === FAILED ? Math.min(...parts.map(unmetOf)) : 0;
   if (best === FAILED && parts.length > 1) {
-    return { best, worst, missing, situation: [{ zh: '各项可选条件均不满足', en: 'none of the alternatives is met' }] };
+    return { best, worst, missing, situation: [{ zh: '各项可选条件均不满足', en: 'none of the alternatives is met' }], ...(unmet ? { unmet } : {}) };
   }
-  return { best, worst, missing, situation: parts.flatMap((p) => p.situation) };
+  return { best, worst, missing, situation: parts.flatMap((p) => p.situation), ...(unmet ? { unmet } : {}) };
 }
 
 /** Limit an outcome to at most `ceiling` (a route whose thresholds only the current notice gives). */
 export function capAt(o: Outcome, ceiling: number): Outcome {
   const best = Math.min(o.best, ceiling);
   const worst = Math.min(o.worst, ceiling);
-  return { best, worst, missing: best === worst ? [] : o.missing, situation: o.situation };
+  return { best, worst, missing: best === worst ? [] : o.missing, situation: o.situation, ...(o.unmet ? { unmet: o.unmet } : {}) };
 }
 
 export function levelTitle(level: Level, series: string | undefined): Bilingual {

@@ -334,7 +334,7 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
   // A route that fails is explained by what rules it out: a failed scope condition (residence) first,
   // then its rules from the nearest to being met (a reply shows the first few lines only).
   const fails = status === 'not_eligible';
-  const ruleLines = fails ? [...relevant].sort((a, b) => b.raw.best - a.raw.best || b.raw.worst - a.raw.worst) : relevant;
+  const ruleLines = fails ? [...relevant].sort((a, b) => b.raw.best - a.raw.best || b.raw.worst - a.raw.worst || (a.raw.unmet ?? 0) - (b.raw.unmet ?? 0)) : relevant;
   const scopeFirst = fails ? scopeOutcomes.filter((s) => s.outcome.worst === FAILED && s.outcome.best === FAILED) : [];
   const scopeLater = scopeOutcomes.filter((s) => !scopeFirst.includes(s));
   const reasons = { zh: [] as string[], en: [] as string[] };

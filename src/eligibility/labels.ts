@@ -17,7 +17,7 @@ export const ROUTE_NAMES: Record<Route, Bilingual> = {
   overseas_qualification: { zh: '海外职业资格认可', en: 'overseas-qualification recognition' },
   green_channel: { zh: '绿色通道', en: 'green channel' },
   direct_train: { zh: '直通车', en: 'direct train' },
-  recommendation: { zh: '人才推荐人才', en: 'talent recommendation' },
+  recommendation: { zh: '“人才推荐人才”', en: 'talent recommendation' },
   overpass: { zh: '技能人才贯通（立交桥）', en: 'skills-to-titles overpass' },
 };
 

@@ -31,6 +31,8 @@ const TemplatesSchema = z.object({
   correction_ack: Bi,
   fact_questions: z.record(z.string(), Bi).refine((r) => 'default' in r, 'needs a default question'),
   fact_names: z.record(z.string(), Bi),
+  /** A fact asked only once another is known (the answer to the other decides whether it matters). */
+  ask_after: z.record(z.string(), z.string()).default({}),
   suggestions: z.record(z.string(), BiList).refine((r) => 'default' in r, 'needs default suggestions'),
   cited_docs: z.object({ fraud: z.string(), hotline: z.string() }),
 });

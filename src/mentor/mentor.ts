@@ -143,7 +143,7 @@ export class Mentor {
 
   private async respond(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
     const t = this.deps.prompts.templates;
-    const extraction = extractFacts(text, this.deps.lexicon);
+    const extraction = extractFacts(text, this.deps.lexicon, state.checking ? state.asked : []);
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
@@ -224,7 +224,7 @@ export class Mentor {
       const names = changed.map((p) => t.fact_names[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
       parts.push(fill(t.correction_ack[lang], { changes: names }));
     }
-    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts))) : [];
+    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after) : [];
     if (ask.length) {
       state.asked = ask;
       parts.push(t.ask_back_intro[lang]);
@@ -308,14 +308,20 @@ const fillName = (template: string, name: string) => template.replace('{name}', 
 const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure)\b|^(是|有|对)/i;
 const NO = /^(不是|没有|没|否|无|不|no|nope|not|none|i don't|i do not|i haven't|never)\b|^(不是|没有|没|否|无|不)|没有|\bno\b|\bnot\b|\bnone\b|don't|haven't/i;
 
-/** A short yes or no to the first yes/no fact just asked about. */
-function yesNoAnswer(text: string, asked: string[]): { path: string; value: boolean } | undefined {
-  const path = asked.find((p) => (FLAGS as readonly string[]).includes(p));
-  if (!path) return undefined;
+/** Facts asked as "which one?" that a plain "no" answers: no title, no certificate on any list. */
+const NONE_ANSWERS: Record<string, string> = { 'currentTitle.level': 'none', 'overseas.listVersion': 'none' };
+
+/** A short yes or no to the first yes/no fact just asked about, or a "no" to a "which one" it answers. */
+function yesNoAnswer(text: string, asked: string[]): { path: string; value: boolean | string } | undefined {
   const s = text.trim().toLowerCase();
   if (s.length > 60) return undefined;
-  if (NO.test(s)) return { path, value: false };
-  if (YES.test(s)) return { path, value: true };
+  const path = asked.find((p) => (FLAGS as readonly string[]).includes(p));
+  if (path) {
+    if (NO.test(s)) return { path, value: false };
+    if (YES.test(s)) return { path, value: true };
+  }
+  const none = asked.find((p) => p in NONE_ANSWERS);
+  if (none && NO.test(s)) return { path: none, value: NONE_ANSWERS[none] };
   return undefined;
 }
 

@@ -21,6 +21,8 @@ const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了)|^\s*(\d+(\.
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
+/** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
+const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
 
 type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
@@ -31,8 +33,16 @@ function clauses(text: string): string[] {
   return text.split(CLAUSE_BREAK).map((c) => c.trim()).filter(Boolean);
 }
 
-/** Pull the eligibility facts a message states, in Chinese or English. */
-export function extractFacts(message: string, lex: Lexicon): Extraction {
+/** Work or specialty years, as opposed to years at a title. */
+const WORK_YEARS = /工作|从事|专业|干了|工龄|work|worked|experience|in the (field|specialty)/;
+
+/**
+ * Pull the eligibility facts a message states, in Chinese or English. `expecting`: the facts the mentor
+ * just asked for, so that a bare answer ("工程师，6年" to "which title do you hold, for how long?") fills them.
+ */
+export function extractFacts(message: string, lex: Lexicon, expecting: readonly string[] = []): Extraction {
+  const expectHeldTitle = expecting.includes('currentTitle.level');
+  const expectYearsHeld = expecting.includes('currentTitle.yearsHeld') && !expecting.includes('yearsInSpecialty');
   const text = normalizeText(message);
   const facts: CollectedFacts = {};
   let bestDegree: Degree | undefined;
@@ -53,7 +63,7 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
       if (NEGATION.test(before)) continue;
       // The same title again (e.g. in brackets) only restates the current one.
       if (facts.currentTitle?.level === hit.level && currentInClause) continue;
-      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue ? 'current' : 'target';
+      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
       if (role === 'current') {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
         currentInClause = true;
@@ -61,6 +71,7 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
       if (hit.series) facts.series = hit.series as Facts['series'];
     }
 
+    if (NO_TITLE.test(clause) && facts.currentTitle?.level === undefined) facts.currentTitle = { ...facts.currentTitle, level: 'none' };
     for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
     for (const hit of degreeHits) {
       if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
@@ -72,7 +83,7 @@ export function extractFacts(message: string, lex: Lexicon): Extraction {
     for (const d of durations) {
       if (socialInsurance) {
         facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
-      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length)) {
+      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (expectYearsHeld && !WORK_YEARS.test(clause)) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length)) {
         facts.currentTitle = { ...facts.currentTitle, yearsHeld: Math.min(60, d.years) };
       } else {
         facts.yearsInSpecialty = Math.min(60, d.years);

@@ -129,4 +129,13 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(regular.reasons.zh[1]).toMatch(/大专.*——符合/);
     expect(regular.reasons.en[0]).toMatch(/not met/);
   });
+
+  it('among rules that all fail, puts first the one with the fewest conditions failed', () => {
+    const noTitle = evaluate(rules, { series: 'engineering', targetLevel: 'associate_senior', education: { degree: 'bachelor', fieldRelated: true }, currentTitle: { level: 'none' }, yearsInSpecialty: 7, residence: { hukou: true } }, '2026-06-01');
+    const regular = noTitle.routes.find((v) => v.route === 'regular')!;
+    expect(regular.status).toBe('not_eligible');
+    // The bachelor's rule fails on the title alone; the PhD and master's rules fail on the degree as well.
+    expect(regular.reasons.zh[0]).toMatch(/^上海高级工程师评审（本科）.*你的现有职称：无/);
+    expect(regular.reasons.zh[0]).not.toContain('你的学历');
+  });
 });

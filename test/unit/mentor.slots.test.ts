@@ -34,6 +34,26 @@ describe('durations', () => {
 });
 
 describe('extractFacts', () => {
+  it.each([
+    ['本科毕业7年，没有任何职称，想评高级工程师', 'none'],
+    ['我目前还没有职称', 'none'],
+    ["I don't have any professional title yet", 'none'],
+    ['我没有高级职称，现在是工程师', 'intermediate'],
+  ])('reads the title held from "%s"', (text, level) => {
+    expect(extractFacts(text, lex).facts.currentTitle?.level).toBe(level);
+  });
+
+  it('reads a bare title and years as the title held when that is what was just asked', () => {
+    const asked = ['currentTitle.level', 'currentTitle.yearsHeld'];
+    expect(extractFacts('工程师，拿了6年', lex, asked).facts).toMatchObject({ currentTitle: { level: 'intermediate', yearsHeld: 6 } });
+    expect(extractFacts('工程师，拿了6年', lex, asked).facts.targetLevel).toBeUndefined();
+    expect(extractFacts('6年', lex, ['currentTitle.yearsHeld']).facts).toEqual({ currentTitle: { yearsHeld: 6 } });
+    // Without the question, the same words name a target and work years; a stated target stays a target.
+    expect(extractFacts('工程师，6年', lex).facts).toMatchObject({ targetLevel: 'intermediate', yearsInSpecialty: 6 });
+    expect(extractFacts('想评高级工程师', lex, asked).facts).toMatchObject({ targetLevel: 'associate_senior' });
+    expect(extractFacts('工作了6年', lex, ['currentTitle.yearsHeld']).facts).toEqual({ yearsInSpecialty: 6 });
+  });
+
   it('reads degree, years and the target title from a Chinese message', () => {
     const { facts } = extractFacts('我硕士毕业，工作两年半了，能评工程师吗？', lex);
     expect(facts.education?.degree).toBe('master');
