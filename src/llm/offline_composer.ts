@@ -232,8 +232,16 @@ function unitsOf(text: string): Unit[] {
 function splitUnits(text: string): Unit[] {
   const lines = text.split('\n');
   const units: Unit[] = [];
+  let header: string[] | undefined;
   lines.forEach((line, i) => {
+    if (isTableHeader(lines, i)) header = cellsOf(line);
+    else if (!TABLE_ROW.test(line)) header = undefined;
     if (SKIP_LINE(line) || isTableHeader(lines, i)) return;
+    if (TABLE_ROW.test(line)) {
+      const quote = line.trim();
+      if (quote.length >= 6) units.push({ quote, display: rowDisplay(header, cellsOf(line)) ?? clean(quote) });
+      return;
+    }
     const sentences = splitSentences(line.replace(LIST_MARKER, ''));
     sentences.forEach((sentence, j) => {
       const quote = sentence.trim();
@@ -242,10 +250,12 @@ function splitUnits(text: string): Unit[] {
       if (/[：:]$/.test(quote) && j === sentences.length - 1) {
         // A lead-in carries the list or table that follows it.
         const items: string[] = [];
+        let itemHeader: string[] | undefined;
         for (let k = i + 1; k < lines.length && items.length < 6; k++) {
+          if (isTableHeader(lines, k)) itemHeader = cellsOf(lines[k]);
           if (!lines[k].trim() || SKIP_LINE(lines[k]) || isTableHeader(lines, k)) continue;
           if (!LIST_MARKER.test(lines[k]) && !TABLE_ROW.test(lines[k])) break;
-          items.push(clean(lines[k].replace(LIST_MARKER, '')));
+          items.push((TABLE_ROW.test(lines[k]) && rowDisplay(itemHeader, cellsOf(lines[k]))) || clean(lines[k].replace(LIST_MARKER, '')));
         }
         if (items.length) display = `${display}\n${items.map((x) => `   - ${x}`).join('\n')}`;
       }
@@ -253,6 +263,20 @@ function splitUnits(text: string): Unit[] {
     });
   });
   return units;
+}
+
+const cellsOf = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => clean(c));
+
+/**
+ * A row of a table of parallel columns (a label and three or more values), each value under its column's
+ * name ("Clerk (员级): Medicine 医士; Nursing 护士"): such a row of bare cells means nothing out of its
+ * table. Narrower tables (a name and its translation) read well as "A / B".
+ */
+function rowDisplay(header: string[] | undefined, cells: string[]): string | undefined {
+  if (!header || header.length < 4 || cells.length !== header.length) return undefined;
+  const zh = !/[a-z]/i.test(header.join(''));
+  const values = cells.slice(1).map((c, j) => `${header[j + 1]} ${c}`);
+  return zh ? `${cells[0]}：${values.join('；')}` : `${cells[0]}: ${values.join('; ')}`;
 }
 
 /** Sentences of a chunk, verbatim, for fixed replies that quote one. */
