@@ -14,6 +14,8 @@ const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|�
 const FOLLOW_UP_END = /(呢|的呢|怎么样|怎么算)[?？]?$/;
 /** Where a rule applies: "那上海呢？" after a question on the national standard asks the same of Shanghai. */
 const JURISDICTION = /国家基本标准|国家标准|国家|全国|上海市?|北京市?|深圳市?|广州市?|national(?: basic)? standards?|nationwide|national|shanghai|beijing|shenzhen|guangzhou/gi;
+/** "Can I use it?", "这个要什么材料？": a question about the thing just discussed. */
+export const REFERS_BACK = /\b(it|its|this|that|them|these|those)\b|它|这个|这条|这种|这项|这一?通道|这一?制度|该通道|该制度|那个/i;
 const FILLERS = /^(那么?|如果是|要是|还有|换成|and( for| if)?|what about|how about|what if|same for|also)\s*|(呢|的呢)?[?？。!！]*$/gi;
 
 /**
@@ -23,6 +25,8 @@ const FILLERS = /^(那么?|如果是|要是|还有|换成|and( for| if)?|what ab
 export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lexicon): string {
   if (!topic) return text;
   const s = normalizeText(text).trim();
+  // A question that points back at a route or procedure (not at a title) is asked of it: the topic goes first.
+  if (isAboutRouteTopic(s, topic, lex)) return `${normalizeText(topic.query).trim()} ${s}`;
   const short = s.replace(/\s+/g, '').length <= 14 || s.split(/\s+/).length <= 6;
   if (!short || !(FOLLOW_UP_START.test(s) || FOLLOW_UP_END.test(s))) return text;
 
@@ -59,6 +63,20 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
+}
+
+/**
+ * "Can I use it if I only have a junior college degree?" after "What is the green channel?": the message points
+ * back with a pronoun and names no title of its own, and the topic was no title either (a route, a procedure).
+ * After a question on a title, "can I apply for it?" is a check of that title instead.
+ */
+export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: Lexicon): boolean {
+  if (!topic || topic.series || topic.targetLevel) return false;
+  const s = normalizeText(text);
+  if (!REFERS_BACK.test(s) || lex.titles.find(s).length || lex.series.find(s).length) return false;
+  // "junior college" is a degree, not the junior level.
+  const degrees = lex.degrees.find(s);
+  return !lex.levels.find(s).some((l) => !degrees.some((d) => l.start < d.end && l.end > d.start));
 }
 
 function seriesWord(lex: Lexicon, series: string): string {

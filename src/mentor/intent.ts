@@ -27,7 +27,7 @@ const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
-export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean }): IntentDecision {
+export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   const s = normalizeText(text).trim();
@@ -38,6 +38,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
   const firstPerson = FIRST_PERSON.test(s);
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
+  // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.
+  if (context.aboutRouteTopic && !context.checking) return { intent: 'policy_question' };
   if (ELIGIBILITY_CUE.test(s) && firstPerson && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.

@@ -12,7 +12,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, renderEligibilityReply } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { rewriteFollowUp, type Topic } from './followup.js';
+import { isAboutRouteTopic, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts } from './slots.js';
@@ -147,7 +147,7 @@ export class Mentor {
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
-    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, { checking: state.checking });
+    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, { checking: state.checking, aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon) });
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
-import { rewriteFollowUp } from '../../src/mentor/followup.js';
+import { isAboutRouteTopic, rewriteFollowUp } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
 import { extractFacts, mergeFacts } from '../../src/mentor/slots.js';
 
@@ -110,6 +110,16 @@ describe('mergeFacts', () => {
 });
 
 describe('rewriteFollowUp', () => {
+  it('asks a question pointing back at a route of that route, but not one naming a title, nor after a title', () => {
+    const greenChannel = { query: 'What is the green channel?' };
+    expect(isAboutRouteTopic('Can I use it if I only have a junior college degree?', greenChannel, lex)).toBe(true);
+    expect(rewriteFollowUp('Can I use it if I only have a junior college degree?', greenChannel, lex)).toBe('what is the green channel? can i use it if i only have a junior college degree?');
+    expect(isAboutRouteTopic('我只有大专，能走这个吗', { query: '什么是绿色通道' }, lex)).toBe(true);
+    expect(isAboutRouteTopic('Can I use it for Senior Engineer?', greenChannel, lex)).toBe(false);
+    expect(isAboutRouteTopic('Can I apply for it?', { query: 'What do I need for Engineer?', series: 'engineering', targetLevel: 'intermediate' }, lex)).toBe(false);
+    expect(isAboutRouteTopic('I have a bachelor degree', greenChannel, lex)).toBe(false);
+  });
+
   it('replaces the level and keeps the series', () => {
     const q = rewriteFollowUp('那副高呢？', { query: '上海工程师申报条件' }, lex);
     expect(q).toContain('副高');
