@@ -147,7 +147,11 @@ export class Mentor {
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
-    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, { checking: state.checking, aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon) });
+    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, {
+          checking: state.checking,
+          aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
+          titleTopic: Boolean(state.topic?.series || state.topic?.targetLevel),
+        });
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':
