@@ -47,7 +47,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
-  const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence].filter((x) => x !== undefined).length;
+  const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence, f.overseas?.listVersion, f.overseas?.category].filter((x) => x !== undefined).length;
   // Two facts about a person right after a question on a title ("我想评中级经济师" → "大专，工作了7年") are the asker's own.
   const statesSituation = factCount >= 2 && (CAN_APPLY.test(s) || (context.titleTopic === true && !FOLLOW_UP.test(s)));
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
