@@ -11,6 +11,8 @@ export interface ChannelTurn {
   channel: string;
   message: string;
   sessionId?: string;
+  /** The session this turn goes on from, when the new state is kept under another id (see openai_api.ts). */
+  continueFrom?: string;
   lang?: Lang;
 }
 

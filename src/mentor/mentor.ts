@@ -20,6 +20,8 @@ import { extractFacts, mergeFacts } from './slots.js';
 export interface TurnInput {
   message: string;
   sessionId?: string;
+  /** The session whose state this turn goes on from, when it is not `sessionId` (the new state is saved under `sessionId`). */
+  continueFrom?: string;
   lang?: Lang;
   channel?: string;
 }
@@ -97,7 +99,7 @@ export class Mentor {
     const text = input.message.trim();
     if (!text) throw new TurnError('empty_message', 'message is empty');
     if ([...text].length > this.deps.maxMessageChars) throw new TurnError('message_too_long', `message is longer than ${this.deps.maxMessageChars} characters`);
-    if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) throw new TurnError('bad_session_id', 'sessionId must be 1-64 letters, digits, _ or -');
+    for (const id of [input.sessionId, input.continueFrom]) if (id !== undefined && !SESSION_ID.test(id)) throw new TurnError('bad_session_id', 'sessionId must be 1-64 letters, digits, _ or -');
 
     const sessionId = input.sessionId ?? crypto.randomUUID();
     // A busy, full or read-only database costs the turn its memory, never its answer.
@@ -113,7 +115,7 @@ export class Mentor {
       }
     };
     const sessions = this.deps.sessions ?? this.deps.store;
-    const stored = await tryStore('load_session', () => sessions.getSession<SessionState>(sessionId));
+    const stored = await tryStore('load_session', () => sessions.getSession<SessionState>(input.continueFrom ?? sessionId));
     const lang = replyLanguage(text, input.lang, stored?.lang);
     const state: SessionState = stored ?? { lang, facts: {}, checking: false, asked: [], turns: 0 };
     state.lang = lang;

@@ -67,7 +67,8 @@ export interface OpenAiOptions {
 /**
  * An OpenAI-compatible face (`/v1/models`, `/v1/chat/completions`), so any OpenAI client or chat UI
  * can talk to the mentor. The last user message is the turn; the session is the `x-session-id`
- * header, or one derived from the `user` field; system prompts from the client are ignored.
+ * header, or one derived from the `user` field, or else the conversation the earlier user messages make up;
+ * system prompts from the client are ignored.
  */
 export function openAiRouter(options: OpenAiOptions): Router {
   const router = express.Router();
@@ -94,14 +95,18 @@ export function openAiRouter(options: OpenAiOptions): Router {
     const body = parsed.data;
     if (body.model !== MODEL_ID) throw new ApiError(404, `The model '${body.model}' does not exist; use '${MODEL_ID}'`, 'model_not_found', 'model');
     if (body.n != null && body.n !== 1) throw new ApiError(400, 'only n = 1 is supported', 'invalid_value', 'n');
-    const last = [...body.messages].reverse().find((m) => m.role === 'user');
+    const users = body.messages.filter((m) => m.role === 'user');
+    const last = users.at(-1);
     if (!last) throw new ApiError(400, 'messages must include a user message', 'invalid_value', 'messages');
     const message = textOf(last.content);
-    const sessionId = sessionOf(req.get('x-session-id'), body.user ?? undefined);
+    const explicit = sessionOf(req.get('x-session-id'), body.user ?? undefined);
+    // A client that names no session sends the whole conversation each time: its earlier user messages say
+    // which conversation this is (and a regenerated answer goes on from the same point).
+    const fromHistory = explicit === undefined ? conversationKeys(users.slice(0, -1).map((m) => looseTextOf(m.content)), message) : undefined;
 
     let reply: MentorReply;
     try {
-      reply = await options.runTurn({ channel: 'openai', message, sessionId });
+      reply = await options.runTurn({ channel: 'openai', message, sessionId: explicit ?? fromHistory?.sessionId, ...(fromHistory?.continueFrom ? { continueFrom: fromHistory.continueFrom } : {}) });
     } catch (err) {
       throw turnFailure(err, options.log);
     }
@@ -174,6 +179,23 @@ function textOf(content: z.infer<typeof Message>['content']): string {
   if (!content) throw new ApiError(400, 'the last user message has no content', 'invalid_value', 'messages');
   if (content.some((p) => p.type !== 'text')) throw new ApiError(400, 'only text content is supported', 'invalid_value', 'messages');
   return content.map((p) => p.text ?? '').join('\n');
+}
+
+/**
+ * Sessions of a client that sends the history instead of a session id: the state after a run of user messages
+ * is kept under a hash of them. The turn goes on from the state of the earlier messages (none for the first)
+ * and is saved under the key that includes this message, which the next request will look up. Two people who
+ * typed exactly the same messages share a key, and so a state that is the same for both.
+ */
+function conversationKeys(earlier: string[], message: string): { sessionId: string; continueFrom?: string } {
+  const key = (texts: string[]) => `oh-${crypto.createHash('sha256').update(JSON.stringify(texts)).digest('hex').slice(0, 40)}`;
+  return { sessionId: key([...earlier, message]), ...(earlier.length ? { continueFrom: key(earlier) } : {}) };
+}
+
+/** An earlier message's text; one without text (an image, an empty part) counts as empty. */
+function looseTextOf(content: z.infer<typeof Message>['content']): string {
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((p) => p.text ?? '').join('\n');
 }
 
 /** The session: an explicit id, or one derived from the caller's `user` (so it never collides with other channels' ids). */

@@ -100,6 +100,32 @@ describe('/v1/chat/completions', () => {
     expect(extra.mentor.sessionId).toMatch(/^oa-[0-9a-f]{40}$/);
   });
 
+  it('follows a conversation from the history alone, as chat UIs send it, and goes on from the same point when an answer is regenerated', async () => {
+    type Extra = { mentor: { sessionId: string; eligibility?: { overall: { status: string } } } };
+    const ask = async (messages: Array<{ role: 'user' | 'assistant'; content: string }>) => {
+      const c = await client.chat.completions.create({ model: 'title-mentor', messages });
+      return { content: c.choices[0].message.content ?? '', extra: (c as unknown as Extra).mentor };
+    };
+    const q1 = '我在上海做工程技术工作，想评中级，能评吗？';
+    const first = await ask([{ role: 'user', content: q1 }]);
+    expect(first.extra.eligibility?.overall.status).toBe('needs_info');
+    const q2 = '硕士，工作3年了，有居住证';
+    const history = [{ role: 'user' as const, content: q1 }, { role: 'assistant' as const, content: first.content }, { role: 'user' as const, content: q2 }];
+    const second = await ask(history);
+    expect(second.extra.eligibility?.overall.status).toBe('eligible');
+    expect(second.extra.sessionId).toMatch(/^oh-[0-9a-f]{40}$/);
+    expect(second.extra.sessionId).not.toBe(first.extra.sessionId);
+    // Regenerating the second answer (the same history again) judges the same facts once more, not on top of a later turn.
+    const third = await ask([...history, { role: 'assistant', content: second.content }, { role: 'user', content: '我说错了，是本科' }]);
+    expect(third.extra.eligibility?.overall.status).toBe('not_yet');
+    const again = await ask(history);
+    expect(again.extra.eligibility?.overall.status).toBe('eligible');
+    expect(again.content).toBe(second.content);
+    // Another conversation that starts differently knows none of these facts.
+    const other = await ask([{ role: 'user', content: '你好' }, { role: 'assistant', content: '你好！' }, { role: 'user', content: q2 }]);
+    expect(other.extra.eligibility?.overall.status).not.toBe('eligible');
+  });
+
   it('takes the session from an x-session-id header and reports it back', async () => {
     const { data, response } = await client.chat.completions
       .create({ model: 'title-mentor', messages: [{ role: 'user', content: [{ type: 'text', text: '职称分几级？' }] }] }, { headers: { 'x-session-id': 'openai-header-session' } })
@@ -137,8 +163,8 @@ describe('/v1/chat/completions', () => {
 describe('metrics', () => {
   it('counts the OpenAI turns under their own channel', async () => {
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    // 1 + 2 (client and raw) + 2 + 1 successful turns above.
-    expect(metricSum(text, 'mentor_turns_total', { channel: 'openai' })).toBe(6);
+    // 1 + 2 (client and raw) + 2 + 5 + 1 successful turns above.
+    expect(metricSum(text, 'mentor_turns_total', { channel: 'openai' })).toBe(11);
     expect(metricSum(text, 'mentor_errors_total', { channel: 'openai', code: 'message_too_long' })).toBe(1);
     expect(metricSum(text, 'mentor_errors_total', { channel: 'openai', code: 'model_not_found' })).toBe(2);
   });
