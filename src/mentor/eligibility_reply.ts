@@ -8,12 +8,14 @@ const SPECIAL_GROUPS: readonly string[] = [...CREDENTIAL_FACT_GROUPS, 'integrity
 
 /**
  * The facts worth asking for next: the engine's own list (most useful first), without special-route
- * facts the user never mentioned, nor a fact that waits on another still to be asked (`askAfter`:
- * fact → the fact whose answer decides whether it matters), at most two.
+ * facts the user never mentioned, nor those the user could not tell (`unsure`), nor a fact that waits on
+ * another still to be asked (`askAfter`: fact → the fact whose answer decides whether it matters), at
+ * most two.
  */
-export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}): string[] {
+export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}, unsure: Set<string> = new Set()): string[] {
   const missing = result.overall.missing;
   return missing.filter((path) => {
+    if (unsure.has(path)) return false;
     const group = path.split('.')[0];
     if (SPECIAL_GROUPS.includes(group) && !mentioned.has(group)) return false;
     return !(askAfter[path] && missing.includes(askAfter[path]));

@@ -52,6 +52,8 @@ export interface SessionState {
   checking: boolean;
   /** Facts asked for on the previous turn. */
   asked: string[];
+  /** Facts the user could not tell ("不知道"): not asked again; the verdict leaves them open. */
+  unsure?: string[];
   turns: number;
 }
 
@@ -149,6 +151,12 @@ export class Mentor {
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
+    // "不知道" to what was just asked: those facts stay open, and the check goes on without them.
+    const unsure = state.checking && !answered && state.asked.length > 0 && isUnsure(text);
+    if (unsure) {
+      state.unsure = [...new Set([...(state.unsure ?? []), ...state.asked])];
+      return { draft: this.eligibility(state, lang, [], t.unsure_ack[lang]) };
+    }
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, {
           checking: state.checking,
           aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
@@ -220,17 +228,17 @@ export class Mentor {
     };
   }
 
-  private eligibility(state: SessionState, lang: Lang, changed: string[]): Draft {
+  private eligibility(state: SessionState, lang: Lang, changed: string[], lead?: string): Draft {
     const t = this.deps.prompts.templates;
     const asOf = this.now().toISOString().slice(0, 10);
     const rules = this.deps.rules();
     const result = evaluate(rules, state.facts, asOf);
-    const parts: string[] = [];
+    const parts: string[] = lead ? [lead] : [];
     if (changed.length) {
       const names = changed.map((p) => t.fact_names[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
       parts.push(fill(t.correction_ack[lang], { changes: names }));
     }
-    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after) : [];
+    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure)) : [];
     if (ask.length) {
       state.asked = ask;
       parts.push(t.ask_back_intro[lang]);
@@ -312,6 +320,11 @@ interface Draft {
 const fillName = (template: string, name: string) => template.replace('{name}', name);
 
 const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure)\b|^(是|有|对)/i;
+/** A short "I don't know" (not a longer message that merely contains the words). */
+const isUnsure = (text: string) => text.trim().length <= 30 && UNSURE.test(text.trim().toLowerCase());
+
+/** "不知道", "not sure": no answer at all, though it starts like a no. */
+const UNSURE = /不知道|不清楚|不确定|不太清楚|说不准|不晓得|没数|不记得|记不清|not sure|no idea|don't know|do not know|dunno|not certain|can't remember|cannot remember|maybe|perhaps|也许|可能吧/i;
 const NO = /^(不是|没有|没|否|无|不|no|nope|not|none|i don't|i do not|i haven't|never)\b|^(不是|没有|没|否|无|不)|没有|\bno\b|\bnot\b|\bnone\b|don't|haven't/i;
 
 /** Facts asked as "which one?" that a plain "no" answers: no title, no certificate on any list. */
@@ -320,7 +333,7 @@ const NONE_ANSWERS: Record<string, string> = { 'currentTitle.level': 'none', 'ov
 /** A short yes or no to the first yes/no fact just asked about, or a "no" to a "which one" it answers. */
 function yesNoAnswer(text: string, asked: string[]): { path: string; value: boolean | string } | undefined {
   const s = text.trim().toLowerCase();
-  if (s.length > 60) return undefined;
+  if (s.length > 60 || UNSURE.test(s)) return undefined;
   const path = asked.find((p) => (FLAGS as readonly string[]).includes(p));
   if (path) {
     if (NO.test(s)) return { path, value: false };
