@@ -35,6 +35,7 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     level: lex.levels.find(s),
     series: lex.series.find(s),
     degree: lex.degrees.find(s),
+    aspect: lex.aspects.find(s),
   };
   let base = normalizeText(topic.query);
   const remove = (hits: { surface: string }[]) => {
@@ -60,6 +61,16 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     remove(old.title);
   }
   if (fresh.degree.length) remove(old.degree);
+  // "那需要什么材料呢？" after "上海评工程师要什么条件？" asks for the materials of the same title and place:
+  // only those are kept of the earlier question, so its way of asking does not carry over.
+  const otherAspect = lex.aspects.find(base).some((a) => !fresh.aspect.some((f) => f.value === a.value));
+  if (fresh.aspect.length && otherAspect) {
+    const titles = lex.titles.find(base);
+    const words = [titles, lex.levels.find(base), lex.series.find(base), lex.degrees.find(base)].flat();
+    // A series or level word inside a title ("工程" in "工程师") is not said twice.
+    const context = words.filter((h) => titles.includes(h as never) || !titles.some((t) => h.start < t.end && h.end > t.start)).sort((a, b) => a.start - b.start);
+    base = [...(base.match(JURISDICTION) ?? []), ...context.map((h) => h.surface)].join(' ');
+  }
   if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();

@@ -18,6 +18,8 @@ const LexiconFile = z.object({
   degrees: z.array(z.object({ degree: z.enum(DEGREES), forms })),
   skills: z.array(z.object({ skill: z.string(), forms })),
   awards: z.array(z.object({ award: z.string(), forms })),
+  /** What a question asks about a title or route (conditions, materials, dates): a follow-up on another replaces it. */
+  aspects: z.array(z.object({ aspect: z.string(), forms })).default([]),
 });
 
 /** The slot vocabulary from knowledge/slots.yaml, compiled into phrase matchers. */
@@ -28,6 +30,7 @@ export interface Lexicon {
   degrees: PhraseMatcher<Degree>;
   skills: PhraseMatcher<string>;
   awards: PhraseMatcher<string>;
+  aspects: PhraseMatcher<string>;
   /** Display names of titles by series and level, for replies. */
   titleNames: Map<string, string[]>;
   /** Words for each series, first Chinese then English. */
@@ -47,6 +50,7 @@ export function loadLexicon(file: string): Lexicon {
     degrees: new PhraseMatcher(d.degrees.map((x) => ({ forms: x.forms, value: x.degree }))),
     skills: new PhraseMatcher(d.skills.map((x) => ({ forms: x.forms, value: x.skill }))),
     awards: new PhraseMatcher(d.awards.map((x) => ({ forms: x.forms, value: x.award }))),
+    aspects: new PhraseMatcher(d.aspects.map((x) => ({ forms: x.forms, value: x.aspect }))),
     titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
     seriesNames: new Map(d.series.map((x) => [x.series, x.forms])),
   };

@@ -110,6 +110,16 @@ describe('mergeFacts', () => {
 });
 
 describe('rewriteFollowUp', () => {
+  it('asks a follow-up on another aspect (materials after conditions) of the same title and place only', () => {
+    expect(rewriteFollowUp('那需要什么材料呢？', { query: '上海评工程师要什么条件？' }, lex)).toBe('上海 工程师 需要什么材料');
+    const en = rewriteFollowUp('and the deadline?', { query: 'What materials do I need for Senior Engineer in Shanghai?' }, lex);
+    expect(en).toContain('senior engineer');
+    expect(en).toContain('deadline');
+    expect(en).not.toContain('materials');
+    // A new level alone keeps the question as it was asked.
+    expect(rewriteFollowUp('那副高呢？', { query: '上海评工程师要什么条件？' }, lex)).toContain('条件');
+  });
+
   it('asks a question pointing back at a route of that route, but not one naming a title, nor after a title', () => {
     const greenChannel = { query: 'What is the green channel?' };
     expect(isAboutRouteTopic('Can I use it if I only have a junior college degree?', greenChannel, lex)).toBe(true);
