@@ -30,6 +30,7 @@ const TemplatesSchema = z.object({
   eligibility_outro: Bi,
   correction_ack: Bi,
   unsure_ack: Bi,
+  level_below: Bi,
   fact_questions: z.record(z.string(), Bi).refine((r) => 'default' in r, 'needs a default question'),
   fact_names: z.record(z.string(), Bi),
   /** A fact asked only once another is known (the answer to the other decides whether it matters). */

@@ -1,6 +1,6 @@
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { CREDENTIAL_FACT_GROUPS, type EligibilityResult, type Rule, type RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, LEVELS, type EligibilityResult, type Facts, type Level, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
@@ -22,6 +22,24 @@ export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>,
   }).slice(0, 2);
 }
 
+/**
+ * The level to look at first when the one asked about is out of reach for want of the title below it
+ * (no title at all, or one two levels down): "not Senior Engineer yet, but Engineer?".
+ */
+export function levelToTryFirst(result: EligibilityResult, facts: Facts): Level | undefined {
+  const target = facts.targetLevel;
+  const held = facts.currentTitle?.level;
+  if (result.overall.status !== 'not_eligible' || !target || held === undefined) return undefined;
+  const i = LEVELS.indexOf(target);
+  if (i <= 0 || (held !== 'none' && LEVELS.indexOf(held) >= i - 1)) return undefined;
+  return LEVELS[i - 1];
+}
+
+/** A title's name for a reply: "Senior Engineer", without the level it may carry in brackets (the line names the level). */
+export function titleName(series: string, level: Level, lang: Lang): string | undefined {
+  return SERIES_NAMES[series]?.levels?.[level]?.[lang]?.replace(/\s*[（(][^（()）]*[)）]$/, '');
+}
+
 /** The routes worth telling a citizen about: decided ones first, special routes only when they apply. */
 export function routesToShow(result: EligibilityResult): { best?: RouteVerdict; others: RouteVerdict[] } {
   const best = headlineRoute(result);
@@ -41,7 +59,7 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
   }
   if (best) {
     const series = SERIES_NAMES[best.series]?.[lang] ?? best.series;
-    const title = SERIES_NAMES[best.series]?.levels?.[best.targetLevel]?.[lang];
+    const title = titleName(best.series, best.targetLevel, lang);
     const level = `${LEVEL_NAMES[best.targetLevel][lang]}${title ? (lang === 'zh' ? `（${title}）` : ` (${title})`) : ''}`;
     const sep = lang === 'zh' ? '：' : ': ';
     lines.unshift(`${lang === 'zh' ? '结论' : 'Verdict'}${sep}${STATUS_NAMES[best.status][lang]} · ${ROUTE_NAMES[best.route][lang]} · ${series} ${level}`);

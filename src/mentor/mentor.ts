@@ -10,7 +10,9 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, renderEligibilityReply } from './eligibility_reply.js';
+import { headlineRoute } from '../eligibility/explain.js';
+import { LEVEL_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
+import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { isAboutRouteTopic, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
@@ -263,6 +265,14 @@ export class Mentor {
     };
     parts.push(t.eligibility_intro[lang]);
     parts.push(renderEligibilityReply(result, lang, rules, citeRule));
+    // Out of reach for want of the title below: say whether that one is open now.
+    const below = levelToTryFirst(result, state.facts);
+    const lower = below && state.facts.series ? headlineRoute(evaluate(rules, { ...state.facts, targetLevel: below }, asOf)) : undefined;
+    if (below && lower && (lower.status === 'eligible' || lower.status === 'not_yet')) {
+      const n = citeRule(lower.ruleIds[0]);
+      const title = titleName(lower.series, below, lang) ?? LEVEL_NAMES[below][lang];
+      parts.push(`${fill(t.level_below[lang], { title, status: STATUS_NAMES[lower.status][lang] })}${n ? ` [${n}]` : ''}`);
+    }
     parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
   }
