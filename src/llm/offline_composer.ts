@@ -66,14 +66,15 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
     const opening = index.chunksByDoc.get(top[0].chunk.docId)?.[0];
     if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
   }
-  const candidates = candidateSentences(top, queryWeights, input.query, index, titleFocus(input.query, index));
+  const focus = titleFocus(input.query, index);
+  const candidates = candidateSentences(top, queryWeights, input.query, index, focus);
   const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
 
   const citations: Citation[] = [];
   const numberOf = new Map<string, number>();
   // In reading order, except that a definition question's answer, the opening of the document, comes first.
-  const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0');
+  const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0') && namesAsked(c.terms, focus);
   const lines = chosen
     .sort((a, b) => Number(isOpening(b)) - Number(isOpening(a)) || a.rank - b.rank || a.position - b.position)
     .map((c) => {
@@ -314,6 +315,13 @@ function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>;
   return { asked: new Set([...ids].map((id) => `§${id}`)), narrower };
 }
 
+/** Whether a sentence names a concept the question asks about (any sentence does when it names none). */
+function namesAsked(terms: Set<string>, focus: ReturnType<typeof titleFocus>): boolean {
+  if (focus.asked.size === 0) return true;
+  for (const t of focus.asked) if (terms.has(t)) return true;
+  return false;
+}
+
 function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFocus>): boolean {
   if (focus.narrower.size === 0) return false;
   // Concept terms follow the words in a term set, in the order the text names them.
@@ -341,7 +349,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       const terms = termSet(display, index);
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
-      if (wantsDefinition && opensDocument && position === 0) score += 0.15;
+      // The opening of a document defines what it is about: a definition, if it names what was asked.
+      if (wantsDefinition && opensDocument && position === 0 && namesAsked(terms, focus)) score += 0.15;
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;

@@ -58,6 +58,12 @@ describe('safety', () => {
     expect(classifyUnsafe(safety, 'What happens if someone used fake materials?')).toBeUndefined();
   });
 
+  it('does not take 以考代评 (a title by exam) for 代评 (having someone else evaluated in your place)', () => {
+    expect(classifyUnsafe(safety, 'What is 以考代评?')).toBeUndefined();
+    expect(classifyUnsafe(safety, '统计师是以考代评吗')).toBeUndefined();
+    expect(classifyUnsafe(safety, '能找人代评职称吗')).toBe('forgery');
+  });
+
   it('reads a question about what follows forgery as a question, and asking for help with it as forgery', () => {
     expect(classifyUnsafe(safety, '职称造假有什么后果？')).toBeUndefined();
     expect(classifyUnsafe(safety, '伪造学历被查到会怎么样')).toBeUndefined();
