@@ -74,7 +74,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const citations: Citation[] = [];
   const numberOf = new Map<string, number>();
   // In reading order, except that a definition question's answer, the opening of the document, comes first.
-  const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0') && namesAsked(c.terms, focus);
+  const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0') && namesAsked(c.terms, focus, index);
   const lines = chosen
     .sort((a, b) => Number(isOpening(b)) - Number(isOpening(a)) || a.rank - b.rank || a.position - b.position)
     .map((c) => {
@@ -315,10 +315,16 @@ function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>;
   return { asked: new Set([...ids].map((id) => `§${id}`)), narrower };
 }
 
-/** Whether a sentence names a concept the question asks about (any sentence does when it names none). */
-function namesAsked(terms: Set<string>, focus: ReturnType<typeof titleFocus>): boolean {
+/**
+ * Whether a sentence names a concept the question asks about, or one it is made of (any sentence does when
+ * the question names none): a document's opening defines what the document is about, not what was asked.
+ */
+function namesAsked(terms: Set<string>, focus: ReturnType<typeof titleFocus>, index: KnowledgeIndex): boolean {
   if (focus.asked.size === 0) return true;
-  for (const t of focus.asked) if (terms.has(t)) return true;
+  for (const t of focus.asked) {
+    if (terms.has(t)) return true;
+    for (const part of index.glossary.parts(t.slice(1))) if (terms.has(`§${part}`)) return true;
+  }
   return false;
 }
 
@@ -349,8 +355,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       const terms = termSet(display, index);
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
-      // The opening of a document defines what it is about: a definition, if it names what was asked.
-      if (wantsDefinition && opensDocument && position === 0 && namesAsked(terms, focus)) score += 0.15;
+      if (wantsDefinition && opensDocument && position === 0) score += 0.15;
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;

@@ -15,6 +15,8 @@ const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you)[?？!！。.\s]*$/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b|\bcould i\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
+/** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
+const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|application|title|eligib|qualif|promot|sit the|exam/i;
 /** Speaking of oneself: an eligibility question is about the asker. */
 const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
 /** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
@@ -43,7 +45,9 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
   // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.
   if (context.aboutRouteTopic && !context.checking) return { intent: 'policy_question' };
-  if (ELIGIBILITY_CUE.test(s) && firstPerson && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
+  // "Can I ignore the continuing-education requirement?" asks about a rule, not about applying.
+  const aboutApplying = facts || APPLYING.test(s);
+  if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
