@@ -12,8 +12,8 @@ export interface Extraction {
   correction: boolean;
 }
 
-const CLAUSE_BREAK = /[，,。;；!！?？\n]|\s(?:but|and then|so)\s/;
-const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|有|聘任?|担任|当了|做了|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the)?\s*$/;
+const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|有|聘任?|担任|当了|做了|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
@@ -42,6 +42,7 @@ const WORK_YEARS = /工作|从事|专业|干了|工龄|work|worked|experience|in
  */
 export function extractFacts(message: string, lex: Lexicon, expecting: readonly string[] = []): Extraction {
   const expectHeldTitle = expecting.includes('currentTitle.level');
+  let heldSeries: string | undefined;
   const expectYearsHeld = expecting.includes('currentTitle.yearsHeld') && !expecting.includes('yearsInSpecialty');
   const text = normalizeText(message);
   const facts: CollectedFacts = {};
@@ -62,10 +63,11 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       const after = clause.slice(hit.end, hit.end + 10);
       if (NEGATION.test(before)) continue;
       // The same title again (e.g. in brackets) only restates the current one.
-      if (facts.currentTitle?.level === hit.level && currentInClause) continue;
+      if (facts.currentTitle?.level === hit.level && currentInClause && !TARGET_CUE.test(before)) continue;
       const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
       if (role === 'current') {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
+        heldSeries = hit.series ?? heldSeries;
         currentInClause = true;
       } else facts.targetLevel = hit.level;
       if (hit.series) facts.series = hit.series as Facts['series'];
@@ -90,19 +92,48 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       }
     }
 
+    // "工程师，2021年3月取得", "an Engineer since 2020": the date the title held was obtained.
+    const obtained = currentInClause || previousClauseCurrent || expecting.includes('currentTitle.yearsHeld') ? obtainedDate(clause) : undefined;
+    if (obtained && facts.currentTitle?.level !== 'none') facts.currentTitle = { ...facts.currentTitle, obtained };
     residenceFacts(clause, facts);
     overseasFacts(clause, facts);
     for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
     for (const hit of lex.awards.find(clause)) facts.awards = { ...facts.awards, [hit.value]: true };
     exclusionFacts(clause, facts);
-    if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|engineering degree|(degree|bachelor's|master's|phd|doctorate) in [a-z ]*(engineering|science|physics|chemistry|mathematics|computing)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
+    if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
     else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
     previousClauseCurrent = currentInClause;
   }
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
+  // "Working as an engineer for 6 years, can I apply for intermediate?": a title of the very level and series
+  // asked for is the job, not a title held, and its years are years in the specialty.
+  const held = facts.currentTitle;
+  if (held?.level && held.level === facts.targetLevel && !held.obtained && (heldSeries === undefined || heldSeries === facts.series)) {
+    if (held.yearsHeld !== undefined) facts.yearsInSpecialty ??= held.yearsHeld;
+    delete facts.currentTitle;
+  }
   return { facts, correction: CORRECTION.test(text) };
+}
+
+const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
+const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
+const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|获得|聘任|聘的|聘)/;
+
+/**
+ * The date a title was obtained, from "since 2020", "in March 2021", "2021年3月取得". Only the year (or month)
+ * is said: the last day of it is taken, so the years are never overstated.
+ */
+function obtainedDate(clause: string): string | undefined {
+  const en = EN_OBTAINED.exec(clause);
+  const zh = en ? undefined : ZH_OBTAINED.exec(clause);
+  const year = Number(en?.[2] ?? zh?.[1]);
+  if (!year) return undefined;
+  const month = en?.[1] ? MONTHS[en[1]] : zh?.[2] ? Number(zh[2]) : 12;
+  if (month < 1 || month > 12) return undefined;
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${year}-${String(month).padStart(2, '0')}-${String(last).padStart(2, '0')}`;
 }
 
 function residenceFacts(clause: string, facts: CollectedFacts): void {

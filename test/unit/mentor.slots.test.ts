@@ -43,6 +43,27 @@ describe('extractFacts', () => {
     expect(extractFacts(text, lex).facts.currentTitle?.level).toBe(level);
   });
 
+  it.each([
+    ['I have been an Engineer since 2020', '2020-12-31'],
+    ['I got my engineer title in March 2021', '2021-03-31'],
+    ['我2021年3月评上工程师', '2021-03-31'],
+    ['我是工程师，2019年取得的', '2019-12-31'],
+  ])('reads when the title held was obtained from "%s" (the end of the year or month said)', (text, obtained) => {
+    expect(extractFacts(text, lex).facts.currentTitle).toMatchObject({ level: 'intermediate', obtained });
+  });
+
+  it('reads a title of the very level and series asked for as the job, and its years as years in the specialty', () => {
+    const job = extractFacts("I've been working as an engineer for 6 years. Can I apply for intermediate?", lex).facts;
+    expect(job.currentTitle).toBeUndefined();
+    expect(job).toMatchObject({ yearsInSpecialty: 6, targetLevel: 'intermediate', series: 'engineering' });
+    // Another series at the same level is a title held (a transfer), not a job.
+    expect(extractFacts('我是经济师，想评工程师', lex).facts).toMatchObject({ currentTitle: { level: 'intermediate' }, targetLevel: 'intermediate' });
+  });
+
+  it.each(["bachelor's, science degree", "a master's in EE", 'MSc in computer science'])('reads a science or engineering degree from "%s"', (text) => {
+    expect(extractFacts(text, lex).facts.education?.fieldRelated).toBe(true);
+  });
+
   it('reads a bare title and years as the title held when that is what was just asked', () => {
     const asked = ['currentTitle.level', 'currentTitle.yearsHeld'];
     expect(extractFacts('工程师，拿了6年', lex, asked).facts).toMatchObject({ currentTitle: { level: 'intermediate', yearsHeld: 6 } });
