@@ -69,15 +69,16 @@ function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean):
     }
   }
 
+  // What decides the answer goes before how the facts were read (the place or level assumed).
   if (levels.length && !routes.some((v) => inForce.some((r) => r.kind === 'eligibility' && r.series !== 'any' && v.ruleIds.includes(r.id)))) {
-    notes.push({
+    notes.unshift({
       zh: `规则库中没有${SERIES_NAMES[facts.series].zh}系列该层级的具体申报条件；请以当年正式通知为准。`,
       en: `The rule base has no specific conditions for this level in the ${SERIES_NAMES[facts.series].en} series; the current official notice decides.`,
     });
   }
   const held = facts.currentTitle?.level;
   if (facts.targetLevel && held && held !== 'none' && LEVELS.indexOf(held) >= LEVELS.indexOf(facts.targetLevel)) {
-    notes.push({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
+    notes.unshift({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
   }
 
   const overall = overallOf(routes, facts);
