@@ -28,7 +28,7 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   // A question that points back at a route or procedure (not at a title) is asked of it: the topic goes first.
   if (isAboutRouteTopic(s, topic, lex)) return `${normalizeText(topic.query).trim()} ${s}`;
   const short = s.replace(/\s+/g, '').length <= 14 || s.split(/\s+/).length <= 6;
-  if (!short || !(FOLLOW_UP_START.test(s) || FOLLOW_UP_END.test(s))) return text;
+  if (!short || !looksLikeFollowUp(s)) return text;
 
   const fresh = {
     title: lex.titles.find(s),
@@ -75,6 +75,12 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
 }
+
+/** "那博士呢？", "and for a PhD?": the form of a follow-up, which asks the rule for another case. */
+export const looksLikeFollowUp = (text: string) => {
+  const s = normalizeText(text).trim();
+  return FOLLOW_UP_START.test(s) || FOLLOW_UP_END.test(s);
+};
 
 /**
  * "Can I use it if I only have a junior college degree?" after "What is the green channel?": the message points

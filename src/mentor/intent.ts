@@ -1,5 +1,6 @@
 import { classifyUnsafe, looksOutOfScope, mentionsDomain, type SafetyRules, type UnsafeKind } from '../guard/index.js';
 import { normalizeText } from '../knowledge/index.js';
+import { looksLikeFollowUp } from './followup.js';
 import { hasAnyFact, type Extraction } from './slots.js';
 
 export const INTENTS = ['policy_question', 'eligibility_check', 'greeting', 'thanks', 'help', 'out_of_scope', 'unsafe'] as const;
@@ -28,9 +29,6 @@ const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
-/** "那博士呢？", "and for a PhD?": a follow-up asks the rule for another case, not about the asker. */
-const FOLLOW_UP = /^(那|那么|如果|要是|还有|换成|and|what about|how about|what if)|(呢|怎么样)[?？]?$/i;
-
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
@@ -53,7 +51,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const f = extraction.facts;
   const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence, f.overseas?.listVersion, f.overseas?.category].filter((x) => x !== undefined).length;
   // Two facts about a person right after a question on a title ("我想评中级经济师" → "大专，工作了7年") are the asker's own.
-  const statesSituation = factCount >= 2 && (CAN_APPLY.test(s) || (context.titleTopic === true && !FOLLOW_UP.test(s)));
+  const statesSituation = factCount >= 2 && (CAN_APPLY.test(s) || (context.titleTopic === true && !looksLikeFollowUp(s)));
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };

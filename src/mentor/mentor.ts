@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
 import { evaluate } from '../eligibility/engine.js';
-import { FACT_NAMES, FLAG_NAMES } from '../eligibility/labels.js';
+import { headlineRoute } from '../eligibility/explain.js';
+import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
@@ -10,8 +11,6 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { headlineRoute } from '../eligibility/explain.js';
-import { LEVEL_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { isAboutRouteTopic, rewriteFollowUp, type Topic } from './followup.js';
@@ -159,11 +158,12 @@ export class Mentor {
       state.unsure = [...new Set([...(state.unsure ?? []), ...state.asked])];
       return { draft: this.eligibility(state, lang, [], t.unsure_ack[lang]) };
     }
-    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, {
-          checking: state.checking,
-          aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
-          titleTopic: Boolean(state.topic?.series || state.topic?.targetLevel),
-        });
+    const context = {
+      checking: state.checking,
+      aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
+      titleTopic: Boolean(state.topic?.series || state.topic?.targetLevel),
+    };
+    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':
@@ -330,11 +330,10 @@ interface Draft {
 const fillName = (template: string, name: string) => template.replace('{name}', name);
 
 const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure)\b|^(是|有|对)/i;
-/** A short "I don't know" (not a longer message that merely contains the words). */
-const isUnsure = (text: string) => text.trim().length <= 30 && UNSURE.test(text.trim().toLowerCase());
-
 /** "不知道", "not sure": no answer at all, though it starts like a no. */
 const UNSURE = /不知道|不清楚|不确定|不太清楚|说不准|不晓得|没数|不记得|记不清|not sure|no idea|don't know|do not know|dunno|not certain|can't remember|cannot remember|maybe|perhaps|也许|可能吧/i;
+/** A short "I don't know" (not a longer message that merely contains the words). */
+const isUnsure = (text: string) => text.trim().length <= 30 && UNSURE.test(text.trim().toLowerCase());
 const NO = /^(不是|没有|没|否|无|不|no|nope|not|none|i don't|i do not|i haven't|never)\b|^(不是|没有|没|否|无|不)|没有|\bno\b|\bnot\b|\bnone\b|don't|haven't/i;
 
 /** Facts asked as "which one?" that a plain "no" answers: no title, no certificate on any list. */

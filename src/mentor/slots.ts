@@ -42,11 +42,12 @@ const WORK_YEARS = /工作|从事|专业|干了|工龄|work|worked|experience|in
  */
 export function extractFacts(message: string, lex: Lexicon, expecting: readonly string[] = []): Extraction {
   const expectHeldTitle = expecting.includes('currentTitle.level');
-  let heldSeries: string | undefined;
   const expectYearsHeld = expecting.includes('currentTitle.yearsHeld') && !expecting.includes('yearsInSpecialty');
   const text = normalizeText(message);
   const facts: CollectedFacts = {};
   let bestDegree: Degree | undefined;
+  /** The series of the title named as held, to tell a job ("working as an engineer") from a transfer. */
+  let heldSeries: string | undefined;
 
   let previousClauseCurrent = false;
   for (const clause of clauses(text)) {
