@@ -10,6 +10,8 @@ export interface ComposeInput {
   templates: Templates;
   /** Numbering continues after citations already in the reply (e.g. from the eligibility part). */
   firstCitation?: number;
+  /** Only the cited lines (and the confidence note): the reply they go into has its own opening and closing. */
+  bare?: boolean;
 }
 
 export interface ComposedReply {
@@ -91,12 +93,13 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const otherLanguage = chosen.some((c) => c.chunk.lang !== lang);
   const lowConfidence = chosen.some((c) => c.chunk.confidence === 'C');
   const parts: string[] = [];
-  if (otherScope) parts.push(templates.other_scope_note[lang]);
-  else parts.push(pick(templates.openings[lang], input.query));
+  const framed = !input.bare;
+  if (framed && otherScope) parts.push(templates.other_scope_note[lang]);
+  else if (framed) parts.push(pick(templates.openings[lang], input.query));
   if (otherLanguage) parts.push(templates.other_language_note[lang]);
-  parts.push(lines.length > 1 ? lines.map((l) => `• ${l}`).join('\n') : lines[0]);
+  parts.push(lines.length > 1 || !framed ? lines.map((l) => `• ${l}`).join('\n') : lines[0]);
   if (lowConfidence) parts.push(templates.confidence_note[lang]);
-  if (!otherScope) parts.push(pick(templates.closings[lang], input.query));
+  if (framed && !otherScope) parts.push(pick(templates.closings[lang], input.query));
   return { text: parts.join('\n\n'), citations, silent: false, otherLanguage, otherScope, lowConfidence };
 }
 

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
 import { evaluate } from '../eligibility/engine.js';
 import { headlineRoute } from '../eligibility/explain.js';
-import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
+import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
@@ -11,7 +11,7 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
+import { factsToAskFor, levelToTryFirst, renderEligibilityReply, seriesRulesApply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { isAboutRouteTopic, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
@@ -156,7 +156,7 @@ export class Mentor {
     const unsure = state.checking && !answered && state.asked.length > 0 && isUnsure(text);
     if (unsure) {
       state.unsure = [...new Set([...(state.unsure ?? []), ...state.asked])];
-      return { draft: this.eligibility(state, lang, [], t.unsure_ack[lang]) };
+      return { draft: await this.eligibility(state, lang, [], t.unsure_ack[lang]) };
     }
     const context = {
       checking: state.checking,
@@ -191,7 +191,7 @@ export class Mentor {
         if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
         state.facts = sanitizeFacts(merged);
         state.checking = true;
-        return { draft: this.eligibility(state, lang, changed) };
+        return { draft: await this.eligibility(state, lang, changed, undefined, text) };
       }
       default:
         return this.policy(text, lang, state, extraction.facts);
@@ -230,7 +230,8 @@ export class Mentor {
     };
   }
 
-  private eligibility(state: SessionState, lang: Lang, changed: string[], lead?: string): Draft {
+  /** `question`: the message of this turn, for what the corpus says when the rule base has no conditions for the level. */
+  private async eligibility(state: SessionState, lang: Lang, changed: string[], lead?: string, question?: string): Promise<Draft> {
     const t = this.deps.prompts.templates;
     const asOf = this.now().toISOString().slice(0, 10);
     const rules = this.deps.rules();
@@ -272,6 +273,17 @@ export class Mentor {
       const n = citeRule(lower.ruleIds[0]);
       const title = titleName(lower.series, below, lang) ?? LEVEL_NAMES[below][lang];
       parts.push(`${fill(t.level_below[lang], { title, status: STATUS_NAMES[lower.status][lang] })}${n ? ` [${n}]` : ''}`);
+    }
+    // No conditions for this level in the rule base (the health series, say): what the corpus says of it.
+    if (state.facts.series && !seriesRulesApply(result, rules)) {
+      const level = state.facts.targetLevel ? (titleName(state.facts.series, state.facts.targetLevel, lang) ?? LEVEL_NAMES[state.facts.targetLevel][lang]) : '';
+      const query = `${question ?? ''} ${SERIES_NAMES[state.facts.series]?.[lang] ?? ''} ${level}`.trim();
+      const retrieval = await retrieve(index, query, { k: 6, lang });
+      const about = composeGroundedReply({ query, lang, retrieval, index, templates: t, firstCitation: citations.length + 1, bare: true });
+      if (!about.silent && !about.otherScope) {
+        parts.push(t.corpus_on_level[lang], about.text);
+        citations.push(...about.citations);
+      }
     }
     parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
