@@ -22,8 +22,9 @@ export function detectLanguage(text: string): DetectedLanguage {
  */
 export function replyLanguage(text: string, requested?: 'zh' | 'en', previous?: 'zh' | 'en'): 'zh' | 'en' {
   if (requested) return requested;
-  // Digits or a bare "ok" carry no language: keep the conversation's.
-  if (!/[A-Za-z\u3400-\u9fff]/.test(text) && previous) return previous;
+  // Digits or punctuation alone carry no language: keep the conversation's, or open in Chinese, the
+  // language of most who ask about Shanghai titles.
+  if (!/[A-Za-z\u3400-\u9fff]/.test(text)) return previous ?? 'zh';
   const detected = detectLanguage(text);
   if (detected !== 'mixed') return detected;
   const zhFrame = text.match(ZH_FRAME)?.length ?? 0;

@@ -16,6 +16,8 @@ describe('language', () => {
   it('answers a mixed message in the language it leads with, and keeps the conversation language for bare numbers', () => {
     expect(replyLanguage('我想问一下 overseas qualification 清单的事情')).toBe('zh');
     expect(replyLanguage('3', undefined, 'en')).toBe('en');
+    expect(replyLanguage('12333')).toBe('zh');
+    expect(replyLanguage('？？')).toBe('zh');
     expect(replyLanguage('任何', 'en')).toBe('en');
   });
 });
