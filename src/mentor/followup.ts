@@ -28,8 +28,7 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   // A question that points back at a route or procedure (not at a title) is asked of it: the topic goes first.
   if (isAboutRouteTopic(s, topic, lex)) return `${normalizeText(topic.query).trim()} ${s}`;
   const short = s.replace(/\s+/g, '').length <= 14 || s.split(/\s+/).length <= 6;
-  if (!short || !looksLikeFollowUp(s)) return text;
-
+  if (!short) return text;
   const fresh = {
     title: lex.titles.find(s),
     level: lex.levels.find(s),
@@ -37,6 +36,8 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     degree: lex.degrees.find(s),
     aspect: lex.aspects.find(s),
   };
+  if (!looksLikeFollowUp(s) && !namesOnly(s, Object.values(fresh).flat())) return text;
+
   let base = normalizeText(topic.query);
   const remove = (hits: { surface: string }[]) => {
     for (const h of hits) base = base.split(h.surface).join(' ');
@@ -74,6 +75,17 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
+}
+
+/** Words that add nothing to a bare name: "工程类的", "中级的话", "the engineering one". */
+const BARE_FILLERS = /[的类吗呢啊呀吧嘛哦]|的话|方面|这块|系列|the|one|please|[?？。.!！,，\s]/gi;
+
+/** "工程类的", "中级": a message that only names a series, level, title or degree, to be read with the topic. */
+function namesOnly(s: string, hits: Array<{ surface: string }>): boolean {
+  if (!hits.length) return false;
+  let rest = s;
+  for (const h of hits) rest = rest.split(h.surface).join(' ');
+  return rest.replace(BARE_FILLERS, '').length === 0;
 }
 
 /** "那博士呢？", "and for a PhD?": the form of a follow-up, which asks the rule for another case. */

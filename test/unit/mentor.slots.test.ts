@@ -131,6 +131,14 @@ describe('mergeFacts', () => {
 });
 
 describe('rewriteFollowUp', () => {
+  it('reads a message that only names a series or level ("工程类的", "中级") with the topic in play', () => {
+    const topic = { query: '上海评职称要什么条件？' };
+    expect(rewriteFollowUp('工程类的', topic, lex)).toMatch(/条件.*工程/);
+    expect(rewriteFollowUp('中级', { query: '上海评职称要什么条件？ 工程类的' }, lex)).toMatch(/条件.*工程.*中级/);
+    // A question of its own is left as it is.
+    expect(rewriteFollowUp('工程师怎么评？', topic, lex)).toBe('工程师怎么评？');
+  });
+
   it('asks a follow-up on another aspect (materials after conditions) of the same title and place only', () => {
     expect(rewriteFollowUp('那需要什么材料呢？', { query: '上海评工程师要什么条件？' }, lex)).toBe('上海 工程师 需要什么材料');
     const en = rewriteFollowUp('and the deadline?', { query: 'What materials do I need for Senior Engineer in Shanghai?' }, lex);
