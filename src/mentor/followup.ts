@@ -77,6 +77,24 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
 }
 
+const TELL_ME_ZH = /^(?:请问|请|您好|你好)?[，,\s]*(?:我)?(?:想|想要|要)?(?:了解|知道|问问?|咨询|打听)(?:一下|下)?(?:关于)?/;
+const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can you|could you|please)?\s*(?:know|learn|tell me|ask)\s+(?:more\s+)?about\s+/i;
+
+/**
+ * "我想了解一下职称", "tell me about the green channel": asking to hear about a topic is asking what it is, and
+ * the framing words ("了解") would otherwise pull in what the corpus says about itself.
+ */
+export function plainQuestion(text: string): string {
+  const s = text.trim();
+  for (const [re, ask] of [[TELL_ME_ZH, (t: string) => `${t}是什么？`], [TELL_ME_EN, (t: string) => `What is ${t}?`]] as const) {
+    const m = re.exec(s);
+    if (!m || m[0].trim() === '') continue;
+    const topic = s.slice(m[0].length).replace(/[吧呢吗啊呀。.!！?？\s]+$/, '').trim();
+    if (topic && topic.length <= 20) return ask(topic);
+  }
+  return text;
+}
+
 /** Words that add nothing to a bare name: "工程类的", "中级的话", "the engineering one". */
 const BARE_FILLERS = /[的类吗呢啊呀吧嘛哦]|的话|方面|这块|系列|the|one|please|[?？。.!！,，\s]/gi;
 

@@ -13,7 +13,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, seriesRulesApply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { isAboutRouteTopic, rewriteFollowUp, type Topic } from './followup.js';
+import { isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts } from './slots.js';
@@ -200,7 +200,7 @@ export class Mentor {
 
   private async policy(text: string, lang: Lang, state: SessionState, named: Facts): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
-    const question = rewriteFollowUp(text, state.topic, this.deps.lexicon);
+    const question = plainQuestion(rewriteFollowUp(text, state.topic, this.deps.lexicon));
     const retrieval = await retrieve(index, question, { k: 6, lang });
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
     const previous = question === text ? undefined : state.topic;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
-import { isAboutRouteTopic, rewriteFollowUp } from '../../src/mentor/followup.js';
+import { isAboutRouteTopic, plainQuestion, rewriteFollowUp } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
 import { extractFacts, mergeFacts } from '../../src/mentor/slots.js';
 
@@ -128,6 +128,18 @@ describe('mergeFacts', () => {
     expect(merged).toEqual({ education: { degree: 'bachelor' }, yearsInSpecialty: 2 });
     expect(changed).toEqual(['education.degree']);
   });
+});
+
+describe('plainQuestion', () => {
+  it.each([
+    ['我想了解一下职称', '职称是什么？'],
+    ['想了解一下直通车吧', '直通车是什么？'],
+    ['tell me about the green channel', 'What is the green channel?'],
+    ["I'd like to know about the direct train", 'What is the direct train?'],
+    // A question of its own, or a long one, is left alone.
+    ['我想了解一下上海工程系列高级工程师评审的具体申报条件和材料要求', '我想了解一下上海工程系列高级工程师评审的具体申报条件和材料要求'],
+    ['上海评工程师要什么条件？', '上海评工程师要什么条件？'],
+  ])('%s → %s', (text, plain) => expect(plainQuestion(text)).toBe(plain));
 });
 
 describe('rewriteFollowUp', () => {
