@@ -8,6 +8,8 @@ export interface Topic {
   /** The series and level the question named: a later eligibility check starts from them. */
   series?: Facts['series'];
   targetLevel?: Facts['targetLevel'];
+  /** The asker spoke of themselves ("我想评工程师"): a bare fact after it ("本科") is theirs. */
+  personal?: boolean;
 }
 
 const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|那要是|and|and for|and if|what about|how about|what if|for|same for|also)\b|^(那|那么|如果|要是|还有|换成)/i;

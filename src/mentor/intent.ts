@@ -19,7 +19,7 @@ const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可
 /** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
 const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|application|title|eligib|qualif|promot|sit the|exam/i;
 /** Speaking of oneself: an eligibility question is about the asker. */
-const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
+export const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
 /** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
 const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
 /** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
@@ -30,7 +30,7 @@ const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
-export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean }): IntentDecision {
+export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   const s = normalizeText(text).trim();
@@ -50,8 +50,10 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
   const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence, f.overseas?.listVersion, f.overseas?.category].filter((x) => x !== undefined).length;
-  // Two facts about a person right after a question on a title ("我想评中级经济师" → "大专，工作了7年") are the asker's own.
-  const statesSituation = factCount >= 2 && (CAN_APPLY.test(s) || (context.titleTopic === true && !looksLikeFollowUp(s)));
+  // Two facts about a person right after a question on a title ("我想评中级经济师" → "大专，工作了7年") are the asker's own;
+  // after one the asker asked about themselves ("我想评工程师" → "本科"), one is.
+  const afterTitle = context.titleTopic === true && !looksLikeFollowUp(s) && factCount >= (context.personalTopic ? 1 : 2);
+  const statesSituation = (factCount >= 2 && CAN_APPLY.test(s)) || afterTitle;
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };

@@ -14,7 +14,7 @@ import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, seriesRulesApply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
-import { classifyIntent, type Intent } from './intent.js';
+import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts } from './slots.js';
 
@@ -162,6 +162,7 @@ export class Mentor {
       checking: state.checking,
       aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
       titleTopic: Boolean(state.topic?.series || state.topic?.targetLevel),
+      personalTopic: state.topic?.personal === true,
     };
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
     const name = this.deps.prompts.persona.name[lang];
@@ -206,7 +207,8 @@ export class Mentor {
     const previous = question === text ? undefined : state.topic;
     const series = named.series ?? previous?.series;
     const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
-    state.topic = { query: question, ...(series ? { series } : {}), ...(targetLevel ? { targetLevel } : {}) };
+    const personal = FIRST_PERSON.test(text) || (previous?.personal ?? false);
+    state.topic = { query: question, ...(series ? { series } : {}), ...(targetLevel ? { targetLevel } : {}), ...(personal ? { personal } : {}) };
     state.checking = false;
 
     let fallback: string | undefined;
