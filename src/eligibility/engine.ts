@@ -422,7 +422,12 @@ function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicati
     const top = Math.max(...judged.map((j) => outcomeOf(j).best));
     const open = judged.filter((j) => outcomeOf(j).best === top && top > FAILED);
     const asked = open.filter((j) => outcomeOf(j).missing.every((p) => missing.includes(p)));
-    return asked.length ? asked : open.length ? open : judged;
+    const pool = asked.length ? asked : open;
+    // Rules that are all decided "not yet" (the route waits on something else, say the residence): the soonest says it.
+    if (pool.length > 1 && pool.every((j) => outcomeOf(j).best === SHORT && outcomeOf(j).worst === SHORT && outcomeOf(j).earliest)) {
+      return [pool.reduce((a, b) => (outcomeOf(b).earliest! < outcomeOf(a).earliest! ? b : a))];
+    }
+    return pool.length ? pool : judged;
   };
   if (indicative) {
     const ind = statusOf(indicative);

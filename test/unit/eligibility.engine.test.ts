@@ -130,6 +130,15 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(regular.reasons.en[0]).toMatch(/not met/);
   });
 
+  it('while a route waits on the residence, of its rules all decided "not yet" shows only the soonest', () => {
+    const result = evaluate(rules, { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' }, yearsInSpecialty: 3 }, '2026-06-01');
+    const regular = result.routes.find((v) => v.route === 'regular')!;
+    expect(regular.status).toBe('needs_info');
+    const ruleLines = regular.reasons.zh.filter((r) => r.startsWith('上海工程师评审'));
+    expect(ruleLines).toHaveLength(1);
+    expect(ruleLines[0]).toMatch(/（本科）.*还差2年/);
+  });
+
   it('among rules that all fail, puts first the one with the fewest conditions failed', () => {
     const noTitle = evaluate(rules, { series: 'engineering', targetLevel: 'associate_senior', education: { degree: 'bachelor', fieldRelated: true }, currentTitle: { level: 'none' }, yearsInSpecialty: 7, residence: { hukou: true } }, '2026-06-01');
     const regular = noTitle.routes.find((v) => v.route === 'regular')!;
