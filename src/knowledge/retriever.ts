@@ -77,6 +77,8 @@ export const RETRIEVAL_TUNING = {
 const T = RETRIEVAL_TUNING;
 const SHANGHAI = /上海|沪|shanghai/i;
 const NATIONAL = /国家标准|全国|国家规定|national/i;
+/** A document on the national standard's conditions (not one that merely surveys the whole country). */
+const NATIONAL_STANDARD = /国家标准|国家基本标准|national (basic )?standard/i;
 
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
@@ -166,6 +168,9 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCoverageOf(chunk));
     if (askedPlace?.test(chunk.title) && !otherPlace.test(chunk.title)) score *= T.jurisdictionFactor;
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
+    // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
+    // on the national standard alone ranks as one about another place.
+    else if (!askedPlace && NATIONAL_STANDARD.test(chunk.title) && !SHANGHAI.test(chunk.title)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     if (titledMoreSpecifically(chunk)) score /= T.specificTitleFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
