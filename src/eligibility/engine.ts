@@ -70,7 +70,7 @@ function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean):
   }
 
   // What decides the answer goes before how the facts were read (the place or level assumed).
-  if (levels.length && !routes.some((v) => inForce.some((r) => r.kind === 'eligibility' && r.series !== 'any' && v.ruleIds.includes(r.id)))) {
+  if (levels.length && !seriesRulesDecide(routes, inForce)) {
     notes.unshift({
       zh: `规则库中没有${SERIES_NAMES[facts.series].zh}系列该层级的具体申报条件；请以当年正式通知为准。`,
       en: `The rule base has no specific conditions for this level in the ${SERIES_NAMES[facts.series].en} series; the current official notice decides.`,
@@ -91,6 +91,12 @@ function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean):
     ...(excludedBy.size ? { excludedBy: [...excludedBy.values()] } : {}),
     notes,
   };
+}
+
+/** Whether a rule of the asked series itself judged a route (not only the special routes open to every series). */
+export function seriesRulesDecide(routes: RouteVerdict[], rules: Rule[]): boolean {
+  const seriesRules = new Set(rules.filter((r) => r.kind === 'eligibility' && r.series !== 'any').map((r) => r.id));
+  return routes.some((v) => v.ruleIds.some((id) => seriesRules.has(id)));
 }
 
 // ---------------------------------------------------------------------------------------------

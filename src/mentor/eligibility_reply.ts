@@ -35,12 +35,6 @@ export function levelToTryFirst(result: EligibilityResult, facts: Facts): Level 
   return LEVELS[i - 1];
 }
 
-/** Whether any rule of the asked series itself decided a route (not only the special routes open to every series). */
-export function seriesRulesApply(result: EligibilityResult, rules: Rule[]): boolean {
-  const seriesRules = new Set(rules.filter((r) => r.kind === 'eligibility' && r.series !== 'any').map((r) => r.id));
-  return result.routes.some((v) => v.ruleIds.some((id) => seriesRules.has(id)));
-}
-
 /** A title's name for a reply: "Senior Engineer", without the level it may carry in brackets (the line names the level). */
 export function titleName(series: string, level: Level, lang: Lang): string | undefined {
   return SERIES_NAMES[series]?.levels?.[level]?.[lang]?.replace(/\s*[（(][^（()）]*[)）]$/, '');

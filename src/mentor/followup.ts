@@ -98,7 +98,7 @@ export function plainQuestion(text: string): string {
 }
 
 /** Words that add nothing to a bare name: "工程类的", "中级的话", "the engineering one". */
-const BARE_FILLERS = /[的类吗呢啊呀吧嘛哦]|的话|方面|这块|系列|the|one|please|[?？。.!！,，\s]/gi;
+const BARE_FILLERS = /[的类吗呢啊呀吧嘛哦]|的话|方面|这块|系列|\b(?:the|one|please)\b|[?？。.!！,，\s]/gi;
 
 /** "工程类的", "中级": a message that only names a series, level, title or degree, to be read with the topic. */
 function namesOnly(s: string, hits: Array<{ surface: string }>): boolean {

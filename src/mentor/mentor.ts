@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
-import { evaluate } from '../eligibility/engine.js';
+import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
@@ -11,7 +11,7 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, levelToTryFirst, renderEligibilityReply, seriesRulesApply, titleName } from './eligibility_reply.js';
+import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
@@ -201,10 +201,11 @@ export class Mentor {
 
   private async policy(text: string, lang: Lang, state: SessionState, named: Facts): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
-    const question = plainQuestion(rewriteFollowUp(text, state.topic, this.deps.lexicon));
+    const rewritten = rewriteFollowUp(text, state.topic, this.deps.lexicon);
+    const question = plainQuestion(rewritten);
     const retrieval = await retrieve(index, question, { k: 6, lang });
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
-    const previous = question === text ? undefined : state.topic;
+    const previous = rewritten === text ? undefined : state.topic;
     const series = named.series ?? previous?.series;
     const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
     const personal = FIRST_PERSON.test(text) || (previous?.personal ?? false);
@@ -277,7 +278,7 @@ export class Mentor {
       parts.push(`${fill(t.level_below[lang], { title, status: STATUS_NAMES[lower.status][lang] })}${n ? ` [${n}]` : ''}`);
     }
     // No conditions for this level in the rule base (the health series, say): what the corpus says of it.
-    if (state.facts.series && !seriesRulesApply(result, rules)) {
+    if (state.facts.series && !seriesRulesDecide(result.routes, rules)) {
       const level = state.facts.targetLevel ? (titleName(state.facts.series, state.facts.targetLevel, lang) ?? LEVEL_NAMES[state.facts.targetLevel][lang]) : '';
       const query = `${question ?? ''} ${SERIES_NAMES[state.facts.series]?.[lang] ?? ''} ${level}`.trim();
       const retrieval = await retrieve(index, query, { k: 6, lang });
