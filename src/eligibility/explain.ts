@@ -103,3 +103,38 @@ function otherLine(v: RouteVerdict, withLevel: boolean, lang: Lang): string {
 }
 
 const dedupe = (notes: Bilingual[]) => notes.filter((n, i) => notes.findIndex((m) => m.zh === n.zh) === i);
+
+/** What a transcript keeps of a check (see `eligibilityRecord`). */
+export interface EligibilityRecord {
+  asOf: string;
+  facts: EligibilityResult['facts'];
+  overall: Omit<EligibilityResult['overall'], 'nextStep'>;
+  routes: Array<Pick<RouteVerdict, 'route' | 'targetLevel' | 'series' | 'status' | 'basis' | 'missing' | 'ruleIds'> & Partial<Pick<RouteVerdict, 'earliest' | 'yearsStillNeeded'>>>;
+  excludedBy?: string[];
+}
+
+/**
+ * A check as a transcript keeps it: the facts, the verdicts and the rules that decided each route, without
+ * the reasons, notes and citations the rules give again (and the reply beside it already shows). The whole
+ * result is about 16 KB a check, written on every eligibility turn; this is about a tenth of that.
+ */
+export function eligibilityRecord(result: EligibilityResult): EligibilityRecord {
+  const { nextStep: _nextStep, ...overall } = result.overall;
+  return {
+    asOf: result.asOf,
+    facts: result.facts,
+    overall,
+    routes: result.routes.map((r) => ({
+      route: r.route,
+      targetLevel: r.targetLevel,
+      series: r.series,
+      status: r.status,
+      basis: r.basis,
+      missing: r.missing,
+      ruleIds: r.ruleIds,
+      ...(r.earliest ? { earliest: r.earliest } : {}),
+      ...(r.yearsStillNeeded !== undefined ? { yearsStillNeeded: r.yearsStillNeeded } : {}),
+    })),
+    ...(result.excludedBy?.length ? { excludedBy: result.excludedBy.map((e) => e.ruleId) } : {}),
+  };
+}

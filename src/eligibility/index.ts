@@ -8,7 +8,7 @@ export {
 } from './schema.js';
 export { loadRules, validateRules, inspectRuleTexts, RulesError, DEFAULT_RULES_DIR, type Problem, type RuleText } from './load.js';
 export { evaluate, normaliseFacts, inEffect } from './engine.js';
-export { explainEligibility, headlineRoute } from './explain.js';
+export { explainEligibility, eligibilityRecord, headlineRoute, type EligibilityRecord } from './explain.js';
 export { createEligibilityTool } from './tool.js';
 export { runEligibilityCommand, todayInShanghai, formatIssues, type EligibilityCommandOptions } from './cli.js';
 export { FACT_NAMES, FLAG_NAMES, ROUTE_NAMES, LEVEL_NAMES, STATUS_NAMES, SERIES_NAMES, factName } from './labels.js';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
 import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
-import { headlineRoute } from '../eligibility/explain.js';
+import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
@@ -134,7 +134,7 @@ export class Mentor {
     const channel = input.channel ?? 'api';
     const turnId = await tryStore('append_turn', () =>
       this.deps.store.appendTurn(
-        { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility, fallback, latencyMs, unanswered: draft.unanswered },
+        { sessionId, channel, userText: masked.text, replyText: maskPii(reply).text, intent: draft.intent, lang, citations: draft.citations, eligibility: draft.eligibility && eligibilityRecord(draft.eligibility), fallback, latencyMs, unanswered: draft.unanswered },
         this.now(),
       ),
     );

@@ -13,6 +13,7 @@ export interface StoredTurn {
   intent: string;
   lang: string;
   citations: unknown;
+  /** What decided an eligibility check (EligibilityRecord), not the whole result. */
   eligibility?: unknown;
   fallback?: string;
   latencyMs: number;

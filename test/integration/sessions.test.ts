@@ -31,9 +31,18 @@ describe('sessions', () => {
 
     // What was stored is masked and complete: two turns in the transcript.
     const db = new Database(path.join(dataDir, 'mentor.sqlite'), { readonly: true });
-    const turns = db.prepare('SELECT user_text FROM turns WHERE session_id = ? ORDER BY id').all(first.sessionId) as Array<{ user_text: string }>;
+    const turns = db.prepare('SELECT user_text, eligibility FROM turns WHERE session_id = ? ORDER BY id').all(first.sessionId) as Array<{ user_text: string; eligibility: string }>;
     db.close();
     expect(turns).toHaveLength(2);
+    // The check as the transcript keeps it: facts, verdicts and deciding rules, not the texts the rules give again.
+    const record = JSON.parse(turns[1].eligibility);
+    expect(record.overall.status).toBe('eligible');
+    expect(record.facts.education.degree).toBe('master');
+    const best = record.routes.find((r: { route: string; targetLevel: string }) => r.route === record.overall.bestRoute && r.targetLevel === record.overall.bestLevel);
+    expect(best.status).toBe('eligible');
+    expect(best.ruleIds.length).toBeGreaterThan(0);
+    expect(best.reasons).toBeUndefined();
+    expect(turns[1].eligibility.length).toBeLessThan(JSON.stringify(second.eligibility).length / 4);
   }, 60_000);
 
   it('never stores an ID number or phone number', async () => {
