@@ -281,7 +281,10 @@ export class Mentor {
     if (state.facts.series && !seriesRulesDecide(result.routes, rules)) {
       const level = state.facts.targetLevel ? (titleName(state.facts.series, state.facts.targetLevel, lang) ?? LEVEL_NAMES[state.facts.targetLevel][lang]) : '';
       const query = `${question ?? ''} ${SERIES_NAMES[state.facts.series]?.[lang] ?? ''} ${level}`.trim();
-      const retrieval = await retrieve(index, query, { k: 6, lang });
+      const found = await retrieve(index, query, { k: 6, lang });
+      // Only what is about this series: the asker's degree and years would otherwise find another series' conditions.
+      const series = state.facts.series;
+      const retrieval = { ...found, chunks: found.chunks.filter((r) => r.chunk.series.includes(series)) };
       const about = composeGroundedReply({ query, lang, retrieval, index, templates: t, firstCitation: citations.length + 1, bare: true });
       if (!about.silent && !about.otherScope) {
         parts.push(t.corpus_on_level[lang], about.text);
@@ -310,7 +313,7 @@ export class Mentor {
       const basis = findSentence(index, `${t.cited_docs.fraud}.${lang}`, /撤销|revok|诚信|integrity|3年|3 years|一票否决|one-vote veto/i);
       if (basis) {
         const citation = citationFor(basis.chunk, basis.quote, 1);
-        return { intent: 'unsafe', reply: `${t.refusal_forgery[lang]}\n\n${t.refusal_forgery_basis[lang]}${basis.quote.replace(/\*\*/g, '')} [1]`, citations: [citation], suggestions: this.suggestions('default', lang) };
+        return { intent: 'unsafe', reply: `${t.refusal_forgery[lang]}\n\n${t.refusal_forgery_basis[lang]}${lang === 'en' ? ' ' : ''}${basis.quote.replace(/\*\*/g, '')} [1]`, citations: [citation], suggestions: this.suggestions('default', lang) };
       }
       return this.simple('unsafe', t.refusal_forgery[lang], lang);
     }
