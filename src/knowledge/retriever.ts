@@ -1,6 +1,6 @@
 import type { Chunk } from './chunker.js';
 import type { HashedEmbedder } from './embedder.js';
-import type { WeightedTerm } from './bm25.js';
+import type { LexicalHit, WeightedTerm } from './bm25.js';
 import { lexicalTerms, type KnowledgeIndex } from './knowledge_index.js';
 import type { Lang, Scope } from './schema.js';
 import { tokenize } from './text.js';
@@ -83,15 +83,33 @@ const NATIONAL_STANDARD = /国家标准|国家基本标准|national (basic )?sta
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /** Expand a query with glossary concepts: shared `§concept` tokens and the canonical terms in both languages. */
-export function queryTerms(index: KnowledgeIndex, query: string): { terms: WeightedTerm[]; concepts: string[] } {
-  const concepts = [...new Set(index.glossary.match(query).map((m) => m.conceptId))];
+export function queryTerms(index: KnowledgeIndex, query: string): { terms: WeightedTerm[]; concepts: string[]; spelling: Map<string, string[]> } {
+  const matches = index.glossary.match(query);
+  const concepts = [...new Set(matches.map((m) => m.conceptId))];
   const terms: WeightedTerm[] = lexicalTerms(query, index.glossary).map((term) => ({ term, weight: term.startsWith('§') ? 1.5 : 1 }));
   for (const id of concepts) {
     const canon = index.glossary.canonical(id);
     if (!canon) continue;
     for (const term of [...tokenize(canon.zh), ...tokenize(canon.en)]) terms.push({ term, weight: 0.35 });
   }
-  return { terms, concepts };
+  // The question's words that spell a concept it names (中经, 博士毕业, "senior engineer"), by concept token.
+  const spelling = new Map<string, string[]>();
+  for (const m of matches) {
+    for (const term of tokenize(m.surface)) spelling.set(term, [...(spelling.get(term) ?? []), `§${m.conceptId}`]);
+  }
+  return { terms, concepts, spelling };
+}
+
+/**
+ * How much of the question a lexical hit covers, where a chunk holding a concept the question names
+ * also covers the words that spelled it: the Chinese chunk on 高级工程师 answers "senior engineer", and
+ * one on 经济师 answers 中经, though neither holds the question's own words.
+ */
+function coverageWithConcepts(hit: LexicalHit, spelling: Map<string, string[]>, queryWeight: Map<string, number>, totalWeight: number): number {
+  const has = new Set(hit.matched);
+  let credit = 0;
+  for (const [term, concepts] of spelling) if (!has.has(term) && concepts.some((c) => has.has(c))) credit += queryWeight.get(term) ?? 0;
+  return Math.min(1, hit.coverage + credit / totalWeight);
 }
 
 /** Hybrid retrieval: BM25 and HNSW lists fused by reciprocal rank, then filtered and re-ranked. */
@@ -99,7 +117,7 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   const k = options.k ?? 5;
   const asOf = options.asOf ?? todayIso();
   const pool = Math.max(options.candidates ?? 60, k * 4);
-  const { terms, concepts } = queryTerms(index, query);
+  const { terms, concepts, spelling } = queryTerms(index, query);
 
   const valid = (i: number) => {
     if (!index.isLive(i)) return false;
@@ -119,10 +137,17 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     if (!e) fused.set(i, (e = { score: 0, why: { concepts: [], otherLanguage: false } }));
     return e;
   };
+  // What each term weighs in a question's coverage, as the lexical index weighs it (weight × idf).
+  const queryWeight = new Map<string, number>();
+  for (const t of terms) queryWeight.set(t.term, Math.max(queryWeight.get(t.term) ?? 0, t.weight * index.bm25.idf(t.term)));
+  const totalWeight = [...queryWeight.values()].reduce((a, b) => a + b, 0) || 1;
+  // Whether the corpus answers the question is judged on coverage with concepts; ranking keeps the words' own.
+  const answered = new Map<number, number>();
   lexical.forEach((hit, rank) => {
     const e = entry(hit.index);
     e.score += T.lexicalWeight / (T.rrfK + rank + 1);
     e.why.lexical = { rank: rank + 1, score: round(hit.score), matched: hit.matched, coverage: round(hit.coverage) };
+    answered.set(hit.index, coverageWithConcepts(hit, spelling, queryWeight, totalWeight));
   });
   vector.forEach((hit, rank) => {
     const e = entry(hit.index);
@@ -134,9 +159,6 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   // "Shanghai" is in almost every document, so BM25 gives it little weight; the asker's place matters more.
   const askedPlace = NATIONAL.test(query) ? NATIONAL : SHANGHAI.test(query) ? SHANGHAI : undefined;
   const otherPlace = askedPlace === NATIONAL ? SHANGHAI : NATIONAL;
-  const queryWeight = new Map<string, number>();
-  for (const t of terms) queryWeight.set(t.term, Math.max(queryWeight.get(t.term) ?? 0, t.weight * index.bm25.idf(t.term)));
-  const totalWeight = [...queryWeight.values()].reduce((a, b) => a + b, 0) || 1;
   const titleCoverage = new Map<string, number>();
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
@@ -177,8 +199,11 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   }
   ranked.sort((a, b) => b.score - a.score || a.index - b.index);
 
-  const matches = (r: RetrievedChunk) => (r.why.lexical?.coverage ?? 0) >= T.matchCoverage || (r.why.vector?.similarity ?? 0) >= T.matchSimilarity;
-  const bestCoverageOf = (inScope: boolean) => Math.max(0, ...ranked.filter((r) => (r.chunk.scope !== 'other') === inScope).map((r) => r.why.lexical?.coverage ?? 0));
+  // A query vector moved toward the best lexical hit is near that hit whatever was asked: its similarity is no evidence.
+  const moved = lexical.length > 0 && isHashed(index) && T.feedbackWeight > 0;
+  const answeredBy = (r: RetrievedChunk) => answered.get(r.index) ?? 0;
+  const matches = (r: RetrievedChunk) => answeredBy(r) >= T.matchCoverage || (!moved && (r.why.vector?.similarity ?? 0) >= T.matchSimilarity);
+  const bestCoverageOf = (inScope: boolean) => Math.max(0, ...ranked.filter((r) => (r.chunk.scope !== 'other') === inScope).map(answeredBy));
   const inScopeMatch = ranked.some((r) => r.chunk.scope !== 'other' && matches(r)) && bestCoverageOf(false) < bestCoverageOf(true) + T.otherScopeMargin;
   const eligible = options.scopes || !inScopeMatch ? ranked : ranked.filter((r) => r.chunk.scope !== 'other');
 
@@ -205,6 +230,9 @@ function titleTerms(index: KnowledgeIndex, chunk: Chunk): Set<string> {
   return words;
 }
 
+// By the embedder's id, not its class: what counts is how the index's vectors were made.
+const isHashed = (index: KnowledgeIndex) => index.embedder.id.startsWith('hashed-');
+
 /**
  * The vector the HNSW side searches with: the question's embedding, and for the offline hashed embedder
  * moved toward the chunk `feedbackFrom` (the best lexical hit), as `feedbackWeight` says.
@@ -212,8 +240,7 @@ function titleTerms(index: KnowledgeIndex, chunk: Chunk): Set<string> {
 export async function vectorQuery(index: KnowledgeIndex, query: string, feedbackFrom?: number): Promise<number[] | undefined> {
   const hashed = index.embedder as Partial<HashedEmbedder>;
   const v = typeof hashed.embedOne === 'function' ? hashed.embedOne.call(index.embedder, query) : (await index.embedder.embed([query]))[0];
-  // By the embedder's id, not its class: what counts is how the index's vectors were made.
-  if (!v || !index.embedder.id.startsWith('hashed-') || feedbackFrom === undefined || T.feedbackWeight <= 0) return v;
+  if (!v || !isHashed(index) || feedbackFrom === undefined || T.feedbackWeight <= 0) return v;
   let hit: number[];
   try {
     hit = index.vectors.getPoint(feedbackFrom);

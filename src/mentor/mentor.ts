@@ -222,8 +222,12 @@ export class Mentor {
       fallback = outcome.reason;
     }
 
-    const composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates });
-    if (composed.silent && !mentionsDomain(this.deps.safety, text)) {
+    const aboutTitles = mentionsDomain(this.deps.safety, text);
+    let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates });
+    // A question about titles that only an off-topic document matches: the documents are silent on it
+    // ("what does applying cost?" is not answered by a news item on medical-insurance funds).
+    if (composed.otherScope && aboutTitles) composed = silentReply({ lang, index, templates: this.deps.prompts.templates });
+    if (composed.silent && !aboutTitles) {
       return { draft: { ...this.simple('out_of_scope', this.deps.prompts.templates.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) }, fallback };
     }
     const intent: Intent = composed.otherScope ? 'out_of_scope' : 'policy_question';

@@ -72,6 +72,14 @@ describe('scope', () => {
     expect(r.chunks[0].chunk.docId).toBe('metro-commute.en');
   });
 
+  it('a question only partly held by the corpus is no match for the vector alone: the offline query vector is moved next to the best lexical hit', async () => {
+    // 评审费 is in the corpus, 多久过期 ("how long until it expires") is not.
+    const r = await retrieve(index, '评审费多久过期', { lang: 'zh', asOf: '2024-01-01' });
+    expect(r.chunks[0].why.vector?.similarity).toBeGreaterThan(0.9);
+    expect(r.bestCoverage).toBeLessThan(0.34);
+    expect(r.inScopeMatch).toBe(false);
+  });
+
   it('explicit scopes restrict the results', async () => {
     const r = await retrieve(index, 'professional title evaluation centre', { asOf: '2024-01-01', scopes: ['titles'] });
     expect(r.chunks.length).toBeGreaterThan(0);

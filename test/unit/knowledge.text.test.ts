@@ -6,6 +6,12 @@ describe('tokenize (mixed zh/en)', () => {
     expect(tokenize('申报中级职称需要什么条件？')).toEqual(['申报', '中级', '职称', '中级职称', '需要', '条件']);
   });
 
+  it('drops spoken fillers, which would count as what a question asks that no document holds', () => {
+    const words = tokenize('职称到底是个啥？跟职务是一回事吗');
+    expect(words).toEqual(expect.arrayContaining(['职称', '职务']));
+    for (const filler of ['到底', '啥', '跟', '一', '回事']) expect(words).not.toContain(filler);
+  });
+
   it('stems English words and drops English stop words', () => {
     expect(tokenize('Applying for the Senior Engineer title: requirements and 3 years of experience')).toEqual([
       'appli',
