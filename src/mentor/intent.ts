@@ -12,6 +12,8 @@ export interface IntentDecision {
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
+/** A greeting that opens a longer message: "Hi, I work in IT in Shanghai". */
+const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening))[呀啊哦~！!。.，,\s]+\S/i;
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you)[?？!！。.\s]*$/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
@@ -39,6 +41,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (HELP.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
+  // A greeting and a word about oneself, with nothing asked yet: greeted back, and invited to ask.
+  if (GREETING_LEAD.test(s) && !personal && !/[?？吗呢]/.test(s) && !mentionsDomain(safety, s) && !looksOutOfScope(safety, s)) return { intent: 'greeting' };
   const firstPerson = FIRST_PERSON.test(s);
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
   // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.

@@ -16,7 +16,7 @@ import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/in
 import { isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
-import { extractFacts, mergeFacts } from './slots.js';
+import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
 
 export interface TurnInput {
   message: string;
@@ -210,7 +210,11 @@ export class Mentor {
     const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
     const personal = FIRST_PERSON.test(text) || (previous?.personal ?? false);
     state.topic = { query: question, ...(series ? { series } : {}), ...(targetLevel ? { targetLevel } : {}), ...(personal ? { personal } : {}) };
-    state.checking = false;
+    // "我需要居住证吗？" in the middle of a check: answered here, and a plain "有的" or "没有" next is the
+    // asker's answer to it, so the check goes on with it.
+    const asked = state.checking ? requirementAskedAbout(text) : undefined;
+    state.checking = asked !== undefined;
+    if (asked) state.asked = [asked];
 
     let fallback: string | undefined;
     if (this.deps.llm && retrieval.inScopeMatch) {

@@ -137,7 +137,24 @@ function obtainedDate(clause: string): string | undefined {
   return `${year}-${String(month).padStart(2, '0')}-${String(last).padStart(2, '0')}`;
 }
 
+/** "Do I need a residence permit?", "要不要上海户口": asking what is required says nothing of what one has. */
+const ASKS_IF_REQUIRED = /(需要|要不要|需不需要|必须|是否要|一定要|得有)[^，。；,;]{0,8}(居住证|户口|户籍|沪籍)|(居住证|户口|户籍|沪籍)[^，。；,;]{0,6}(必须|是必须|是必要|需要吗|要求吗)|\b(do|does) (i|one|you|we|someone|applicants?) (need|have to have|require)\b|\b(residence permit|hukou)s? (is |are )?(required|necessary|needed)\b|\bneed (a |an )?(shanghai )?(residence permit|hukou)\b/;
+
+/**
+ * The residence condition a message asks whether one needs ("我需要居住证吗？"), as its fact path: a plain
+ * "有的" or "no" next answers it.
+ */
+export function requirementAskedAbout(message: string): 'residence.residencePermit' | 'residence.hukou' | undefined {
+  for (const clause of clauses(normalizeText(message))) {
+    if (!ASKS_IF_REQUIRED.test(clause)) continue;
+    if (/居住证|residence permit/.test(clause)) return 'residence.residencePermit';
+    if (/户口|户籍|沪籍|hukou/.test(clause)) return 'residence.hukou';
+  }
+  return undefined;
+}
+
 function residenceFacts(clause: string, facts: CollectedFacts): void {
+  if (ASKS_IF_REQUIRED.test(clause)) return;
   const negated = (re: RegExp) => {
     const m = re.exec(clause);
     return m ? /(没有|没|无|不是|非|未|not|no|don't|do not|without)\s*\S{0,4}$/.test(clause.slice(Math.max(0, m.index - 10), m.index)) : undefined;

@@ -4,7 +4,7 @@ import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
 import { isAboutRouteTopic, plainQuestion, rewriteFollowUp } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
-import { extractFacts, mergeFacts } from '../../src/mentor/slots.js';
+import { extractFacts, mergeFacts, requirementAskedAbout } from '../../src/mentor/slots.js';
 
 const lex = loadLexicon(path.join(REPO_ROOT, 'knowledge', 'slots.yaml'));
 
@@ -96,6 +96,14 @@ describe('extractFacts', () => {
     expect(facts.yearsInSpecialty).toBe(3);
     expect(facts.targetLevel).toBe('intermediate');
     expect(facts.jurisdiction).toBe('shanghai');
+  });
+
+  it('reads no residence fact from a question whether one is required, and names the one asked about', () => {
+    for (const q of ['我需要居住证吗？', '没有上海户口要不要居住证', 'Do I need a residence permit?', 'is a hukou required?']) expect(extractFacts(q, lex).facts.residence, q).toBeUndefined();
+    expect(requirementAskedAbout('我需要居住证吗？')).toBe('residence.residencePermit');
+    expect(requirementAskedAbout('Do applicants need a Shanghai hukou?')).toBe('residence.hukou');
+    expect(requirementAskedAbout('我有居住证，能评吗')).toBeUndefined();
+    expect(extractFacts('I have a residence permit', lex).facts.residence?.residencePermit).toBe(true);
   });
 
   it('reads residence, social insurance, overseas list and skill facts', () => {
