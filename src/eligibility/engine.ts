@@ -81,7 +81,7 @@ function evaluateWith(rules: Rule[], input: Facts, asOf: string, fast: boolean):
     notes.unshift({ zh: `你已持有${LEVEL_NAMES[held].zh}职称，不低于申报层级。`, en: `You already hold a title at the ${LEVEL_NAMES[held].en}, not below the level asked about.` });
   }
 
-  const overall = overallOf(routes, facts);
+  const overall = overallOf(routes, facts, inForce);
   if (excludedBy.size && overall.status === 'not_eligible') overall.nextStep = EXCLUDED_NEXT_STEP;
   return {
     asOf,
@@ -613,14 +613,27 @@ const isDecisive = (v: RouteVerdict) => v.basis === 'stated';
  * no overseas certificate.
  */
 const CREDENTIAL_FACTS: ReadonlySet<string> = new Set(CREDENTIAL_FACT_GROUPS);
-const waitsOnUntoldCredential = (v: RouteVerdict, facts: NormalisedFacts) =>
+const isCredentialPath = (path: string) => CREDENTIAL_FACTS.has(path.split('.')[0]);
+const waitsOnUntoldCredential = (v: RouteVerdict, facts: NormalisedFacts, rules: readonly Rule[]) =>
   facts.route !== v.route &&
-  v.missing.some((path) => {
-    const group = path.split('.')[0];
-    return CREDENTIAL_FACTS.has(group) && facts[group as keyof NormalisedFacts] === undefined;
-  });
+  routeNeedsCredential(v, rules) &&
+  v.missing.some((path) => isCredentialPath(path) && facts[path.split('.')[0] as keyof NormalisedFacts] === undefined);
 
-function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityResult['overall'] {
+/**
+ * Whether every way into the route asks for a credential. One that a credential merely opens besides a
+ * degree and years (the accounting exam: "or passed another intermediate exam") waits on the degree.
+ */
+function routeNeedsCredential(v: RouteVerdict, rules: readonly Rule[]): boolean {
+  const own = rules.filter((r) => r.kind === 'eligibility' && v.ruleIds.includes(r.id));
+  return own.length === 0 || own.every((r) => needsCredential(r.requires ?? {}));
+}
+
+function needsCredential(c: ConditionSet): boolean {
+  if (c.overseasCertificate || c.flags?.some(isCredentialPath) || c.anyFlag?.every(isCredentialPath)) return true;
+  return c.anyOf !== undefined && c.anyOf.every(needsCredential);
+}
+
+function overallOf(routes: RouteVerdict[], facts: NormalisedFacts, rules: readonly Rule[]): EligibilityResult['overall'] {
   if (routes.length === 0) {
     return { status: 'needs_info', missing: [], nextStep: { zh: '规则库中没有可判断的途径；请查阅当年正式通知或咨询区人才服务中心。', en: 'No route in the rule base fits; check the current official notice or ask your district talent service centre.' } };
   }
@@ -635,7 +648,7 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts): EligibilityR
     const decisive = candidates.filter(isDecisive);
     return (decisive.length ? decisive : candidates).filter((v) => v.status === 'needs_info');
   };
-  const untold = (v: RouteVerdict) => v.status === 'needs_info' && waitsOnUntoldCredential(v, facts);
+  const untold = (v: RouteVerdict) => v.status === 'needs_info' && waitsOnUntoldCredential(v, facts, rules);
   // The routes still open, by name: what a verdict that asks nothing more points to.
   const openNames = routes.filter((v) => v.status === 'needs_info').map((v) => ROUTE_NAMES[v.route]);
   const lookInto = { zh: uniqNames(openNames, 'zh').join('、'), en: uniqNames(openNames, 'en').join(', ') };

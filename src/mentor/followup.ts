@@ -131,3 +131,19 @@ export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: L
 function seriesWord(lex: Lexicon, series: string): string {
   return lex.seriesNames.get(series)?.[0] ?? series;
 }
+
+/** A route or scheme of its own: a question naming one is not about the title just checked. */
+const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|list [123]/i;
+const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat (is|are)\b|\bwhat does\b/i;
+
+/**
+ * "需要考试吗？" right after a check of 会计师: a short question that names no title, series, level or route
+ * of its own asks about the title just checked.
+ */
+export function asksOfCheckedTitle(text: string, lex: Lexicon): boolean {
+  const s = normalizeText(text).trim();
+  const short = /[\u3400-\u9fff]/.test(s) ? s.replace(/\s+/g, '').length <= 14 : s.split(/\s+/).length <= 8;
+  if (!short || NAMES_ROUTE.test(s) || ASKS_WHAT_IS.test(s)) return false;
+  return lex.titles.find(s).length === 0 && lex.series.find(s).length === 0 && lex.levels.find(s).length === 0;
+}
+

@@ -12,6 +12,10 @@ export interface IntentDecision {
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
+/** A question of any kind: a question mark, a question particle or word. */
+const ASKS = /[?？]|吗|呢|什么|啥|怎么|如何|哪|几|多少|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
+/** Asking to be told about something ("我想了解会计系列", "tell me about engineering"), not stating one's own case. */
+const WANTS_TO_KNOW = /了解|介绍|知道|问问|问一下|看看|讲讲|说说|\b(tell me|know about|learn about|information|info)\b/i;
 /** A greeting that opens a longer message: "Hi, I work in IT in Shanghai". */
 const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening))[呀啊哦~！!。.，,\s]+\S/i;
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
@@ -59,6 +63,9 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const afterTitle = context.titleTopic === true && !looksLikeFollowUp(s) && factCount >= (context.personalTopic ? 1 : 2);
   const statesSituation = (factCount >= 2 && CAN_APPLY.test(s)) || afterTitle;
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
+  // "我是做会计的", "I work in engineering": one's own field, stated with nothing asked, starts a check. (A title
+  // one wants, "我想评工程师", is answered with its conditions first.)
+  if (f.series && !f.targetLevel && firstPerson && !ASKS.test(s) && !WANTS_TO_KNOW.test(s) && !POLICY_CUE.test(s) && !RULE_QUESTION.test(s)) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };
 }

@@ -13,7 +13,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
+import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, type Topic } from './followup.js';
 import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -201,11 +201,18 @@ export class Mentor {
 
   private async policy(text: string, lang: Lang, state: SessionState, named: Facts): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
-    const rewritten = rewriteFollowUp(text, state.topic, this.deps.lexicon);
+    // A short "需要考试吗？" right after a check asks about the title checked; after a question on a title (and
+    // not in the form of a follow-up, which rewriteFollowUp reads), about that title.
+    const lex = this.deps.lexicon;
+    const afterCheck = state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
+    const followedUp = afterCheck ? text : rewriteFollowUp(text, state.topic, lex);
+    const titled = afterCheck ?? (followedUp === text && state.topic?.series ? state.topic : undefined);
+    const checked = titled && asksOfCheckedTitle(text, lex) ? titled : undefined;
+    const rewritten = checked ? `${checked.query} ${text}` : followedUp;
     const question = plainQuestion(rewritten);
     const retrieval = await retrieve(index, question, { k: 6, lang });
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
-    const previous = rewritten === text ? undefined : state.topic;
+    const previous = checked ?? (rewritten === text ? undefined : state.topic);
     const series = named.series ?? previous?.series;
     const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
     const personal = FIRST_PERSON.test(text) || (previous?.personal ?? false);
@@ -377,6 +384,14 @@ function yesNoAnswer(text: string, asked: string[]): { path: string; value: bool
   const none = asked.find((p) => p in NONE_ANSWERS);
   if (none && NO.test(s)) return { path: none, value: NONE_ANSWERS[none] };
   return undefined;
+}
+
+/** The title of a check as a topic: its name (会计师), series and level, the asker's own. */
+function checkedTopic(facts: Facts, lang: Lang): Topic {
+  const series = facts.series!;
+  const level = facts.targetLevel;
+  const name = (level && titleName(series, level, lang)) ?? SERIES_NAMES[series]?.[lang] ?? series;
+  return { query: name, series, ...(level ? { targetLevel: level } : {}), personal: true };
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -88,6 +88,14 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(result.overall.missing).not.toContain('overseas.listVersion');
   });
 
+  it('a route a credential merely opens besides a degree and years (the accounting exam) asks for the degree and years', () => {
+    // acc-int-exam: 大专 + 5 years, …, or a passed intermediate exam in economics, statistics or auditing.
+    const result = evaluate(rules, { series: 'accounting', targetLevel: 'intermediate' }, '2026-06-01');
+    expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'exam', bestLevel: 'intermediate' });
+    expect(result.overall.missing).toEqual(expect.arrayContaining(['education.degree', 'yearsInSpecialty']));
+    expect(result.overall.missing).not.toContain('overseas.listVersion');
+  });
+
   it('leaves out a route that also waits on an unmentioned credential, unless that route was asked about', () => {
     // Round 3 (2025) also wants the years of work, which this person did not give: still a route to look into.
     const facts = { ...noResidence, education: { degree: 'bachelor' }, yearsInSpecialty: undefined } as const;
