@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
-import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp } from '../../src/mentor/followup.js';
+import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, withImpliedOverseasQualification } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from '../../src/mentor/slots.js';
 
@@ -219,6 +219,16 @@ describe('asksOfCheckedTitle', () => {
     for (const q of ['需要考试吗？', '考哪几门？', 'which subjects are in the exam?', '要交什么材料']) expect(asksOfCheckedTitle(q, lex), q).toBe(true);
     for (const q of ['高级工程师要几年？', '那经济系列呢', '绿色通道是什么？', 'what is the direct train?', '中级要什么条件', '评审流程很长吗？我还想知道每年什么时候开始申报'])
       expect(asksOfCheckedTitle(q, lex), q).toBe(false);
+  });
+});
+
+describe('withImpliedOverseasQualification', () => {
+  it('asks a question about a credential from abroad of the overseas-qualification lists', () => {
+    expect(withImpliedOverseasQualification('我有美国的注册会计师证书，有用吗？')).toContain('海外职业资格');
+    expect(withImpliedOverseasQualification('I hold a British chartered membership, does it help?')).toContain('overseas qualification');
+    expect(withImpliedOverseasQualification('Is a certificate from the UK any use?')).toContain('overseas qualification');
+    for (const q of ['我在美国读的硕士，能评工程师吗', '我在美国工作过，有资格评职称吗', 'I studied in the US, can I apply?', '海外职业资格证书有哪些？'])
+      expect(withImpliedOverseasQualification(q), q).toBe(q);
   });
 });
 
