@@ -256,7 +256,7 @@ export class Mentor {
     const result = evaluate(rules, state.facts, asOf);
     const parts: string[] = lead ? [lead] : [];
     if (changed.length) {
-      const names = changed.map((p) => t.fact_names[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
+      const names = changed.map((p) => t.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
       parts.push(fill(t.correction_ack[lang], { changes: names }));
     }
     const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure)) : [];
