@@ -20,6 +20,11 @@ const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了)|^\s*(\d+(\.
 /** A clause that speaks of the present: a title in it without a target cue is held. */
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
+/**
+ * A title word used as a job: "a software engineer", "I work as an accountant", "软件工程师", "测试工程师". Job
+ * names share words with titles; these say the field of the work, not a title held or wanted.
+ */
+const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as (?:an?|the)?\s*$|\b(?:software|civil|mechanical|electrical|electronics?|chemical|structural|project|process|test|testing|qa|data|network|systems?|hardware|design|sales|field|site|maintenance|automation|production|quality|cloud|devops|ai|ml|research|application|support|r&d|lead|principal|staff|tax|cost|management|financial|audit)\s+$|(?:软件|测试|研发|开发|项目|销售|硬件|算法|运维|网络|数据|系统|售前|售后|实施|设备|工艺|质量|结构|电气|机械|土木|嵌入式|前端|后端|技术支持)$/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
@@ -63,6 +68,10 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       const before = clause.slice(Math.max(0, hit.start - 20), hit.start);
       const after = clause.slice(hit.end, hit.end + 10);
       if (NEGATION.test(before)) continue;
+      if (JOB_BEFORE.test(before)) {
+        facts.series ??= hit.series as Facts['series'];
+        continue;
+      }
       // The same title again (e.g. in brackets) only restates the current one.
       if (facts.currentTitle?.level === hit.level && currentInClause && !TARGET_CUE.test(before)) continue;
       const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';

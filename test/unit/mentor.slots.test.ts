@@ -106,6 +106,18 @@ describe('extractFacts', () => {
     expect(extractFacts('I have a residence permit', lex).facts.residence?.residencePermit).toBe(true);
   });
 
+  it('reads a job named like a title (software engineer, 测试工程师, works as an accountant) as the field, not a title held', () => {
+    const job = extractFacts("I'm a software engineer with a master's degree and 3 years of experience", lex).facts;
+    expect(job).toMatchObject({ series: 'engineering', yearsInSpecialty: 3, education: { degree: 'master' } });
+    expect(job.currentTitle).toBeUndefined();
+    expect(extractFacts('I work as an accountant', lex).facts).toEqual({ series: 'accounting' });
+    expect(extractFacts('我是测试工程师，本科，工作5年', lex).facts).toMatchObject({ series: 'engineering', yearsInSpecialty: 5 });
+    expect(extractFacts('我是测试工程师，本科，工作5年', lex).facts.currentTitle).toBeUndefined();
+    // A title on its own still reads as one held.
+    expect(extractFacts("I'm an Engineer since 2019", lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
+  });
+
   it('reads residence, social insurance, overseas list and skill facts', () => {
     expect(extractFacts('我有上海居住证', lex).facts.residence?.residencePermit).toBe(true);
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
