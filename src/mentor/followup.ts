@@ -160,3 +160,12 @@ export function withImpliedOverseasQualification(text: string): string {
   return /[\u3400-\u9fff]/.test(text) ? `${text} 海外职业资格` : `${text} overseas qualification`;
 }
 
+/** The titles, series and levels a topic's question named ("副高 正高"), or the question when it named none. */
+export function topicNames(topic: Topic, lex: Lexicon): string {
+  const q = normalizeText(topic.query);
+  const hits = [...lex.titles.find(q), ...lex.series.find(q), ...lex.levels.find(q)].sort((a, b) => a.start - b.start);
+  const kept: typeof hits = [];
+  for (const h of hits) if (!kept.some((k) => h.start < k.end && h.end > k.start)) kept.push(h);
+  return kept.length ? [...new Set(kept.map((h) => h.surface))].join(' ') : topic.query;
+}
+

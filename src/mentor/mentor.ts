@@ -13,7 +13,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -206,9 +206,9 @@ export class Mentor {
     const lex = this.deps.lexicon;
     const afterCheck = state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
     const followedUp = afterCheck ? text : rewriteFollowUp(text, state.topic, lex);
-    const titled = afterCheck ?? (followedUp === text && state.topic?.series ? state.topic : undefined);
+    const titled = afterCheck ?? (followedUp === text && (state.topic?.series || state.topic?.targetLevel) ? state.topic : undefined);
     const checked = titled && asksOfCheckedTitle(text, lex) ? titled : undefined;
-    const rewritten = checked ? `${checked.query} ${text}` : followedUp;
+    const rewritten = checked ? `${afterCheck ? checked.query : topicNames(checked, lex)} ${text}` : followedUp;
     const question = withImpliedOverseasQualification(plainQuestion(rewritten));
     const retrieval = await retrieve(index, question, { k: 6, lang });
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
-import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, withImpliedOverseasQualification } from '../../src/mentor/followup.js';
+import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from '../../src/mentor/slots.js';
 
@@ -241,6 +241,14 @@ describe('withImpliedOverseasQualification', () => {
     expect(withImpliedOverseasQualification('Is a certificate from the UK any use?')).toContain('overseas qualification');
     for (const q of ['我在美国读的硕士，能评工程师吗', '我在美国工作过，有资格评职称吗', 'I studied in the US, can I apply?', '海外职业资格证书有哪些？'])
       expect(withImpliedOverseasQualification(q), q).toBe(q);
+  });
+});
+
+describe('topicNames', () => {
+  it('gives the titles, series and levels a topic named, each once, else its question', () => {
+    expect(topicNames({ query: "What's the difference between 副高 and 正高?" }, lex)).toBe('副高 正高');
+    expect(topicNames({ query: '中级会计师怎么考？' }, lex)).toBe('中级会计师');
+    expect(topicNames({ query: '绿色通道是什么？' }, lex)).toBe('绿色通道是什么？');
   });
 });
 
