@@ -33,7 +33,7 @@ const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听
 /** "How many years after X can I apply for Y?" asks what the rule is, though it says "I" (unless it also says who the asker is). */
 const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
-const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
+const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean }): IntentDecision {
