@@ -42,8 +42,9 @@ export function findDurations(text: string): Duration[] {
     }
     const n = parseChineseNumber(m[1]);
     if (n === undefined) continue;
-    // "2024年" is a year, not a duration.
+    // "2024年" is a year, not a duration; and "2021年3月" a month of it (a duration of months says 个月).
     if (m[2] === '年' && n >= 1900) continue;
+    if (m[2] === '月' && /年\s*$/.test(text.slice(Math.max(0, m.index! - 2), m.index!))) continue;
     const unit = m[2] === '年' ? 'year' : 'month';
     const value = n + (m[3] ? 0.5 : 0);
     out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });

@@ -148,7 +148,7 @@ export class Mentor {
 
   private async respond(text: string, lang: Lang, state: SessionState): Promise<{ draft: Draft; fallback?: string }> {
     const t = this.deps.prompts.templates;
-    const extraction = extractFacts(text, this.deps.lexicon, state.checking ? state.asked : []);
+    const extraction = extractFacts(text, this.deps.lexicon, state.checking ? state.asked : [], this.now());
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);

@@ -13,7 +13,7 @@ export interface Extraction {
 }
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
-const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
@@ -45,7 +45,7 @@ const WORK_YEARS = /工作|从事|专业|干了|工龄|work|worked|experience|in
  * Pull the eligibility facts a message states, in Chinese or English. `expecting`: the facts the mentor
  * just asked for, so that a bare answer ("工程师，6年" to "which title do you hold, for how long?") fills them.
  */
-export function extractFacts(message: string, lex: Lexicon, expecting: readonly string[] = []): Extraction {
+export function extractFacts(message: string, lex: Lexicon, expecting: readonly string[] = [], today?: Date): Extraction {
   const expectHeldTitle = expecting.includes('currentTitle.level');
   const expectYearsHeld = expecting.includes('currentTitle.yearsHeld') && !expecting.includes('yearsInSpecialty');
   const text = normalizeText(message);
@@ -117,6 +117,12 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     previousClauseCurrent = currentInClause;
   }
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
+  // "2018年本科毕业，一直在做结构设计": the years since then, counted from the end of the month (or year) said.
+  const since = facts.yearsInSpecialty === undefined && today ? workingSince(text) : undefined;
+  if (since) {
+    const years = Math.floor(((today!.getTime() - Date.parse(since)) / (365.25 * 86_400_000)) * 10) / 10;
+    if (years >= 0 && years <= 60) facts.yearsInSpecialty = years;
+  }
   // "Working as an engineer for 6 years, can I apply for intermediate?": a title of the very level and series
   // asked for is the job, not a title held, and its years are years in the specialty.
   const held = facts.currentTitle;
@@ -129,7 +135,27 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
-const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|获得|聘任|聘的|聘)/;
+const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|评了|获得|聘任|聘的|聘)/;
+
+const ZH_GRADUATED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:[\u4e00-\u9fff]{0,4})?毕业/;
+const ZH_ALL_ALONG = /一直|至今|到现在|到今天|以来/;
+const ZH_STARTED_WORK = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:开始工作|参加工作|入职|开始从事|起从事|开始做)/;
+const EN_WORKING_SINCE = /\b(?:work(?:ed|ing)?|in (?:the|this) field|doing (?:this|it))\b[^.?!]{0,50}\bsince (?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
+const EN_GRADUATED_SINCE = /\bgraduated (?:in )?((?:19|20)\d{2})\b[^.?!]*\b(?:ever since|since then)\b/;
+
+/**
+ * When the asker's work in the field began, from "2018年本科毕业，一直在…", "2019年参加工作", "working in the
+ * field since 2018": the end of the month (or year) said, so the years are never overstated.
+ */
+function workingSince(text: string): string | undefined {
+  const lastDay = (year: number, month = 12) => `${year}-${String(month).padStart(2, '0')}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
+  const started = ZH_STARTED_WORK.exec(text) ?? (ZH_ALL_ALONG.test(text) ? ZH_GRADUATED.exec(text) : null);
+  if (started) return lastDay(Number(started[1]), started[2] ? Number(started[2]) : undefined);
+  const en = EN_WORKING_SINCE.exec(text);
+  if (en) return lastDay(Number(en[2]), en[1] ? MONTHS[en[1]] : undefined);
+  const graduated = EN_GRADUATED_SINCE.exec(text);
+  return graduated ? lastDay(Number(graduated[1])) : undefined;
+}
 
 /**
  * The date a title was obtained, from "since 2020", "in March 2021", "2021年3月取得". Only the year (or month)

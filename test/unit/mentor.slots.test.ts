@@ -31,6 +31,12 @@ describe('durations', () => {
     expect(findDurations('2024年的通知')).toEqual([]);
     expect(findDurations('the 2025 years notice')).toEqual([]);
   });
+
+  it('does not read the month of a date as a duration ("2021年3月参加工作"), while 3个月 is one', () => {
+    expect(findDurations('2021年3月参加工作')).toEqual([]);
+    expect(findDurations('2021年 3月取得')).toEqual([]);
+    expect(findDurations('社保交了3个月')[0].years).toBeCloseTo(0.25);
+  });
 });
 
 describe('extractFacts', () => {
@@ -116,6 +122,19 @@ describe('extractFacts', () => {
     // A title on its own still reads as one held.
     expect(extractFacts("I'm an Engineer since 2019", lex).facts.currentTitle?.level).toBe('intermediate');
     expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
+  });
+
+  it('counts the years in the field from when the work began ("2018年毕业，一直在…", "working … since 2019"), never overstated', () => {
+    const today = new Date('2026-11-25T00:00:00Z');
+    const zh = extractFacts('我2018年本科毕业，一直在上海做结构设计，2020年评了助理工程师', lex, [], today).facts;
+    expect(zh.yearsInSpecialty).toBe(7.9); // from 2018-12-31
+    expect(zh.currentTitle).toMatchObject({ level: 'assistant', obtained: '2020-12-31' });
+    expect(extractFacts('2021年3月参加工作', lex, [], today).facts.yearsInSpecialty).toBe(5.6); // from 2021-03-31
+    expect(extractFacts("I've been working in the field since 2019", lex, [], today).facts.yearsInSpecialty).toBe(6.9);
+    // Graduation alone says nothing of the work since; stated years win; no clock, no count.
+    expect(extractFacts('我2018年本科毕业', lex, [], today).facts.yearsInSpecialty).toBeUndefined();
+    expect(extractFacts('2018年毕业，一直做设计，工作了6年', lex, [], today).facts.yearsInSpecialty).toBe(6);
+    expect(extractFacts('2019年参加工作', lex).facts.yearsInSpecialty).toBeUndefined();
   });
 
   it('reads residence, social insurance, overseas list and skill facts', () => {
