@@ -12,6 +12,7 @@ const TemplatesSchema = z.object({
   greeting: Bi,
   thanks: Bi,
   help: Bi,
+  identity: Bi,
   openings: BiList,
   closings: BiList,
   silent: Bi,
