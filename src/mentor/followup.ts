@@ -137,10 +137,10 @@ const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海�
 const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat (is|are)\b|\bwhat does\b/i;
 
 /**
- * "需要考试吗？" right after a check of 会计师: a short question that names no title, series, level or route
- * of its own asks about the title just checked.
+ * "需要考试吗？" right after a check of 会计师 (or a question on it): a short question that names no title,
+ * series, level or route of its own asks about the title in play.
  */
-export function asksOfCheckedTitle(text: string, lex: Lexicon): boolean {
+export function asksOfTitleInPlay(text: string, lex: Lexicon): boolean {
   const s = normalizeText(text).trim();
   const short = /[\u3400-\u9fff]/.test(s) ? s.replace(/\s+/g, '').length <= 14 : s.split(/\s+/).length <= 8;
   if (!short || NAMES_ROUTE.test(s) || ASKS_WHAT_IS.test(s)) return false;

@@ -13,7 +13,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { asksOfTitleInPlay, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { ASKS_IF_HUMAN, classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -207,12 +207,12 @@ export class Mentor {
     const afterCheck = state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
     const followedUp = afterCheck ? text : rewriteFollowUp(text, state.topic, lex);
     const titled = afterCheck ?? (followedUp === text && (state.topic?.series || state.topic?.targetLevel) ? state.topic : undefined);
-    const checked = titled && asksOfCheckedTitle(text, lex) ? titled : undefined;
-    const rewritten = checked ? `${afterCheck ? checked.query : topicNames(checked, lex)} ${text}` : followedUp;
+    const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
+    const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
     const question = withImpliedOverseasQualification(plainQuestion(rewritten));
     const retrieval = await retrieve(index, question, { k: 6, lang });
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
-    const previous = checked ?? (rewritten === text ? undefined : state.topic);
+    const previous = inPlay ?? (rewritten === text ? undefined : state.topic);
     const series = named.series ?? previous?.series;
     const targetLevel = named.targetLevel ?? (named.series && named.series !== previous?.series ? undefined : previous?.targetLevel);
     const personal = FIRST_PERSON.test(text) || (previous?.personal ?? false);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
 import { findDurations } from '../../src/mentor/durations.js';
-import { asksOfCheckedTitle, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification } from '../../src/mentor/followup.js';
+import { asksOfTitleInPlay, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification } from '../../src/mentor/followup.js';
 import { loadLexicon } from '../../src/mentor/lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from '../../src/mentor/slots.js';
 
@@ -245,11 +245,11 @@ describe('rewriteFollowUp', () => {
   });
 });
 
-describe('asksOfCheckedTitle', () => {
+describe('asksOfTitleInPlay', () => {
   it('takes a short question naming no title, series, level or route as one about the title in play', () => {
-    for (const q of ['需要考试吗？', '考哪几门？', 'which subjects are in the exam?', '要交什么材料']) expect(asksOfCheckedTitle(q, lex), q).toBe(true);
+    for (const q of ['需要考试吗？', '考哪几门？', 'which subjects are in the exam?', '要交什么材料']) expect(asksOfTitleInPlay(q, lex), q).toBe(true);
     for (const q of ['高级工程师要几年？', '那经济系列呢', '绿色通道是什么？', 'what is the direct train?', '中级要什么条件', '评审流程很长吗？我还想知道每年什么时候开始申报'])
-      expect(asksOfCheckedTitle(q, lex), q).toBe(false);
+      expect(asksOfTitleInPlay(q, lex), q).toBe(false);
   });
 });
 
