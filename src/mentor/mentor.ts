@@ -152,6 +152,11 @@ export class Mentor {
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
+    // "再交两个月呢？": months on top of those already said (at most the 24 the rule looks back over).
+    const known = state.facts.residence?.socialInsuranceMonthsLast24;
+    if (extraction.moreSocialInsuranceMonths !== undefined && known !== undefined) {
+      extraction.facts.residence = { ...extraction.facts.residence, socialInsuranceMonthsLast24: Math.min(24, known + extraction.moreSocialInsuranceMonths) };
+    }
     // "不知道" to what was just asked: those facts stay open, and the check goes on without them.
     const unsure = state.checking && !answered && state.asked.length > 0 && isUnsure(text);
     if (unsure) {

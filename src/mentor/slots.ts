@@ -10,7 +10,14 @@ export interface Extraction {
   facts: CollectedFacts;
   /** The user said they were correcting an earlier answer. */
   correction: boolean;
+  /** Months of social insurance said as more on top of those known ("再交两个月"), not as the total. */
+  moreSocialInsuranceMonths?: number;
 }
+
+/** "再交两个月", "又缴了3个月": social insurance paid on top of what was said before. */
+const MORE_PAID = /(再|又|多)(交|缴)(了)?/;
+/** Paying (交/缴) for months is paying social insurance, in this domain, even when the word is left out. */
+const PAID_MONTHS = /(交|缴)(了)?\s*[^，。]{0,4}个?月/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
@@ -91,7 +98,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     }
 
     const durations = findDurations(clause);
-    const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause);
+    const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause) || PAID_MONTHS.test(clause);
     for (const d of durations) {
       if (socialInsurance) {
         facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
@@ -130,7 +137,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (held.yearsHeld !== undefined) facts.yearsInSpecialty ??= held.yearsHeld;
     delete facts.currentTitle;
   }
-  return { facts, correction: CORRECTION.test(text) };
+  const months = facts.residence?.socialInsuranceMonthsLast24;
+  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}) };
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };

@@ -137,6 +137,14 @@ describe('extractFacts', () => {
     expect(extractFacts('2019年参加工作', lex).facts.yearsInSpecialty).toBeUndefined();
   });
 
+  it('reads months paid (交了10个月) as social insurance, and "再交两个月" as months on top of those said', () => {
+    expect(extractFacts('交了8个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(8);
+    const more = extractFacts('那再交两个月呢？', lex);
+    expect(more.moreSocialInsuranceMonths).toBe(2);
+    expect(extractFacts('社保交了10个月', lex).moreSocialInsuranceMonths).toBeUndefined();
+    expect(extractFacts('工作了3个月', lex).facts.residence).toBeUndefined();
+  });
+
   it('reads residence, social insurance, overseas list and skill facts', () => {
     expect(extractFacts('我有上海居住证', lex).facts.residence?.residencePermit).toBe(true);
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
