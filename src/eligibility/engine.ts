@@ -447,7 +447,10 @@ function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicati
     return soonest.length ? soonest.slice(0, 1) : judged.filter((j) => j.capped.best === SHORT);
   }
   if (status === 'needs_info') return openOnes((j) => j.capped);
-  return judged;
+  // Failed only on something else (the residence scope): the rule that is met says so; the other degrees'
+  // alternatives ("大专: 7 years — not yet" beside "本科: 5 years — met") would only confuse.
+  const met = judged.filter((j) => j.capped.worst === MET);
+  return met.length ? met : judged;
 }
 
 /**

@@ -138,6 +138,15 @@ describe('a route open only for a credential nobody mentioned', () => {
     expect(regular.reasons.en[0]).toMatch(/not met/);
   });
 
+  it('a route failed only on the residence shows the rule that is met, not the other degrees\' alternatives', () => {
+    const facts = { ...noResidence, education: { degree: 'bachelor' }, yearsInSpecialty: 6 } as const;
+    const regular = evaluate(rules, facts, '2026-06-01').routes.find((v) => v.route === 'regular')!;
+    expect(regular.status).toBe('not_eligible');
+    const ruleLines = regular.reasons.zh.filter((r) => r.startsWith('上海工程师评审'));
+    expect(ruleLines).toHaveLength(1);
+    expect(ruleLines[0]).toMatch(/（本科）.*——符合/);
+  });
+
   it('while a route waits on the residence, of its rules all decided "not yet" shows only the soonest', () => {
     const result = evaluate(rules, { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' }, yearsInSpecialty: 3 }, '2026-06-01');
     const regular = result.routes.find((v) => v.route === 'regular')!;
