@@ -145,6 +145,12 @@ describe('extractFacts', () => {
     expect(extractFacts('工作了3个月', lex).facts.residence).toBeUndefined();
   });
 
+  it('reads a title followed by 拿了/取得/考过 and years as held for those years ("经济师拿了6年")', () => {
+    expect(extractFacts('硕士，经济师拿了6年', lex).facts).toMatchObject({ currentTitle: { level: 'intermediate', yearsHeld: 6 }, series: 'economics' });
+    expect(extractFacts('工程师取得5年了', lex).facts.currentTitle).toMatchObject({ level: 'intermediate', yearsHeld: 5 });
+    expect(extractFacts('想评经济师', lex).facts.targetLevel).toBe('intermediate');
+  });
+
   it('reads residence, social insurance, overseas list and skill facts', () => {
     expect(extractFacts('我有上海居住证', lex).facts.residence?.residencePermit).toBe(true);
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
