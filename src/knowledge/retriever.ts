@@ -59,6 +59,8 @@ export const RETRIEVAL_TUNING = {
   otherScopeMargin: 0.15,
   /** A document whose title covers the question's terms (e.g. "Shanghai", the title asked about) ranks higher. */
   titleWeight: 0.3,
+  /** A chunk whose own section heading covers the question's terms ranks higher (the conditions section of a document titled with them all). */
+  sectionWeight: 0.2,
   /** A question about Shanghai (or about the national standard) prefers documents titled so. */
   jurisdictionFactor: 1.5,
   /** A question on Engineer ranks a document titled only with a more specific title (Senior Engineer) lower. */
@@ -159,6 +161,12 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   // "Shanghai" is in almost every document, so BM25 gives it little weight; the asker's place matters more.
   const askedPlace = NATIONAL.test(query) ? NATIONAL : SHANGHAI.test(query) ? SHANGHAI : undefined;
   const otherPlace = askedPlace === NATIONAL ? SHANGHAI : NATIONAL;
+  // The section's own heading (under the document's title heading); none for a document's opening lines.
+  const sectionCoverageOf = (chunk: Chunk) => {
+    if (chunk.headingPath.length < 2) return 0;
+    const words = termsOf(index, chunk.headingPath[chunk.headingPath.length - 1]);
+    return [...queryWeight].reduce((sum, [t, w]) => sum + (words.has(t) ? w : 0), 0) / totalWeight;
+  };
   const titleCoverage = new Map<string, number>();
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
@@ -187,7 +195,7 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     e.why.concepts = (e.why.lexical?.matched ?? []).filter((t) => conceptSet.has(t)).map((t) => t.slice(1));
     e.why.otherLanguage = options.lang !== undefined && chunk.lang !== options.lang;
     // Re-rank: how much of the question the chunk covers matters beyond its rank in either list.
-    let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCoverageOf(chunk));
+    let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCoverageOf(chunk)) * (1 + T.sectionWeight * sectionCoverageOf(chunk));
     if (askedPlace?.test(chunk.title) && !otherPlace.test(chunk.title)) score *= T.jurisdictionFactor;
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
@@ -220,15 +228,23 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
 }
 
-/** A title's lexical terms, kept per index snapshot: tokenising ~100 titles per question cost ~1 ms. */
-const titleTermCache = new WeakMap<KnowledgeIndex, Map<string, Set<string>>>();
-function titleTerms(index: KnowledgeIndex, chunk: Chunk): Set<string> {
-  let byDoc = titleTermCache.get(index);
-  if (!byDoc) titleTermCache.set(index, (byDoc = new Map()));
-  let words = byDoc.get(chunk.docId);
-  if (!words) byDoc.set(chunk.docId, (words = new Set(lexicalTerms(chunk.title, index.glossary))));
+/**
+ * The lexical terms of a title or heading, kept per index snapshot: tokenising ~100 of them per question cost
+ * ~1 ms. Bounded, as a large corpus has a heading per few chunks.
+ */
+const termCache = new WeakMap<KnowledgeIndex, Map<string, Set<string>>>();
+const TERM_CACHE_ENTRIES = 50_000;
+function termsOf(index: KnowledgeIndex, text: string): Set<string> {
+  let byText = termCache.get(index);
+  if (!byText) termCache.set(index, (byText = new Map()));
+  let words = byText.get(text);
+  if (!words) {
+    if (byText.size >= TERM_CACHE_ENTRIES) byText.clear();
+    byText.set(text, (words = new Set(lexicalTerms(text, index.glossary))));
+  }
   return words;
 }
+const titleTerms = (index: KnowledgeIndex, chunk: Chunk) => termsOf(index, chunk.title);
 
 // By the embedder's id, not its class: what counts is how the index's vectors were made.
 const isHashed = (index: KnowledgeIndex) => index.embedder.id.startsWith('hashed-');
