@@ -161,18 +161,20 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   // "Shanghai" is in almost every document, so BM25 gives it little weight; the asker's place matters more.
   const askedPlace = NATIONAL.test(query) ? NATIONAL : SHANGHAI.test(query) ? SHANGHAI : undefined;
   const otherPlace = askedPlace === NATIONAL ? SHANGHAI : NATIONAL;
-  // The section's own heading (under the document's title heading); none for a document's opening lines.
-  const sectionCoverageOf = (chunk: Chunk) => {
-    if (chunk.headingPath.length < 2) return 0;
-    const words = termsOf(index, chunk.headingPath[chunk.headingPath.length - 1]);
-    return [...queryWeight].reduce((sum, [t, w]) => sum + (words.has(t) ? w : 0), 0) / totalWeight;
+  // How much of the question a title or heading covers.
+  const weighted = [...queryWeight];
+  const coverageOfTerms = (words: Set<string>) => {
+    let sum = 0;
+    for (const [t, w] of weighted) if (words.has(t)) sum += w;
+    return sum / totalWeight;
   };
+  // The section's own heading (under the document's title heading); none for a document's opening lines.
+  const sectionCoverageOf = (chunk: Chunk) => (chunk.headingPath.length < 2 ? 0 : coverageOfTerms(termsOf(index, chunk.headingPath[chunk.headingPath.length - 1])));
   const titleCoverage = new Map<string, number>();
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
     if (c === undefined) {
-      const words = titleTerms(index, chunk);
-      c = [...queryWeight].reduce((sum, [t, w]) => sum + (words.has(t) ? w : 0), 0) / totalWeight;
+      c = coverageOfTerms(titleTerms(index, chunk));
       titleCoverage.set(chunk.docId, c);
     }
     return c;
@@ -195,7 +197,9 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     e.why.concepts = (e.why.lexical?.matched ?? []).filter((t) => conceptSet.has(t)).map((t) => t.slice(1));
     e.why.otherLanguage = options.lang !== undefined && chunk.lang !== options.lang;
     // Re-rank: how much of the question the chunk covers matters beyond its rank in either list.
-    let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCoverageOf(chunk)) * (1 + T.sectionWeight * sectionCoverageOf(chunk));
+    const titleCovers = titleCoverageOf(chunk);
+    // Among the chunks of a document whose title names the question, the section that does too comes first.
+    let score = e.score * (T.coverageBase + coverage ** T.coveragePower) * (1 + T.titleWeight * titleCovers) * (titleCovers > 0 ? 1 + T.sectionWeight * sectionCoverageOf(chunk) : 1);
     if (askedPlace?.test(chunk.title) && !otherPlace.test(chunk.title)) score *= T.jurisdictionFactor;
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
