@@ -168,8 +168,16 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
     for (const [t, w] of weighted) if (words.has(t)) sum += w;
     return sum / totalWeight;
   };
-  // The section's own heading (under the document's title heading); none for a document's opening lines.
-  const sectionCoverageOf = (chunk: Chunk) => (chunk.headingPath.length < 2 ? 0 : coverageOfTerms(termsOf(index, chunk.headingPath[chunk.headingPath.length - 1])));
+  // The section's own heading (under the document's title heading; none for a document's opening lines), read
+  // for the question's words as they are: a heading per few chunks is too many to tokenise and keep.
+  const words = weighted.filter(([t]) => !t.startsWith('§'));
+  const sectionCoverageOf = (chunk: Chunk) => {
+    if (chunk.headingPath.length < 2) return 0;
+    const heading = chunk.headingPath[chunk.headingPath.length - 1].toLowerCase();
+    let sum = 0;
+    for (const [t, w] of words) if (heading.includes(t)) sum += w;
+    return sum / totalWeight;
+  };
   const titleCoverage = new Map<string, number>();
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
@@ -232,23 +240,15 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
 }
 
-/**
- * The lexical terms of a title or heading, kept per index snapshot: tokenising ~100 of them per question cost
- * ~1 ms. Bounded, as a large corpus has a heading per few chunks.
- */
-const termCache = new WeakMap<KnowledgeIndex, Map<string, Set<string>>>();
-const TERM_CACHE_ENTRIES = 50_000;
-function termsOf(index: KnowledgeIndex, text: string): Set<string> {
-  let byText = termCache.get(index);
-  if (!byText) termCache.set(index, (byText = new Map()));
-  let words = byText.get(text);
-  if (!words) {
-    if (byText.size >= TERM_CACHE_ENTRIES) byText.clear();
-    byText.set(text, (words = new Set(lexicalTerms(text, index.glossary))));
-  }
+/** A title's lexical terms, kept per index snapshot: tokenising ~100 titles per question cost ~1 ms. */
+const titleTermCache = new WeakMap<KnowledgeIndex, Map<string, Set<string>>>();
+function titleTerms(index: KnowledgeIndex, chunk: Chunk): Set<string> {
+  let byDoc = titleTermCache.get(index);
+  if (!byDoc) titleTermCache.set(index, (byDoc = new Map()));
+  let words = byDoc.get(chunk.docId);
+  if (!words) byDoc.set(chunk.docId, (words = new Set(lexicalTerms(chunk.title, index.glossary))));
   return words;
 }
-const titleTerms = (index: KnowledgeIndex, chunk: Chunk) => termsOf(index, chunk.title);
 
 // By the embedder's id, not its class: what counts is how the index's vectors were made.
 const isHashed = (index: KnowledgeIndex) => index.embedder.id.startsWith('hashed-');
