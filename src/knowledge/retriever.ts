@@ -163,9 +163,9 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   const otherPlace = askedPlace === NATIONAL ? SHANGHAI : NATIONAL;
   // How much of the question a title or heading covers.
   const weighted = [...queryWeight];
-  const coverageOfTerms = (words: Set<string>) => {
+  const coverageOf = (holds: (term: string) => boolean, terms = weighted) => {
     let sum = 0;
-    for (const [t, w] of weighted) if (words.has(t)) sum += w;
+    for (const [t, w] of terms) if (holds(t)) sum += w;
     return sum / totalWeight;
   };
   // The section's own heading (under the document's title heading; none for a document's opening lines), read
@@ -174,15 +174,14 @@ export async function retrieve(index: KnowledgeIndex, query: string, options: Re
   const sectionCoverageOf = (chunk: Chunk) => {
     if (chunk.headingPath.length < 2) return 0;
     const heading = chunk.headingPath[chunk.headingPath.length - 1].toLowerCase();
-    let sum = 0;
-    for (const [t, w] of words) if (heading.includes(t)) sum += w;
-    return sum / totalWeight;
+    return coverageOf((t) => heading.includes(t), words);
   };
   const titleCoverage = new Map<string, number>();
   const titleCoverageOf = (chunk: Chunk) => {
     let c = titleCoverage.get(chunk.docId);
     if (c === undefined) {
-      c = coverageOfTerms(titleTerms(index, chunk));
+      const title = titleTerms(index, chunk);
+      c = coverageOf((t) => title.has(t));
       titleCoverage.set(chunk.docId, c);
     }
     return c;

@@ -12,6 +12,9 @@ export interface Topic {
   personal?: boolean;
 }
 
+/** The topic was a title (a series or level), not a route or procedure. */
+export const namesTitle = (topic: Topic | undefined): boolean => Boolean(topic?.series || topic?.targetLevel);
+
 const FOLLOW_UP_START = /^(那|那么|那如果|如果是|要是|还有|换成|那要是|and|and for|and if|what about|how about|what if|for|same for|also)\b|^(那|那么|如果|要是|还有|换成)/i;
 const FOLLOW_UP_END = /(呢|的呢|怎么样|怎么算)[?？]?$/;
 /** Where a rule applies: "那上海呢？" after a question on the national standard asks the same of Shanghai. */
@@ -120,7 +123,7 @@ export const looksLikeFollowUp = (text: string) => {
  * After a question on a title, "can I apply for it?" is a check of that title instead.
  */
 export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: Lexicon): boolean {
-  if (!topic || topic.series || topic.targetLevel) return false;
+  if (!topic || namesTitle(topic)) return false;
   const s = normalizeText(text);
   if (!REFERS_BACK.test(s) || lex.titles.find(s).length || lex.series.find(s).length) return false;
   // "junior college" is a degree, not the junior level.

@@ -9,6 +9,8 @@ export type Intent = (typeof INTENTS)[number];
 export interface IntentDecision {
   intent: Intent;
   unsafeKind?: UnsafeKind;
+  /** A help request that asks what the mentor is ("你是机器人吗"). */
+  identity?: boolean;
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
@@ -21,7 +23,7 @@ const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午�
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+)[?？!！。.\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
-export const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
+const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b|\bcould i\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
 /** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
@@ -44,7 +46,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const s = normalizeText(text).trim();
   if (GREETING.test(s)) return { intent: 'greeting' };
   if (THANKS.test(s)) return { intent: 'thanks' };
-  if (HELP.test(s) || ASKS_IF_HUMAN.test(s)) return { intent: 'help' };
+  if (ASKS_IF_HUMAN.test(s)) return { intent: 'help', identity: true };
+  if (HELP.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
   // A greeting and a word about oneself, with nothing asked yet: greeted back, and invited to ask.

@@ -5,7 +5,7 @@ import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
-import { normalizeText, retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
+import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 // The composer and prompts by their own modules: '../llm/index.js' also carries LangChain (LLM mode only).
 import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
@@ -13,8 +13,8 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { asksOfTitleInPlay, isAboutRouteTopic, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
-import { ASKS_IF_HUMAN, classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
+import { asksOfTitleInPlay, isAboutRouteTopic, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
 
@@ -166,7 +166,7 @@ export class Mentor {
     const context = {
       checking: state.checking,
       aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
-      titleTopic: Boolean(state.topic?.series || state.topic?.targetLevel),
+      titleTopic: namesTitle(state.topic),
       personalTopic: state.topic?.personal === true,
     };
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
@@ -178,7 +178,7 @@ export class Mentor {
         state.checking = false;
         return { draft: this.simple('thanks', t.thanks[lang], lang) };
       case 'help':
-        return { draft: this.simple('help', ASKS_IF_HUMAN.test(normalizeText(text).trim()) ? fillName(t.identity[lang], name) : t.help[lang], lang) };
+        return { draft: this.simple('help', decision.identity ? fillName(t.identity[lang], name) : t.help[lang], lang) };
       case 'unsafe':
         return { draft: this.refusal(decision.unsafeKind!, lang) };
       case 'out_of_scope': {
@@ -211,7 +211,7 @@ export class Mentor {
     const lex = this.deps.lexicon;
     const afterCheck = state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
     const followedUp = afterCheck ? text : rewriteFollowUp(text, state.topic, lex);
-    const titled = afterCheck ?? (followedUp === text && (state.topic?.series || state.topic?.targetLevel) ? state.topic : undefined);
+    const titled = afterCheck ?? (followedUp === text && namesTitle(state.topic) ? state.topic : undefined);
     const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
     const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
     const question = withImpliedOverseasQualification(plainQuestion(rewritten));

@@ -156,13 +156,17 @@ const EN_GRADUATED_SINCE = /\bgraduated (?:in )?((?:19|20)\d{2})\b[^.?!]*\b(?:ev
  * field since 2018": the end of the month (or year) said, so the years are never overstated.
  */
 function workingSince(text: string): string | undefined {
-  const lastDay = (year: number, month = 12) => `${year}-${String(month).padStart(2, '0')}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
   const started = ZH_STARTED_WORK.exec(text) ?? (ZH_ALL_ALONG.test(text) ? ZH_GRADUATED.exec(text) : null);
-  if (started) return lastDay(Number(started[1]), started[2] ? Number(started[2]) : undefined);
+  if (started) return lastDayOf(Number(started[1]), started[2] ? Number(started[2]) : undefined);
   const en = EN_WORKING_SINCE.exec(text);
-  if (en) return lastDay(Number(en[2]), en[1] ? MONTHS[en[1]] : undefined);
+  if (en) return lastDayOf(Number(en[2]), en[1] ? MONTHS[en[1]] : undefined);
   const graduated = EN_GRADUATED_SINCE.exec(text);
-  return graduated ? lastDay(Number(graduated[1])) : undefined;
+  return graduated ? lastDayOf(Number(graduated[1])) : undefined;
+}
+
+/** The last day (YYYY-MM-DD) of a month, or of the year when no month is said. */
+function lastDayOf(year: number, month = 12): string {
+  return `${year}-${String(month).padStart(2, '0')}-${String(new Date(Date.UTC(year, month, 0)).getUTCDate()).padStart(2, '0')}`;
 }
 
 /**
@@ -175,9 +179,7 @@ function obtainedDate(clause: string): string | undefined {
   const year = Number(en?.[2] ?? zh?.[1]);
   if (!year) return undefined;
   const month = en?.[1] ? MONTHS[en[1]] : zh?.[2] ? Number(zh[2]) : 12;
-  if (month < 1 || month > 12) return undefined;
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `${year}-${String(month).padStart(2, '0')}-${String(last).padStart(2, '0')}`;
+  return month >= 1 && month <= 12 ? lastDayOf(year, month) : undefined;
 }
 
 /** "Do I need a residence permit?", "要不要上海户口": asking what is required says nothing of what one has. */
