@@ -1,6 +1,7 @@
+import { evaluateConditions, FAILED } from '../eligibility/conditions.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { CREDENTIAL_FACT_GROUPS, LEVELS, type EligibilityResult, type Facts, type Level, type Rule, type RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
@@ -33,6 +34,39 @@ export function levelToTryFirst(result: EligibilityResult, facts: Facts): Level 
   const i = LEVELS.indexOf(target);
   if (i <= 0 || (held !== 'none' && LEVELS.indexOf(held) >= i - 1)) return undefined;
   return LEVELS[i - 1];
+}
+
+/** Each way a condition set can be met, as one set: `anyOf` alternatives merged with the conditions beside them. */
+function alternatives(cond: ConditionSet): ConditionSet[] {
+  const { anyOf, ...rest } = cond;
+  if (!anyOf) return [rest];
+  return anyOf.flatMap((alt) => alternatives(alt).map((branch) => ({ ...rest, ...branch })));
+}
+
+/**
+ * The years a usual route (regular evaluation, an exam) asks of someone like the asker, for "我本科，要工作几年
+ * 才能评工程师": of the alternatives the asker's degree meets and nothing known rules out, the one asking
+ * fewest years. Without a degree, nothing: the years differ by degree.
+ */
+export function yearsAskedOfAsker(result: EligibilityResult, rules: Rule[]): { rule: Rule; conditions: ConditionSet } | undefined {
+  const facts = result.facts;
+  if (!facts.education?.degree) return undefined;
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  for (const verdict of result.routes.filter((r) => r.route === 'regular' || r.route === 'exam')) {
+    let best: { rule: Rule; conditions: ConditionSet } | undefined;
+    for (const rule of verdict.ruleIds.map((id) => byId.get(id))) {
+      if (rule?.kind !== 'eligibility' || !rule.requires) continue;
+      for (const branch of alternatives(rule.requires)) {
+        if (!branch.years || branch.years.min <= 0 || branch.transferFromOtherSeries) continue;
+        // Everything but the years, judged on what the asker said: a degree too low or a flag said "no" rules it out.
+        const { years: _years, ...rest } = branch;
+        if (evaluateConditions(rest, { facts, asOf: result.asOf, targetLevel: verdict.targetLevel }).best === FAILED) continue;
+        if (!best || branch.years.min < best.conditions.years!.min) best = { rule, conditions: branch };
+      }
+    }
+    if (best) return best;
+  }
+  return undefined;
 }
 
 /** A title's name for a reply: "Senior Engineer", without the level it may carry in brackets (the line names the level). */

@@ -36,6 +36,14 @@ const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能�
 const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听说|真的吗|有用吗|有什么用|什么时候|多少|哪些|几个|几年|几门|几种|几类|多久|要啥|要什么|什么条件|啥条件|\bis it true\b|\bdo (you|people|applicants) need\b|\bmust\b|\bhow many\b|\bwhen\b|\bwhich\b/i;
 /** "How many years after X can I apply for Y?" asks what the rule is, though it says "I" (unless it also says who the asker is). */
 const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b/i;
+/**
+ * A circumstance the documents answer for everyone alike: the kind of employer, hukou and residence, social
+ * insurance, nationality ("我在民营企业工作，能评职称吗", "I don't have a Shanghai hukou, can I still apply?").
+ */
+const GENERAL_CIRCUMSTANCE = /民营|私营|私企|外企|外资|非公|自由职业|个体|灵活就业|外地|户口|户籍|居住证|社保|外籍|外国|港澳台|异地|远程|\bprivate (company|firm|sector|employer|business)\b|\bfreelanc|\bself[- ]employed\b|\bhukou\b|\bresidence permit\b|\bsocial insurance\b|\bforeign(er|ers)?\b|\bnon-?public\b|\bremote(ly)?\b|\blive in\b/i;
+export const statesGeneralCircumstance = (text: string) => GENERAL_CIRCUMSTANCE.test(normalizeText(text));
+/** "要工作几年", "how many years do I need": asks how long a rule asks for. */
+export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 

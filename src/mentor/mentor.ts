@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
 import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
+import { describeConditions } from '../eligibility/conditions.js';
 import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
@@ -11,10 +12,10 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName } from './eligibility_reply.js';
+import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { asksOfTitleInPlay, isAboutRouteTopic, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
-import { classifyIntent, FIRST_PERSON, type Intent } from './intent.js';
+import { asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
 
@@ -264,14 +265,6 @@ export class Mentor {
       const names = changed.map((p) => t.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
       parts.push(fill(t.correction_ack[lang], { changes: names }));
     }
-    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure)) : [];
-    if (ask.length) {
-      state.asked = ask;
-      parts.push(t.ask_back_intro[lang]);
-      parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
-      return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations: [], suggestions: this.suggestions('ask_back', lang), eligibility: result };
-    }
-    state.asked = [];
     const citations: Citation[] = [];
     const byRule = new Map<string, number>();
     const index = this.deps.index();
@@ -287,6 +280,28 @@ export class Mentor {
       byRule.set(ruleId, n);
       return n;
     };
+    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure)) : [];
+    if (ask.length) {
+      state.asked = ask;
+      // "我本科，要工作几年才能评工程师": the years the rule asks of someone like the asker, before asking theirs.
+      const yearsAsked = question && asksHowLong(question) ? yearsAskedOfAsker(result, rules) : undefined;
+      if (yearsAsked) {
+        const { rule, conditions } = yearsAsked;
+        const n = citeRule(rule.id);
+        const caveat = rule.confidence === 'C' ? t.third_party_caveat[lang] : '';
+        parts.push(`${fill(t.years_required[lang], { rule: rule.title[lang], conditions: describeConditions(conditions, lang, state.facts.series) })}${caveat}${n ? ` [${n}]` : ''}`);
+      }
+      // "我在民营企业工作，能评职称吗" before any series: what the documents say of that for everyone, then the check offered.
+      const general = ask.includes('series') && question && statesGeneralCircumstance(question) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
+      if (general) {
+        parts.push(t.general_rule_first[lang], general.text);
+        citations.push(...general.citations);
+      }
+      parts.push(general ? t.check_offer[lang] : t.ask_back_intro[lang]);
+      parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
+      return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('ask_back', lang), eligibility: result };
+    }
+    state.asked = [];
     parts.push(t.eligibility_intro[lang]);
     parts.push(renderEligibilityReply(result, lang, rules, citeRule));
     // Out of reach for want of the title below: say whether that one is open now.
@@ -313,6 +328,15 @@ export class Mentor {
     }
     parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
+  }
+
+  /** What the documents say of a question for everyone alike, when they answer it in scope. */
+  private async generalAnswer(question: string, lang: Lang, firstCitation: number): Promise<ComposedReply | undefined> {
+    const index = this.deps.index();
+    const retrieval = await retrieve(index, plainQuestion(question), { k: 6, lang });
+    if (!retrieval.inScopeMatch) return undefined;
+    const composed = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, firstCitation, bare: true });
+    return composed.silent || composed.otherScope ? undefined : composed;
   }
 
   private question(path: string, lang: Lang): string {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate, loadRules } from '../../src/eligibility/index.js';
+import type { Facts } from '../../src/eligibility/schema.js';
+import { yearsAskedOfAsker } from '../../src/mentor/eligibility_reply.js';
+
+const rules = loadRules();
+const asked = (facts: Facts) => {
+  const found = yearsAskedOfAsker(evaluate(rules, facts, '2026-11-26'), rules);
+  return found && { rule: found.rule.id, years: found.conditions.years };
+};
+
+describe('the years a rule asks of someone like the asker', () => {
+  it("takes the alternative the asker's degree meets with the fewest years", () => {
+    // acc-int-exam: junior college 5, bachelor 4, second bachelor 2, master 1 (anyOf alternatives).
+    expect(asked({ series: 'accounting', targetLevel: 'intermediate', education: { degree: 'junior_college' } })).toEqual({ rule: 'acc-int-exam', years: { min: 5, basis: 'in_specialty' } });
+    expect(asked({ series: 'accounting', targetLevel: 'intermediate', education: { degree: 'master' } })).toEqual({ rule: 'acc-int-exam', years: { min: 1, basis: 'in_specialty' } });
+  });
+
+  it('reads the rule for the degree among one rule per degree', () => {
+    expect(asked({ series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' } })).toEqual({ rule: 'sh-eng-int-3', years: { min: 5, basis: 'in_specialty' } });
+  });
+
+  it('leaves out an alternative that what the asker said rules out', () => {
+    // Senior Engineer with a master's: 5 years on the related-degree rules, 7 on the non-science bachelor's one.
+    const related = asked({ series: 'engineering', targetLevel: 'associate_senior', education: { degree: 'master' } });
+    expect(related?.years).toEqual({ min: 5, basis: 'since_previous_title' });
+    const unrelated = asked({ series: 'engineering', targetLevel: 'associate_senior', education: { degree: 'bachelor', fieldRelated: false, relatedJuniorCollegeDiploma: true } });
+    expect(unrelated).toEqual({ rule: 'sh-eng-asen-4', years: { min: 7, basis: 'since_previous_title' } });
+  });
+
+  it('says nothing without a degree, since the years differ by degree', () => {
+    expect(asked({ series: 'engineering', targetLevel: 'intermediate' })).toBeUndefined();
+  });
+});
