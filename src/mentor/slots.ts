@@ -32,6 +32,13 @@ const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够�
  * names share words with titles; these say the field of the work, not a title held or wanted.
  */
 const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as (?:an?|the)?\s*$|\b(?:software|civil|mechanical|electrical|electronics?|chemical|structural|project|process|test|testing|qa|data|network|systems?|hardware|design|sales|field|site|maintenance|automation|production|quality|cloud|devops|ai|ml|research|application|support|r&d|lead|principal|staff|tax|cost|management|financial|audit)\s+$|(?:软件|测试|研发|开发|项目|销售|硬件|算法|运维|网络|数据|系统|售前|售后|实施|设备|工艺|质量|结构|电气|机械|土木|嵌入式|前端|后端|技术支持)$/;
+/**
+ * "I'm an accountant", "I've been an engineer for 6 years": in English, being one is the job; a title held is
+ * said as one (I hold, I got, I passed), with a word of titles outside a question about one wanted (title,
+ * certified, appointed) or with the date it was obtained ("an Engineer since 2019").
+ */
+const BEING_EN = /\b(?:i am|i'm|im|i've been|i have been|currently|as)\s+(?:an?|the|my)?\s*$/;
+const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?\b/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
@@ -62,6 +69,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   let heldSeries: string | undefined;
 
   let previousClauseCurrent = false;
+  // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
+  const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c));
   for (const clause of clauses(text)) {
     const titleHits = lex.titles.find(clause);
     const degreeHits = lex.degrees.find(clause);
@@ -75,7 +84,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       const before = clause.slice(Math.max(0, hit.start - 20), hit.start);
       const after = clause.slice(hit.end, hit.end + 10);
       if (NEGATION.test(before)) continue;
-      if (JOB_BEFORE.test(before)) {
+      if (JOB_BEFORE.test(before) || (/^[a-z]/.test(hit.surface) && BEING_EN.test(before) && !speaksOfTitleHeld && !obtainedDate(clause) && !expectHeldTitle)) {
         facts.series ??= hit.series as Facts['series'];
         continue;
       }

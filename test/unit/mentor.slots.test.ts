@@ -119,8 +119,18 @@ describe('extractFacts', () => {
     expect(extractFacts('I work as an accountant', lex).facts).toEqual({ series: 'accounting' });
     expect(extractFacts('我是测试工程师，本科，工作5年', lex).facts).toMatchObject({ series: 'engineering', yearsInSpecialty: 5 });
     expect(extractFacts('我是测试工程师，本科，工作5年', lex).facts.currentTitle).toBeUndefined();
-    // A title on its own still reads as one held.
+    // In English, being one is the job; a title held is said as one, with a word of titles or with its date.
+    expect(extractFacts("I'm an accountant with a bachelor's degree and 5 years experience", lex).facts).toEqual({ series: 'accounting', yearsInSpecialty: 5, education: { degree: 'bachelor' } });
+    expect(extractFacts("I've been an engineer for 6 years", lex).facts).toEqual({ series: 'engineering', yearsInSpecialty: 6 });
     expect(extractFacts("I'm an Engineer since 2019", lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts('I am a certified accountant (intermediate title)', lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts('I hold the engineer title', lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts("I'm an engineer with a master's, appointed 6 years ago", lex).facts.currentTitle).toEqual({ level: 'intermediate', yearsHeld: 6 });
+    // The title of the question is the one wanted; it says nothing of the one held.
+    expect(extractFacts("I'm an engineer with 8 years of experience, can I get the senior engineer title?", lex).facts).toEqual({ series: 'engineering', yearsInSpecialty: 8, targetLevel: 'associate_senior' });
+    // Asked which title one holds, "I'm an engineer" answers it.
+    expect(extractFacts("I'm an engineer", lex, ['currentTitle.level']).facts.currentTitle?.level).toBe('intermediate');
+    // A title on its own still reads as one held in Chinese.
     expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
   });
 
