@@ -146,7 +146,8 @@ const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat (is|
 export function asksOfTitleInPlay(text: string, lex: Lexicon): boolean {
   const s = normalizeText(text).trim();
   const short = /[\u3400-\u9fff]/.test(s) ? s.replace(/\s+/g, '').length <= 14 : s.split(/\s+/).length <= 8;
-  if (!short || NAMES_ROUTE.test(s) || ASKS_WHAT_IS.test(s)) return false;
+  // "What is 以考代评?" asks what a thing is; "what are the exam subjects?" asks an aspect of the title in play.
+  if (!short || NAMES_ROUTE.test(s) || (ASKS_WHAT_IS.test(s) && lex.aspects.find(s).length === 0)) return false;
   return lex.titles.find(s).length === 0 && lex.series.find(s).length === 0 && lex.levels.find(s).length === 0;
 }
 
