@@ -84,6 +84,11 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
 
 const TELL_ME_ZH = /^(?:请问|请|您好|你好)?[，,\s]*(?:我)?(?:想|想要|要)?(?:了解|知道|问问?|咨询|打听)(?:一下|下)?(?:关于)?/;
 const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can you|could you|please)?\s*(?:know|learn|tell me|ask)\s+(?:more\s+)?about\s+/i;
+/**
+ * "I want to become an Engineer": wanting a title, with nothing else asked, asks what it takes. (Chinese "我想评
+ * 工程师" finds the conditions as it is; "申报条件" added would pull in the notes on conflicting conditions.)
+ */
+const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*i(?:'d| would)? (?:like|want|plan|hope) to (?:apply for|get|become|go for|obtain)\s+(?:an?\s+|the\s+)?(?=\S)/i;
 
 /**
  * "我想了解一下职称", "tell me about the green channel": asking to hear about a topic is asking what it is, and
@@ -91,11 +96,18 @@ const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can 
  */
 export function plainQuestion(text: string): string {
   const s = text.trim();
-  for (const [re, ask] of [[TELL_ME_ZH, (t: string) => `${t}是什么？`], [TELL_ME_EN, (t: string) => `What is ${t}?`]] as const) {
+  // A wanted title must be all the message says: "I want to become an engineer, what documents?" asks its own question.
+  const nameOnly = /^[^，,。；;？?！!]{1,16}$/;
+  const asks = [
+    [TELL_ME_ZH, (t: string) => `${t}是什么？`, /^.{1,20}$/],
+    [TELL_ME_EN, (t: string) => `What is ${t}?`, /^.{1,20}$/],
+    [WANTS_TITLE_EN, (t: string) => `What are the requirements for ${t}?`, nameOnly],
+  ] as const;
+  for (const [re, ask, fits] of asks) {
     const m = re.exec(s);
     if (!m || m[0].trim() === '') continue;
     const topic = s.slice(m[0].length).replace(/[吧呢吗啊呀。.!！?？\s]+$/, '').trim();
-    if (topic && topic.length <= 20) return ask(topic);
+    if (fits.test(topic)) return ask(topic);
   }
   return text;
 }
