@@ -85,10 +85,11 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
 const TELL_ME_ZH = /^(?:请问|请|您好|你好)?[，,\s]*(?:我)?(?:想|想要|要)?(?:了解|知道|问问?|咨询|打听)(?:一下|下)?(?:关于)?/;
 const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can you|could you|please)?\s*(?:know|learn|tell me|ask)\s+(?:more\s+)?about\s+/i;
 /**
- * "I want to become an Engineer": wanting a title, with nothing else asked, asks what it takes. (Chinese "我想评
+ * "I want to become an Engineer", "what do I need for engineer?": wanting a title, with nothing else asked, asks
+ * what it takes. (Chinese "我想评
  * 工程师" finds the conditions as it is; "申报条件" added would pull in the notes on conflicting conditions.)
  */
-const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*i(?:'d| would)? (?:like|want|plan|hope) to (?:apply for|get|become|go for|obtain)\s+(?:an?\s+|the\s+)?(?=\S)/i;
+const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would)? (?:like|want|plan|hope) to (?:apply for|get|become|go for|obtain)|what (?:do i|does one|do you|would i) need (?:for|to (?:get|become|apply for))|what does it take to (?:get|become))\s+(?:an?\s+|the\s+)?(?=\S)/i;
 
 /**
  * "我想了解一下职称", "tell me about the green channel": asking to hear about a topic is asking what it is, and
@@ -97,7 +98,7 @@ const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*i(?:'d| would)? (?:like|want|plan|ho
 export function plainQuestion(text: string): string {
   const s = text.trim();
   // A wanted title must be all the message says: "I want to become an engineer, what documents?" asks its own question.
-  const nameOnly = /^[^，,。；;？?！!]{1,16}$/;
+  const nameOnly = /^[^，,。；;？?！!]{1,40}$/;
   const asks = [
     [TELL_ME_ZH, (t: string) => `${t}是什么？`, /^.{1,20}$/],
     [TELL_ME_EN, (t: string) => `What is ${t}?`, /^.{1,20}$/],
