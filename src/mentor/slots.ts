@@ -42,6 +42,8 @@ const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
+/** Just out of school: "刚毕业", "应届生", "I just graduated". */
+const JUST_GRADUATED = /刚毕业|刚刚毕业|应届|今年刚毕业|\bjust graduated\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
 
 type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
@@ -138,6 +140,11 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   if (since) {
     const years = Math.floor(((today!.getTime() - Date.parse(since)) / (365.25 * 86_400_000)) * 10) / 10;
     if (years >= 0 && years <= 60) facts.yearsInSpecialty = years;
+  }
+  // "我是博士，刚毕业": no years of work yet and no title, unless the message says otherwise.
+  if (JUST_GRADUATED.test(text)) {
+    facts.yearsInSpecialty ??= 0;
+    facts.currentTitle ??= { level: 'none' };
   }
   // "Working as an engineer for 6 years, can I apply for intermediate?": a title of the very level and series
   // asked for is the job, not a title held, and its years are years in the specialty.

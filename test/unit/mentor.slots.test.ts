@@ -134,6 +134,12 @@ describe('extractFacts', () => {
     expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
   });
 
+  it('reads "just graduated" as no title and no years of work yet, unless the message says otherwise', () => {
+    expect(extractFacts('我是博士，刚毕业，能直接评高工吗', lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' }, education: { degree: 'phd' } });
+    expect(extractFacts("I just graduated with a master's", lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' } });
+    expect(extractFacts('应届生，在实习单位做了1年', lex).facts.yearsInSpecialty).toBe(1);
+  });
+
   it('counts the years in the field from when the work began ("2018年毕业，一直在…", "working … since 2019"), never overstated', () => {
     const today = new Date('2026-11-25T00:00:00Z');
     const zh = extractFacts('我2018年本科毕业，一直在上海做结构设计，2020年评了助理工程师', lex, [], today).facts;
