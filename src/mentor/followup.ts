@@ -138,10 +138,26 @@ export const looksLikeFollowUp = (text: string) => {
 export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: Lexicon): boolean {
   if (!topic || namesTitle(topic)) return false;
   const s = normalizeText(text);
-  if (!REFERS_BACK.test(s) || lex.titles.find(s).length || lex.series.find(s).length) return false;
+  const bare = NAMES_ROUTE.test(normalizeText(topic.query)) && asksBareQuestion(s, lex);
+  if (!(REFERS_BACK.test(s) || bare) || lex.titles.find(s).length || lex.series.find(s).length) return false;
   // "junior college" is a degree, not the junior level.
   const degrees = lex.degrees.find(s);
   return !lex.levels.find(s).some((l) => !degrees.some((d) => l.start < d.end && l.end > d.start));
+}
+
+/** A question word or mark: "Who qualifies?", "谁能申请". */
+const ASKS = /[?？]|吗|谁|什么|啥|怎么|哪|多久|\b(who|what|how|which|when|where|can|could|do|does|is|are)\b/i;
+
+/**
+ * "Who qualifies?", "需要什么材料？" right after "What is the green channel?": a question of a few words that
+ * names no route, title, series or level of its own (and does not ask what something is) asks of the route
+ * just discussed.
+ */
+function asksBareQuestion(s: string, lex: Lexicon): boolean {
+  const short = /[\u3400-\u9fff]/.test(s) ? s.replace(/\s+/g, '').length <= 10 : s.trim().split(/\s+/).length <= 5;
+  if (!short || !ASKS.test(s) || NAMES_ROUTE.test(s)) return false;
+  if (ASKS_WHAT_IS.test(s) && lex.aspects.find(s).length === 0) return false;
+  return lex.levels.find(s).length === 0 && lex.degrees.find(s).length === 0;
 }
 
 function seriesWord(lex: Lexicon, series: string): string {

@@ -238,6 +238,11 @@ describe('rewriteFollowUp', () => {
     expect(isAboutRouteTopic('Can I use it for Senior Engineer?', greenChannel, lex)).toBe(false);
     expect(isAboutRouteTopic('Can I apply for it?', { query: 'What do I need for Engineer?', series: 'engineering', targetLevel: 'intermediate' }, lex)).toBe(false);
     expect(isAboutRouteTopic('I have a bachelor degree', greenChannel, lex)).toBe(false);
+    // A bare question of a few words, naming nothing of its own, asks of the route just discussed.
+    expect(isAboutRouteTopic('Who qualifies?', greenChannel, lex)).toBe(true);
+    expect(isAboutRouteTopic('谁能申请', { query: '直通车是什么' }, lex)).toBe(true);
+    expect(isAboutRouteTopic('What is a title?', greenChannel, lex)).toBe(false);
+    expect(isAboutRouteTopic('Who qualifies?', { query: 'What is a professional title?' }, lex)).toBe(false);
   });
 
   it('replaces the level and keeps the series', () => {
