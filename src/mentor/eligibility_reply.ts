@@ -1,7 +1,7 @@
 import { evaluateConditions, FAILED } from '../eligibility/conditions.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { CREDENTIAL_FACT_GROUPS, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Rule, type RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
@@ -11,14 +11,16 @@ const SPECIAL_GROUPS: readonly string[] = [...CREDENTIAL_FACT_GROUPS, 'integrity
  * The facts worth asking for next: the engine's own list (most useful first), without special-route
  * facts the user never mentioned, nor those the user could not tell (`unsure`), nor a fact that waits on
  * another still to be asked (`askAfter`: fact → the fact whose answer decides whether it matters), at
- * most two.
+ * most two. A special route the asker asked about (`route`) has its open facts asked first.
  */
-export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}, unsure: Set<string> = new Set()): string[] {
-  const missing = result.overall.missing;
+export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}, unsure: Set<string> = new Set(), route?: Route): string[] {
+  const open = (verdict: RouteVerdict) => verdict.status === 'needs_info';
+  const asked = route ? result.routes.filter((r) => r.route === route && open(r)).flatMap((r) => r.missing) : [];
+  const missing = [...new Set([...asked, ...result.overall.missing])];
   return missing.filter((path) => {
     if (unsure.has(path)) return false;
     const group = path.split('.')[0];
-    if (SPECIAL_GROUPS.includes(group) && !mentioned.has(group)) return false;
+    if (SPECIAL_GROUPS.includes(group) && !mentioned.has(group) && !asked.includes(path)) return false;
     return !(askAfter[path] && missing.includes(askAfter[path]));
   }).slice(0, 2);
 }
@@ -75,18 +77,19 @@ export function titleName(series: string, level: Level, lang: Lang): string | un
 }
 
 /** The routes worth telling a citizen about: decided ones first, special routes only when they apply. */
-export function routesToShow(result: EligibilityResult): { best?: RouteVerdict; others: RouteVerdict[] } {
-  const best = headlineRoute(result);
+export function routesToShow(result: EligibilityResult, headline?: RouteVerdict): { best?: RouteVerdict; others: RouteVerdict[] } {
+  const best = headline ?? headlineRoute(result);
   const others = result.routes.filter((r) => r !== best && (r.status === 'eligible' || r.status === 'not_yet'));
   return { best, others };
 }
 
 /**
- * A phone-screen explanation of a verdict: the headline, the reasons of the best route with their
- * citation numbers, the earliest date, one note and the next step. Every number comes from the result.
+ * A phone-screen explanation of a verdict: the headline, the reasons of the best route (or of `headline`, the
+ * route asked about) with their citation numbers, the earliest date, one note and the next step. Every number
+ * comes from the result.
  */
-export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string) => number | undefined): string {
-  const { best, others } = routesToShow(result);
+export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string) => number | undefined, headline?: RouteVerdict): string {
+  const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];
   if (result.excludedBy?.length) {
     for (const e of result.excludedBy) lines.push(`• ${e.reason[lang]}${marker(citeRule(e.ruleId))}`);
@@ -111,7 +114,7 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     const list = others.map((r) => `${ROUTE_NAMES[r.route][lang]}（${STATUS_NAMES[r.status][lang]}）`).join(lang === 'zh' ? '；' : '; ');
     lines.push(lang === 'zh' ? `其他途径：${list}` : `Other routes: ${list.replace(/（/g, ' (').replace(/）/g, ')')}`);
   }
-  lines.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${result.overall.nextStep[lang]}`);
+  lines.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${(headline ?? result.overall).nextStep[lang]}`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { Route } from '../eligibility/schema.js';
 import { PhraseMatcher } from './phrases.js';
 
 export const LEVELS = ['junior', 'assistant', 'intermediate', 'associate_senior', 'senior'] as const;
@@ -20,6 +21,10 @@ const LexiconFile = z.object({
   awards: z.array(z.object({ award: z.string(), forms })),
   /** What a question asks about a title or route (conditions, materials, dates): a follow-up on another replaces it. */
   aspects: z.array(z.object({ aspect: z.string(), forms })).default([]),
+  /** Special routes a question names: a check then asks that route's facts. */
+  routes: z.array(z.object({ route: Route, forms })).default([]),
+  /** Statements meeting a special route's condition, by the fact path they set. */
+  route_facts: z.array(z.object({ fact: z.string().regex(/^specialRoute\.\w+$/), forms })).default([]),
 });
 
 /** The slot vocabulary from knowledge/slots.yaml, compiled into phrase matchers. */
@@ -31,6 +36,8 @@ export interface Lexicon {
   skills: PhraseMatcher<string>;
   awards: PhraseMatcher<string>;
   aspects: PhraseMatcher<string>;
+  routes: PhraseMatcher<Route>;
+  routeFacts: PhraseMatcher<string>;
   /** Display names of titles by series and level, for replies. */
   titleNames: Map<string, string[]>;
   /** Words for each series, first Chinese then English. */
@@ -51,6 +58,8 @@ export function loadLexicon(file: string): Lexicon {
     skills: new PhraseMatcher(d.skills.map((x) => ({ forms: x.forms, value: x.skill }))),
     awards: new PhraseMatcher(d.awards.map((x) => ({ forms: x.forms, value: x.award }))),
     aspects: new PhraseMatcher(d.aspects.map((x) => ({ forms: x.forms, value: x.aspect }))),
+    routes: new PhraseMatcher(d.routes.map((x) => ({ forms: x.forms, value: x.route }))),
+    routeFacts: new PhraseMatcher(d.route_facts.map((x) => ({ forms: x.forms, value: x.fact }))),
     titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
     seriesNames: new Map(d.series.map((x) => [x.series, x.forms])),
   };

@@ -4,7 +4,7 @@ import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
 import { describeConditions } from '../eligibility/conditions.js';
 import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Rule } from '../eligibility/schema.js';
+import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Route, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 // The composer and prompts by their own modules: '../llm/index.js' also carries LangChain (LLM mode only).
@@ -56,6 +56,8 @@ export interface SessionState {
   asked: string[];
   /** Facts the user could not tell ("不知道"): not asked again; the verdict leaves them open. */
   unsure?: string[];
+  /** The special route the asker asked about ("能走绿色通道吗"): a check asks its facts first. */
+  routeAsked?: Route;
   turns: number;
 }
 
@@ -192,6 +194,8 @@ export class Mentor {
         return { draft: { ...this.simple('out_of_scope', t.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) } };
       }
       case 'eligibility_check': {
+        // "What is the green channel?" then "我可以用吗？": the route stays the one asked about.
+        state.routeAsked = extraction.route ?? state.routeAsked;
         const { merged, changed } = mergeFacts(state.facts, extraction.facts);
         // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
         merged.series ??= state.topic?.series;
@@ -201,6 +205,7 @@ export class Mentor {
         return { draft: await this.eligibility(state, lang, changed, undefined, text) };
       }
       default:
+        state.routeAsked = extraction.route ?? (context.aboutRouteTopic ? state.routeAsked : undefined);
         return this.policy(text, lang, state, extraction.facts);
     }
   }
@@ -280,7 +285,10 @@ export class Mentor {
       byRule.set(ruleId, n);
       return n;
     };
-    const ask = result.overall.status === 'needs_info' ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure)) : [];
+    // The route asked about, once the asker has told all it asks: its verdict is the answer, whatever else is open.
+    const routeAsked = state.routeAsked && result.routes.find((r) => r.route === state.routeAsked);
+    const routeSettled = routeAsked && routeAsked.missing.every((path) => state.unsure?.includes(path)) ? routeAsked : undefined;
+    const ask = result.overall.status === 'needs_info' && !routeSettled ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure), state.routeAsked) : [];
     if (ask.length) {
       state.asked = ask;
       // "我本科，要工作几年才能评工程师": the years the rule asks of someone like the asker, before asking theirs.
@@ -303,7 +311,7 @@ export class Mentor {
     }
     state.asked = [];
     parts.push(t.eligibility_intro[lang]);
-    parts.push(renderEligibilityReply(result, lang, rules, citeRule));
+    parts.push(renderEligibilityReply(result, lang, rules, citeRule, routeSettled));
     // Out of reach for want of the title below: say whether that one is open now.
     const below = levelToTryFirst(result, state.facts);
     const lower = below && state.facts.series ? headlineRoute(evaluate(rules, { ...state.facts, targetLevel: below }, asOf)) : undefined;

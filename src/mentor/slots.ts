@@ -1,6 +1,7 @@
 import { normalizeText } from '../knowledge/index.js';
 import { findDurations } from './durations.js';
 import type { Facts } from '../eligibility/index.js';
+import type { Route } from '../eligibility/schema.js';
 import { DEGREES, LEVELS, type Degree, type Lexicon } from './lexicon.js';
 
 /** Facts gathered from the conversation: the eligibility tool's own Facts shape. */
@@ -12,6 +13,8 @@ export interface Extraction {
   correction: boolean;
   /** Months of social insurance said as more on top of those known ("再交两个月"), not as the total. */
   moreSocialInsuranceMonths?: number;
+  /** A special route the message names ("能走绿色通道吗"). */
+  route?: Route;
 }
 
 /** "再交两个月", "又缴了3个月": social insurance paid on top of what was said before. */
@@ -71,6 +74,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   let heldSeries: string | undefined;
 
   let previousClauseCurrent = false;
+  let route: Route | undefined;
   // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
   const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c));
   for (const clause of clauses(text)) {
@@ -127,6 +131,11 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     overseasFacts(clause, facts);
     for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
     for (const hit of lex.awards.find(clause)) facts.awards = { ...facts.awards, [hit.value]: true };
+    for (const hit of lex.routeFacts.find(clause)) {
+      const flag = hit.value.split('.')[1];
+      facts.specialRoute = { ...facts.specialRoute, [flag]: !NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start)) };
+    }
+    route ??= lex.routes.find(clause)[0]?.value;
     exclusionFacts(clause, facts);
     if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
@@ -154,7 +163,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     delete facts.currentTitle;
   }
   const months = facts.residence?.socialInsuranceMonthsLast24;
-  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}) };
+  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}) };
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };

@@ -134,6 +134,15 @@ describe('extractFacts', () => {
     expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
   });
 
+  it('reads the special route asked about and what the asker says that meets its conditions', () => {
+    const green = extractFacts('我是高级工程师，有重大成果，能走绿色通道评正高吗', lex);
+    expect(green.route).toBe('green_channel');
+    expect(green.facts.specialRoute).toEqual({ outstandingAchievements: true });
+    expect(extractFacts('我没有重大成果', lex).facts.specialRoute).toEqual({ outstandingAchievements: false });
+    expect(extractFacts('Can I take the direct train? Peer experts will recommend me', lex)).toMatchObject({ route: 'direct_train', facts: { specialRoute: { peerExpertRecommendation: true } } });
+    expect(extractFacts('我本科，工作5年', lex).route).toBeUndefined();
+  });
+
   it('reads "just graduated" as no title and no years of work yet, unless the message says otherwise', () => {
     expect(extractFacts('我是博士，刚毕业，能直接评高工吗', lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' }, education: { degree: 'phd' } });
     expect(extractFacts("I just graduated with a master's", lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, loadRules } from '../../src/eligibility/index.js';
 import type { Facts } from '../../src/eligibility/schema.js';
-import { yearsAskedOfAsker } from '../../src/mentor/eligibility_reply.js';
+import { factsToAskFor, yearsAskedOfAsker } from '../../src/mentor/eligibility_reply.js';
 
 const rules = loadRules();
 const asked = (facts: Facts) => {
@@ -30,5 +30,21 @@ describe('the years a rule asks of someone like the asker', () => {
 
   it('says nothing without a degree, since the years differ by degree', () => {
     expect(asked({ series: 'engineering', targetLevel: 'intermediate' })).toBeUndefined();
+  });
+});
+
+describe('the facts asked next', () => {
+  const facts: Facts = { series: 'engineering', targetLevel: 'senior', currentTitle: { level: 'associate_senior' }, specialRoute: { outstandingAchievements: true } };
+  const result = evaluate(rules, facts, '2026-11-26');
+
+  it("asks the regular route's facts, and no special route's the asker never brought up", () => {
+    const ask = factsToAskFor(result, new Set(['series', 'targetLevel', 'currentTitle']));
+    expect(ask.length).toBeGreaterThan(0);
+    expect(ask.some((path) => path.startsWith('specialRoute.'))).toBe(false);
+  });
+
+  it('asks first what the route asked about still needs', () => {
+    const ask = factsToAskFor(result, new Set(['series', 'targetLevel', 'currentTitle', 'specialRoute']), {}, new Set(), 'green_channel');
+    expect(ask[0]).toBe('specialRoute.peerExpertRecommendation');
   });
 });
