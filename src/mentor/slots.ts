@@ -163,6 +163,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     delete facts.currentTitle;
   }
   const months = facts.residence?.socialInsuranceMonthsLast24;
+  // "我是高级技师，能评工程师吗": a skill grade is the overpass's business (whether it counts, the rules leave to the notice).
+  if (facts.skill?.level) route ??= 'overpass';
   return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}) };
 }
 
