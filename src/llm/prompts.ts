@@ -33,6 +33,7 @@ const TemplatesSchema = z.object({
   third_party_caveat: Bi,
   eligibility_intro: Bi,
   eligibility_outro: Bi,
+  what_if_lead: Bi,
   correction_ack: Bi,
   unsure_ack: Bi,
   level_below: Bi,

@@ -44,8 +44,8 @@ const GENERAL_CIRCUMSTANCE = /民营|私营|私企|外企|外资|非公|自由�
 export const statesGeneralCircumstance = (text: string) => GENERAL_CIRCUMSTANCE.test(normalizeText(text));
 /** "要工作几年", "how many years do I need": asks how long a rule asks for. */
 export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));
-/** "那明年呢？" right after a verdict: the same check, whose reply says when the years will be met. */
-const ASKS_LATER = /^(那|那么|如果|要是)?(明年|后年|年底|今年年底|下半年|明年年初|明年上半年)(呢|可以吗|行吗|能吗|可以了吗|就可以了吗|能评吗|能报吗)?[?？。!！\s]*$|^(and |what about |how about )?(next year|the year after|later this year|end of (the|this) year)\s*[?？.!]*$/i;
+/** "那明年呢？", "那现在呢？" right after a verdict: the same check again (its reply says when the years are met). */
+const ASKS_LATER = /^(那|那么|如果|要是)?(现在|目前|明年|后年|年底|今年年底|下半年|明年年初|明年上半年)(呢|可以吗|行吗|能吗|可以了吗|就可以了吗|能评吗|能报吗)?[?？。!！\s]*$|^(and |what about |how about )?(now|right now|next year|the year after|later this year|end of (the|this) year)\s*[?？.!]*$/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 

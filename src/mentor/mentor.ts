@@ -96,6 +96,8 @@ export class TurnError extends Error {
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A supposition, not a statement: "what if I had a PhD?", "如果我有居住证呢". */
+const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)/i;
 
 export class Mentor {
   constructor(private readonly deps: MentorDeps) {}
@@ -200,6 +202,13 @@ export class Mentor {
         // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
         merged.series ??= state.topic?.series;
         if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
+        // "What if I had a PhD?": checked as supposed, while what the asker said of themselves stays as it was.
+        if (WHAT_IF.test(text.trim()) && state.checking) {
+          const supposed: SessionState = { ...state, facts: sanitizeFacts(merged) };
+          const draft = await this.eligibility(supposed, lang, [], t.what_if_lead[lang], text);
+          state.asked = supposed.asked;
+          return { draft };
+        }
         state.facts = sanitizeFacts(merged);
         state.checking = true;
         return { draft: await this.eligibility(state, lang, changed, undefined, text) };

@@ -125,6 +125,7 @@ describe('extractFacts', () => {
     expect(extractFacts("I'm an Engineer since 2019", lex).facts.currentTitle?.level).toBe('intermediate');
     expect(extractFacts('I am a certified accountant (intermediate title)', lex).facts.currentTitle?.level).toBe('intermediate');
     expect(extractFacts('I hold the engineer title', lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts("I have a master's, got the engineer title in 2023", lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2023-12-31' });
     expect(extractFacts("I'm an engineer with a master's, appointed 6 years ago", lex).facts.currentTitle).toEqual({ level: 'intermediate', yearsHeld: 6 });
     // The title of the question is the one wanted; it says nothing of the one held.
     expect(extractFacts("I'm an engineer with 8 years of experience, can I get the senior engineer title?", lex).facts).toEqual({ series: 'engineering', yearsInSpecialty: 8, targetLevel: 'associate_senior' });
