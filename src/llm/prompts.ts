@@ -34,6 +34,7 @@ const TemplatesSchema = z.object({
   eligibility_intro: Bi,
   eligibility_outro: Bi,
   what_if_lead: Bi,
+  years_later_lead: Bi,
   correction_ack: Bi,
   unsure_ack: Bi,
   level_below: Bi,

@@ -72,7 +72,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const aboutApplying = facts || APPLYING.test(s);
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
-  if (context.checking && ASKS_LATER.test(s)) return { intent: 'eligibility_check' };
+  if (context.checking && (ASKS_LATER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
   const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence, f.overseas?.listVersion, f.overseas?.category].filter((x) => x !== undefined).length;

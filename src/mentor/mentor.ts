@@ -166,7 +166,7 @@ export class Mentor {
     const unsure = state.checking && !answered && state.asked.length > 0 && isUnsure(text);
     if (unsure) {
       state.unsure = [...new Set([...(state.unsure ?? []), ...state.asked])];
-      return { draft: await this.eligibility(state, lang, [], t.unsure_ack[lang]) };
+      return { draft: await this.eligibility(state, lang, [], { lead: t.unsure_ack[lang] }) };
     }
     const context = {
       checking: state.checking,
@@ -202,16 +202,18 @@ export class Mentor {
         // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
         merged.series ??= state.topic?.series;
         if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
-        // "What if I had a PhD?": checked as supposed, while what the asker said of themselves stays as it was.
-        if (WHAT_IF.test(text.trim()) && state.checking) {
-          const supposed: SessionState = { ...state, facts: sanitizeFacts(merged) };
-          const draft = await this.eligibility(supposed, lang, [], t.what_if_lead[lang], text);
+        // "What if I had a PhD?", "and in 2 years?": checked as supposed, while what the asker said of themselves stays as it was.
+        const later = state.checking ? extraction.yearsLater : undefined;
+        if (later || (WHAT_IF.test(text.trim()) && state.checking)) {
+          const supposed: SessionState = { ...state, facts: sanitizeFacts(later ? yearsOn(merged, later) : merged) };
+          const lead = later ? fill(t.years_later_lead[lang], { years: String(later) }) : t.what_if_lead[lang];
+          const draft = await this.eligibility(supposed, lang, [], { lead, question: text, yearsLater: later });
           state.asked = supposed.asked;
           return { draft };
         }
         state.facts = sanitizeFacts(merged);
         state.checking = true;
-        return { draft: await this.eligibility(state, lang, changed, undefined, text) };
+        return { draft: await this.eligibility(state, lang, changed, { question: text }) };
       }
       default:
         state.routeAsked = extraction.route ?? (context.aboutRouteTopic ? state.routeAsked : undefined);
@@ -268,10 +270,15 @@ export class Mentor {
     };
   }
 
-  /** `question`: the message of this turn, for what the corpus says when the rule base has no conditions for the level. */
-  private async eligibility(state: SessionState, lang: Lang, changed: string[], lead?: string, question?: string): Promise<Draft> {
+  /**
+   * `question`: the message of this turn, for what the corpus says when the rule base has no conditions for
+   * the level; `yearsLater`: the check as of that many years from now.
+   */
+  private async eligibility(state: SessionState, lang: Lang, changed: string[], options: { lead?: string; question?: string; yearsLater?: number } = {}): Promise<Draft> {
+    const { lead, question, yearsLater = 0 } = options;
     const t = this.deps.prompts.templates;
-    const asOf = this.now().toISOString().slice(0, 10);
+    const now = this.now();
+    const asOf = new Date(Date.UTC(now.getUTCFullYear() + Math.floor(yearsLater), now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
     const rules = this.deps.rules();
     const result = evaluate(rules, state.facts, asOf);
     const parts: string[] = lead ? [lead] : [];
@@ -438,6 +445,14 @@ function checkedTopic(facts: Facts, lang: Lang): Topic {
   const level = facts.targetLevel;
   const name = (level && titleName(series, level, lang)) ?? SERIES_NAMES[series]?.[lang] ?? series;
   return { query: name, series, ...(level ? { targetLevel: level } : {}), personal: true };
+}
+
+/** The facts as they will be `years` from now: the years of work and at the title held grow by as many. */
+function yearsOn(facts: Facts, years: number): Facts {
+  const out: Facts = { ...facts };
+  if (out.yearsInSpecialty !== undefined) out.yearsInSpecialty = Math.min(60, out.yearsInSpecialty + years);
+  if (out.currentTitle?.yearsHeld !== undefined) out.currentTitle = { ...out.currentTitle, yearsHeld: Math.min(60, out.currentTitle.yearsHeld + years) };
+  return out;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

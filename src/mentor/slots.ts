@@ -1,5 +1,5 @@
 import { normalizeText } from '../knowledge/index.js';
-import { findDurations } from './durations.js';
+import { findDurations, parseChineseNumber } from './durations.js';
 import type { Facts } from '../eligibility/index.js';
 import type { Route } from '../eligibility/schema.js';
 import { DEGREES, LEVELS, type Degree, type Lexicon } from './lexicon.js';
@@ -15,7 +15,28 @@ export interface Extraction {
   moreSocialInsuranceMonths?: number;
   /** A special route the message names ("能走绿色通道吗"). */
   route?: Route;
+  /** "in 2 years?", "两年后呢", "明年呢": the check supposed that many years from now. */
+  yearsLater?: number;
 }
+
+/** A time from now, not a length of work: "in 2 years", "两年后", "再过两年", "明年". */
+const LATER_BY = /\bin\s+(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\b(?!\s+(?:of|in)\b)|(?:再过|过)\s*(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*年|(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*年(?:以)?后/;
+const NEXT_YEARS: Array<[RegExp, number]> = [[/明年|\bnext year\b/, 1], [/后年|\bthe year after( next)?\b|\bin a couple of years\b/, 2]];
+
+function yearsLaterIn(text: string): { years: number; span: [number, number] } | undefined {
+  const m = LATER_BY.exec(text);
+  if (m) {
+    const word = m[1] ?? m[2] ?? m[3];
+    const years = parseChineseNumber(word) ?? EN_WORD_NUMBERS[word];
+    if (years !== undefined && years > 0 && years <= 30) return { years, span: [m.index, m.index + m[0].length] };
+  }
+  for (const [re, years] of NEXT_YEARS) {
+    const n = re.exec(text);
+    if (n) return { years, span: [n.index, n.index + n[0].length] };
+  }
+  return undefined;
+}
+const EN_WORD_NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
 
 /** "再交两个月", "又缴了3个月": social insurance paid on top of what was said before. */
 const MORE_PAID = /(再|又|多)(交|缴)(了)?/;
@@ -75,6 +96,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
 
   let previousClauseCurrent = false;
   let route: Route | undefined;
+  let yearsLater: number | undefined;
   // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
   const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c));
   for (const clause of clauses(text)) {
@@ -112,7 +134,10 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
     }
 
-    const durations = findDurations(clause);
+    const later = yearsLaterIn(clause);
+    if (later) yearsLater ??= later.years;
+    // "in 2 years" is a time from now, not two years of work.
+    const durations = findDurations(clause).filter((d) => !later || d.end <= later.span[0] || d.start >= later.span[1]);
     const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause) || PAID_MONTHS.test(clause);
     for (const d of durations) {
       if (socialInsurance) {
@@ -165,7 +190,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   const months = facts.residence?.socialInsuranceMonthsLast24;
   // "我是高级技师，能评工程师吗": a skill grade is the overpass's business (whether it counts, the rules leave to the notice).
   if (facts.skill?.level) route ??= 'overpass';
-  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}) };
+  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}), ...(yearsLater ? { yearsLater } : {}) };
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };

@@ -144,6 +144,15 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，工作5年', lex).route).toBeUndefined();
   });
 
+  it('reads a time from now ("in 2 years", "两年后", "明年") apart from years of work', () => {
+    expect(extractFacts('ok what about in 2 years?', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
+    expect(extractFacts('两年后呢', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
+    expect(extractFacts('再过一年呢', lex).yearsLater).toBe(1);
+    expect(extractFacts('那明年呢？', lex).yearsLater).toBe(1);
+    expect(extractFacts('in 3 years of work', lex)).toMatchObject({ facts: { yearsInSpecialty: 3 } });
+    expect(extractFacts('我工作5年了', lex).yearsLater).toBeUndefined();
+  });
+
   it('reads "just graduated" as no title and no years of work yet, unless the message says otherwise', () => {
     expect(extractFacts('我是博士，刚毕业，能直接评高工吗', lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' }, education: { degree: 'phd' } });
     expect(extractFacts("I just graduated with a master's", lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' } });
