@@ -170,7 +170,7 @@ async function runAnswerCase(c: AnswerCase, options: RunOptions, warnings: strin
   if (c.ask_back !== undefined) scores['ask_back.accuracy'] = asked === c.ask_back ? 1 : 0;
 
   if (c.relevant) checkRelevantIds(c.id, c.relevant, index, warnings);
-  const relevantTopics = c.relevant ? new Set(c.relevant.map((d) => topicOf(index, d))) : undefined;
+  const relevantTopics = c.relevant?.length ? new Set(c.relevant.map((d) => topicOf(index, d))) : undefined;
   if (relevantTopics && expectRefusal === false && c.ask_back !== true) scores['answer.cites_relevant'] = reply.citations.some((x) => relevantTopics.has(topicOf(index, x.docId))) ? 1 : 0;
 
   // Retrieval is measured on single questions: a follow-up turn is rewritten by the mentor with the topic in play.
@@ -258,7 +258,8 @@ async function measureRetrieval(
     text: r.chunk.text.length > SHOWN_CHUNK_CHARS ? `${r.chunk.text.slice(0, SHOWN_CHUNK_CHARS)}…` : r.chunk.text,
   }));
   const scores: Partial<Record<CaseMetricKey, number>> = {};
-  if (relevant) {
+  // A case naming no relevant document (an ask-back, a greeting) has no ranking to score, rather than a miss.
+  if (relevant?.length) {
     const ranked = [...new Set(result.chunks.map((r) => topicOf(index, r.chunk.docId)))].slice(0, RETRIEVAL_DEPTH);
     const s = retrievalScores(ranked, new Set(relevant.map((d) => topicOf(index, d))));
     for (const k of HIT_KS) scores[`retrieval.hit@${k}` as CaseMetricKey] = s.hit[k];

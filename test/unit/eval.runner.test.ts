@@ -15,7 +15,7 @@ const dataset = [
   { id: 'false-refusal', lang: 'zh', kind: 'fact', question: '高级工程师要几年？', must_mention: ['五年'] },
   { id: 'ask-back', lang: 'zh', kind: 'multi_turn', turns: ['我能评高工吗？', '本科'], intent: 'eligibility_check', eligibility: { status: 'needs_info' }, ask_back: true },
   { id: 'broken', lang: 'en', kind: 'fact', question: 'this turn fails', must_mention: ['anything'] },
-  { id: 'wrong-verdict', lang: 'zh', kind: 'eligibility', question: '本科毕业三年能评中级吗？', intent: 'policy_question', eligibility: { status: 'eligible' }, ask_back: true },
+  { id: 'wrong-verdict', lang: 'zh', kind: 'eligibility', question: '本科毕业三年能评中级吗？', intent: 'policy_question', eligibility: { status: 'eligible' }, ask_back: true, relevant: [] },
   { id: 'uncited', lang: 'zh', kind: 'fact', question: '高工要什么条件？', relevant: ['senior-engineer-review.zh'] },
   { id: 'ret', lang: 'zh', query: '继续教育学时要求', relevant: ['continuing-education.zh'] },
 ]
@@ -91,6 +91,12 @@ describe('the runner on hand-made cases', () => {
     expect(c.citationProblems).toEqual(['[2] has no citation', expect.stringMatching(/^\[1\] quote is not in review-fee-2021\.zh#0/)]);
     expect(c.ungroundedNumbers).toEqual(['300', '350']);
     expect(c.failing).toEqual(expect.arrayContaining(['answer.coverage', 'answer.must_not_violations', 'citations.validity', 'grounding.numeric']));
+  });
+
+  it('scores no ranking for a case that names no relevant document (not a miss)', () => {
+    const scores = byId('wrong-verdict').scores;
+    for (const key of ['retrieval.hit@5', 'retrieval.mrr', 'answer.cites_relevant'] as const) expect(scores[key]).toBeUndefined();
+    expect(byId('wrong-verdict').failing).not.toContain('retrieval.hit@5');
   });
 
   it('counts refusals against what the case expects', () => {
