@@ -183,13 +183,18 @@ export function asksOfTitleInPlay(text: string, lex: Lexicon): boolean {
 /** A certificate or membership from another country: what the overseas-qualification lists are about. */
 const FOREIGN_CREDENTIAL = /(美国|英国|澳大利亚|澳洲|加拿大|德国|法国|日本|新加坡|香港|国外|海外|境外|外国)[^，。？?！!]{0,16}(证书|职业资格|资格证|执照|会员)|\b(us|u\.s\.|usa|uk|american|british|australian|canadian|german|japanese|singapore|hong kong|foreign|overseas|international)\b[^,.?!]{0,30}\b(certificates?|qualifications?|licen[cs]es?|memberships?|charter(ed)?)\b|\b(certificates?|qualifications?|licen[cs]es?|memberships?)\b[^,.?!]{0,20}\bfrom (the )?(us|usa|uk|united states|united kingdom|america|britain|australia|canada|abroad|overseas)\b/i;
 const OVERSEAS_QUALIFICATION = /海外职业资格|境外职业资格|overseas (professional |occupational )?qualification/i;
+/** Certificates issued abroad, named by their usual short names. */
+const FOREIGN_CERTIFICATE_NAME = /\b(acca|cima|icaew|cfa|frm|pmp|aicpa|cpa australia|cpa canada|chartered (accountant|engineer|surveyor))\b/i;
+
+/** "我有美国CPA证书", "Can I get a title with an ACCA?": the asker holds a credential from abroad. */
+export const namesForeignCredential = (text: string): boolean => FOREIGN_CREDENTIAL.test(text) || FOREIGN_CERTIFICATE_NAME.test(text);
 
 /**
  * "我有美国的注册会计师证书，有用吗？": a question about a credential from abroad is one about the overseas
  * qualification lists, though it names neither; the retrieval query says so.
  */
 export function withImpliedOverseasQualification(text: string): string {
-  if (!FOREIGN_CREDENTIAL.test(text) || OVERSEAS_QUALIFICATION.test(text)) return text;
+  if (!namesForeignCredential(text) || OVERSEAS_QUALIFICATION.test(text)) return text;
   return /[\u3400-\u9fff]/.test(text) ? `${text} 海外职业资格` : `${text} overseas qualification`;
 }
 

@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { asksOfTitleInPlay, isAboutRouteTopic, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { asksOfTitleInPlay, isAboutRouteTopic, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -315,8 +315,9 @@ export class Mentor {
         const caveat = rule.confidence === 'C' ? t.third_party_caveat[lang] : '';
         parts.push(`${fill(t.years_required[lang], { rule: rule.title[lang], conditions: describeConditions(conditions, lang, state.facts.series) })}${caveat}${n ? ` [${n}]` : ''}`);
       }
-      // "我在民营企业工作，能评职称吗" before any series: what the documents say of that for everyone, then the check offered.
-      const general = ask.includes('series') && question && statesGeneralCircumstance(question) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
+      // "我在民营企业工作，能评职称吗", "我有美国CPA证书，能评职称吗" before any series: what the documents say of that
+      // for everyone, then the check offered.
+      const general = ask.includes('series') && question && (statesGeneralCircumstance(question) || namesForeignCredential(question)) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
@@ -357,7 +358,7 @@ export class Mentor {
   /** What the documents say of a question for everyone alike, when they answer it in scope. */
   private async generalAnswer(question: string, lang: Lang, firstCitation: number): Promise<ComposedReply | undefined> {
     const index = this.deps.index();
-    const retrieval = await retrieve(index, plainQuestion(question), { k: 6, lang });
+    const retrieval = await retrieve(index, withImpliedOverseasQualification(plainQuestion(question)), { k: 6, lang });
     if (!retrieval.inScopeMatch) return undefined;
     const composed = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, firstCitation, bare: true });
     return composed.silent || composed.otherScope ? undefined : composed;
