@@ -22,6 +22,8 @@ const WANTS_TO_KNOW = /了解|介绍|知道|问问|问一下|看看|讲讲|说�
 const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening))[呀啊哦~！!。.，,\s]+\S/i;
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+)[?？!！。.\s]*$/i;
+/** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
+const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问个|咨询一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
 const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
@@ -59,7 +61,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (GREETING.test(s)) return { intent: 'greeting' };
   if (THANKS.test(s)) return { intent: 'thanks' };
   if (ASKS_IF_HUMAN.test(s)) return { intent: 'help', identity: true };
-  if (HELP.test(s)) return { intent: 'help' };
+  if (HELP.test(s) || ASKS_TO_ASK.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
   // A greeting and a word about oneself, with nothing asked yet: greeted back, and invited to ask.
