@@ -25,6 +25,8 @@ const LexiconFile = z.object({
   routes: z.array(z.object({ route: Route, forms })).default([]),
   /** Statements meeting a special route's condition, by the fact path they set. */
   route_facts: z.array(z.object({ fact: z.string().regex(/^specialRoute\.\w+$/), forms })).default([]),
+  /** Majors, by whether they are science or engineering (the engineering series' related field). */
+  majors: z.array(z.object({ related: z.boolean(), forms })).default([]),
 });
 
 /** The slot vocabulary from knowledge/slots.yaml, compiled into phrase matchers. */
@@ -38,6 +40,7 @@ export interface Lexicon {
   aspects: PhraseMatcher<string>;
   routes: PhraseMatcher<Route>;
   routeFacts: PhraseMatcher<string>;
+  majors: PhraseMatcher<boolean>;
   /** Display names of titles by series and level, for replies. */
   titleNames: Map<string, string[]>;
   /** Words for each series, first Chinese then English. */
@@ -60,6 +63,7 @@ export function loadLexicon(file: string): Lexicon {
     aspects: new PhraseMatcher(d.aspects.map((x) => ({ forms: x.forms, value: x.aspect }))),
     routes: new PhraseMatcher(d.routes.map((x) => ({ forms: x.forms, value: x.route }))),
     routeFacts: new PhraseMatcher(d.route_facts.map((x) => ({ forms: x.forms, value: x.fact }))),
+    majors: new PhraseMatcher(d.majors.map((x) => ({ forms: x.forms, value: x.related }))),
     titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
     seriesNames: new Map(d.series.map((x) => [x.series, x.forms])),
   };

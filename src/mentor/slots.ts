@@ -66,6 +66,8 @@ const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
+/** Saying what one studied: "学的是会计", "计算机专业", "I studied law", "a degree in business". */
+const STUDIED = /学的是?|读的是?|所学|专业|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
 /** Just out of school: "刚毕业", "应届生", "I just graduated". */
 const JUST_GRADUATED = /刚毕业|刚刚毕业|应届|今年刚毕业|\bjust graduated\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
@@ -128,7 +130,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     }
 
     if (NO_TITLE.test(clause) && facts.currentTitle?.level === undefined) facts.currentTitle = { ...facts.currentTitle, level: 'none' };
-    for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
+    // A major is not the series applied in: "学的是会计" in a check of Senior Engineer.
+    if (!STUDIED.test(clause)) for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
     for (const hit of degreeHits) {
       if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
@@ -164,6 +167,11 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     exclusionFacts(clause, facts);
     if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
+    // "学的是工商管理" to "is your degree in science or engineering?": the major says it.
+    else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause)) {
+      const major = lex.majors.find(clause)[0];
+      if (major) facts.education = { ...facts.education, fieldRelated: major.value };
+    }
     if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
     else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
     previousClauseCurrent = currentInClause;

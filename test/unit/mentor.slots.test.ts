@@ -144,6 +144,15 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，工作5年', lex).route).toBeUndefined();
   });
 
+  it('reads a major as whether the degree is in science or engineering, when asked or when said as studied', () => {
+    expect(extractFacts('学的是工商管理', lex, ['education.fieldRelated']).facts).toEqual({ education: { fieldRelated: false } });
+    expect(extractFacts('本科，计算机专业', lex).facts.education).toEqual({ fieldRelated: true, degree: 'bachelor' });
+    expect(extractFacts("I have a master's in business administration", lex).facts.education).toEqual({ fieldRelated: false, degree: 'master' });
+    // A major is not the series applied in; a job in a field still names it.
+    expect(extractFacts('学的是会计', lex).facts.series).toBeUndefined();
+    expect(extractFacts('我是做会计的', lex).facts.series).toBe('accounting');
+  });
+
   it('reads a time from now ("in 2 years", "两年后", "明年") apart from years of work', () => {
     expect(extractFacts('ok what about in 2 years?', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
     expect(extractFacts('两年后呢', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
