@@ -202,17 +202,21 @@ export class Mentor {
         // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
         merged.series ??= state.topic?.series;
         if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
-        // "What if I had a PhD?", "and in 2 years?": checked as supposed, while what the asker said of themselves stays as it was.
-        const later = state.checking ? extraction.yearsLater : undefined;
-        if (later || (WHAT_IF.test(text.trim()) && state.checking)) {
-          const supposed: SessionState = { ...state, facts: sanitizeFacts(later ? yearsOn(merged, later) : merged) };
+        // "What if I had a PhD?" mid-check supposes: what the asker said of themselves stays as it was. "两年后呢",
+        // "and in 2 years?" keeps their facts and checks them as of then.
+        const later = extraction.yearsLater;
+        const supposing = !later && state.checking && WHAT_IF.test(text.trim());
+        if (!supposing) {
+          state.facts = sanitizeFacts(merged);
+          state.checking = true;
+        }
+        if (later || supposing) {
+          const supposed: SessionState = { ...state, facts: later ? sanitizeFacts(yearsOn(state.facts, later)) : sanitizeFacts(merged) };
           const lead = later ? fill(t.years_later_lead[lang], { years: String(later) }) : t.what_if_lead[lang];
           const draft = await this.eligibility(supposed, lang, [], { lead, question: text, yearsLater: later });
           state.asked = supposed.asked;
           return { draft };
         }
-        state.facts = sanitizeFacts(merged);
-        state.checking = true;
         return { draft: await this.eligibility(state, lang, changed, { question: text }) };
       }
       default:
@@ -278,7 +282,7 @@ export class Mentor {
     const { lead, question, yearsLater = 0 } = options;
     const t = this.deps.prompts.templates;
     const now = this.now();
-    const asOf = new Date(Date.UTC(now.getUTCFullYear() + Math.floor(yearsLater), now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
+    const asOf = new Date(Date.UTC(now.getUTCFullYear() + yearsLater, now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
     const rules = this.deps.rules();
     const result = evaluate(rules, state.facts, asOf);
     const parts: string[] = lead ? [lead] : [];

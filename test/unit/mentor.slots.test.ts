@@ -160,6 +160,9 @@ describe('extractFacts', () => {
     expect(extractFacts('那明年呢？', lex).yearsLater).toBe(1);
     expect(extractFacts('in 3 years of work', lex)).toMatchObject({ facts: { yearsInSpecialty: 3 } });
     expect(extractFacts('我工作5年了', lex).yearsLater).toBeUndefined();
+    // After an event, not from now.
+    expect(extractFacts('我毕业3年后评了助理工程师', lex).yearsLater).toBeUndefined();
+    expect(extractFacts('我本科，做工程技术工作3年，两年后能评工程师吗', lex)).toMatchObject({ yearsLater: 2, facts: { yearsInSpecialty: 3 } });
   });
 
   it('reads "just graduated" as no title and no years of work yet, unless the message says otherwise', () => {
