@@ -33,6 +33,9 @@ const EN_NUMBERS: Record<string, number> = {
 const ZH_DURATION = /(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)\s*(?:个)?\s*(年|个?月)(半)?(?:多)?|半年/g;
 const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
 
+/** A count as typed: "2", "两", "十二", "two", "a". */
+export const parseCount = (word: string): number | undefined => parseChineseNumber(word) ?? EN_NUMBERS[word.toLowerCase()];
+
 export function findDurations(text: string): Duration[] {
   const out: Duration[] = [];
   for (const m of text.matchAll(ZH_DURATION)) {

@@ -1,5 +1,5 @@
 import { normalizeText } from '../knowledge/index.js';
-import { findDurations, parseChineseNumber } from './durations.js';
+import { findDurations, parseCount } from './durations.js';
 import type { Facts } from '../eligibility/index.js';
 import type { Route } from '../eligibility/schema.js';
 import { DEGREES, LEVELS, type Degree, type Lexicon } from './lexicon.js';
@@ -30,7 +30,7 @@ function yearsLaterIn(text: string): { years: number; span: [number, number] } |
   const m = LATER_BY.exec(text);
   if (m) {
     const word = m[1] ?? m[2] ?? m[3];
-    const years = parseChineseNumber(word) ?? EN_WORD_NUMBERS[word];
+    const years = parseCount(word);
     if (years !== undefined && years > 0 && years <= 30) return { years, span: [m.index, m.index + m[0].length] };
   }
   for (const [re, years] of NEXT_YEARS) {
@@ -39,7 +39,6 @@ function yearsLaterIn(text: string): { years: number; span: [number, number] } |
   }
   return undefined;
 }
-const EN_WORD_NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
 
 /** "再交两个月", "又缴了3个月": social insurance paid on top of what was said before. */
 const MORE_PAID = /(再|又|多)(交|缴)(了)?/;
@@ -69,8 +68,8 @@ const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
-/** Saying what one studied: "学的是会计", "计算机专业", "I studied law", "a degree in business". */
-const STUDIED = /学的是?|读的是?|所学|专业|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
+/** Saying what one studied: "学的是会计", "专业是金融", "I studied law", "a degree in business". */
+const STUDIED = /学的是?|读的是?|所学专业|专业是|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
 /** Just out of school: "刚毕业", "应届生", "I just graduated". */
 const JUST_GRADUATED = /刚毕业|刚刚毕业|应届|今年刚毕业|\bjust graduated\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
