@@ -86,14 +86,15 @@ const TELL_ME_ZH = /^(?:请问|请|您好|你好)?[，,\s]*(?:我)?(?:想|想要
 const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can you|could you|please)?\s*(?:know|learn|tell me|ask)\s+(?:more\s+)?about\s+/i;
 /**
  * "I want to become an Engineer", "what do I need for engineer?": wanting a title, with nothing else asked, asks
- * what it takes. (Chinese "我想评
- * 工程师" finds the conditions as it is; "申报条件" added would pull in the notes on conflicting conditions.)
+ * what it takes. (Chinese "我想评工程师" finds the conditions as it is; "申报条件" added would pull in the notes
+ * on conflicting conditions.)
  */
 const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would)? (?:like|want|plan|hope) to (?:apply for|get|become|go for|obtain)|what (?:do i|does one|do you|would i) need (?:for|to (?:get|become|apply for))|what does it take to (?:get|become))\s+(?:an?\s+|the\s+)?(?=\S)/i;
 
 /**
  * "我想了解一下职称", "tell me about the green channel": asking to hear about a topic is asking what it is, and
- * the framing words ("了解") would otherwise pull in what the corpus says about itself.
+ * the framing words ("了解") would otherwise pull in what the corpus says about itself. "I want to become an
+ * engineer" is asking for its requirements.
  */
 export function plainQuestion(text: string): string {
   const s = text.trim();
