@@ -144,6 +144,10 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，工作5年', lex).route).toBeUndefined();
   });
 
+  it('reads the field of work as the series ("做了10年电气工程")', () => {
+    expect(extractFacts('我是大专，做了10年电气工程', lex).facts).toMatchObject({ series: 'engineering', yearsInSpecialty: 10 });
+  });
+
   it('reads a major as whether the degree is in science or engineering, when asked or when said as studied', () => {
     expect(extractFacts('学的是工商管理', lex, ['education.fieldRelated']).facts).toEqual({ education: { fieldRelated: false } });
     expect(extractFacts('本科，计算机专业', lex).facts.education).toEqual({ fieldRelated: true, degree: 'bachelor' });
