@@ -48,6 +48,8 @@ export const statesGeneralCircumstance = (text: string) => GENERAL_CIRCUMSTANCE.
 export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));
 /** "那明年呢？", "那现在呢？" right after a verdict: the same check again (its reply says when the years are met). */
 const ASKS_LATER = /^(那|那么|如果|要是)?(现在|目前|明年|后年|年底|今年年底|下半年|明年年初|明年上半年)(呢|可以吗|行吗|能吗|可以了吗|就可以了吗|能评吗|能报吗)?[?？。!！\s]*$|^(and |what about |how about )?(now|right now|next year|the year after|later this year|end of (the|this) year)\s*[?？.!]*$/i;
+/** Asking what it takes: "需要什么条件", "what are the requirements". */
+const ASKS_CONDITIONS = /(什么|啥|哪些)条件|条件是什么|要求是什么|\brequirements?\b|\bconditions?\b|\bwhat do i need\b/i;
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
@@ -87,7 +89,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   // one wants, "我想评工程师", is answered with its conditions first.)
   if (f.series && !f.targetLevel && firstPerson && !ASKS.test(s) && !WANTS_TO_KNOW.test(s) && !POLICY_CUE.test(s) && !RULE_QUESTION.test(s)) return { intent: 'eligibility_check' };
   // "我想评中级职称": a level wanted in no series has no conditions of its own to answer with; the check asks the series.
-  if (f.targetLevel && !f.series && !context.titleTopic && firstPerson && WANTS_LEVEL.test(s) && !POLICY_CUE.test(s) && !RULE_QUESTION.test(s)) return { intent: 'eligibility_check' };
+  // Its conditions asked ("我想评高级职称，需要什么条件") are the series' too.
+  if (f.targetLevel && !f.series && !context.titleTopic && firstPerson && WANTS_LEVEL.test(s) && ((!POLICY_CUE.test(s) && !RULE_QUESTION.test(s)) || ASKS_CONDITIONS.test(s))) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };
 }
