@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 // By module, not '../eligibility/index.js': that door also exports the LLM tool (LangChain).
 import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
-import { describeConditions } from '../eligibility/conditions.js';
+import { describeConditions, yearsEn } from '../eligibility/conditions.js';
 import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Route, type Rule } from '../eligibility/schema.js';
@@ -212,7 +212,7 @@ export class Mentor {
         }
         if (later || supposing) {
           const supposed: SessionState = { ...state, facts: later ? sanitizeFacts(yearsOn(state.facts, later)) : sanitizeFacts(merged) };
-          const lead = later ? fill(t.years_later_lead[lang], { years: String(later) }) : t.what_if_lead[lang];
+          const lead = later ? fill(t.years_later_lead[lang], { years: lang === 'en' ? yearsEn(later) : String(later) }) : t.what_if_lead[lang];
           const draft = await this.eligibility(supposed, lang, [], { lead, question: text, yearsLater: later });
           state.asked = supposed.asked;
           return { draft };
