@@ -146,8 +146,8 @@ export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: L
   return !lex.levels.find(s).some((l) => !degrees.some((d) => l.start < d.end && l.end > d.start));
 }
 
-/** A question word or mark: "Who qualifies?", "谁能申请". */
-const ASKS = /[?？]|吗|谁|什么|啥|怎么|哪|多久|\b(who|what|how|which|when|where|can|could|do|does|is|are)\b/i;
+/** A question of any kind: a question mark, a question particle or word ("Who qualifies?", "谁能申请"). */
+export const ASKS = /[?？]|吗|呢|谁|什么|啥|怎么|如何|哪|几|多少|多久|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
 
 /**
  * "Who qualifies?", "需要什么材料？" right after "What is the green channel?": a question of a few words that

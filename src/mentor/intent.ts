@@ -1,6 +1,6 @@
 import { classifyUnsafe, looksOutOfScope, mentionsDomain, type SafetyRules, type UnsafeKind } from '../guard/index.js';
 import { normalizeText } from '../knowledge/index.js';
-import { looksLikeFollowUp } from './followup.js';
+import { ASKS, looksLikeFollowUp } from './followup.js';
 import { hasAnyFact, type Extraction } from './slots.js';
 
 export const INTENTS = ['policy_question', 'eligibility_check', 'greeting', 'thanks', 'help', 'out_of_scope', 'unsafe'] as const;
@@ -14,8 +14,6 @@ export interface IntentDecision {
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
-/** A question of any kind: a question mark, a question particle or word. */
-const ASKS = /[?？]|吗|呢|什么|啥|怎么|如何|哪|几|多少|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
 /** Asking to be told about something ("我想了解会计系列", "tell me about engineering"), not stating one's own case. */
 const WANTS_TO_KNOW = /了解|介绍|知道|问问|问一下|看看|讲讲|说说|\b(tell me|know about|learn about|information|info)\b/i;
 /** A greeting that opens a longer message: "Hi, I work in IT in Shanghai". */
