@@ -14,8 +14,7 @@ const SPECIAL_GROUPS: readonly string[] = [...CREDENTIAL_FACT_GROUPS, 'integrity
  * most two. A special route the asker asked about (`route`) has its open facts asked first.
  */
 export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}, unsure: Set<string> = new Set(), route?: Route): string[] {
-  const open = (verdict: RouteVerdict) => verdict.status === 'needs_info';
-  const asked = route ? result.routes.filter((r) => r.route === route && open(r)).flatMap((r) => r.missing) : [];
+  const asked = route ? result.routes.filter((r) => r.route === route && r.status === 'needs_info').flatMap((r) => r.missing) : [];
   const missing = [...new Set([...asked, ...result.overall.missing])];
   return missing.filter((path) => {
     if (unsure.has(path)) return false;
@@ -38,11 +37,16 @@ export function levelToTryFirst(result: EligibilityResult, facts: Facts): Level 
   return LEVELS[i - 1];
 }
 
-/** Each way a condition set can be met, as one set: `anyOf` alternatives merged with the conditions beside them. */
+/** Each way a condition set can be met, as one set: `anyOf` alternatives merged with the conditions beside them (flags of both). */
 function alternatives(cond: ConditionSet): ConditionSet[] {
   const { anyOf, ...rest } = cond;
   if (!anyOf) return [rest];
-  return anyOf.flatMap((alt) => alternatives(alt).map((branch) => ({ ...rest, ...branch })));
+  return anyOf.flatMap((alt) =>
+    alternatives(alt).map((branch) => {
+      const flags = [...(rest.flags ?? []), ...(branch.flags ?? [])];
+      return { ...rest, ...branch, ...(flags.length ? { flags } : {}) };
+    }),
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, loadRules } from '../../src/eligibility/index.js';
-import type { Facts } from '../../src/eligibility/schema.js';
+import { RuleSchema, type Facts } from '../../src/eligibility/schema.js';
 import { factsToAskFor, yearsAskedOfAsker } from '../../src/mentor/eligibility_reply.js';
 
 const rules = loadRules();
@@ -26,6 +26,16 @@ describe('the years a rule asks of someone like the asker', () => {
     expect(related?.years).toEqual({ min: 5, basis: 'since_previous_title' });
     const unrelated = asked({ series: 'engineering', targetLevel: 'associate_senior', education: { degree: 'bachelor', fieldRelated: false, relatedJuniorCollegeDiploma: true } });
     expect(unrelated).toEqual({ rule: 'sh-eng-asen-4', years: { min: 7, basis: 'since_previous_title' } });
+  });
+
+  it("keeps the conditions beside the alternatives, flags of both included", () => {
+    const rule = RuleSchema.parse({
+      id: 't-flags', title: { zh: '测试', en: 'test' }, series: ['engineering'], targetLevel: 'intermediate', route: 'regular', jurisdiction: 'shanghai',
+      requires: { flags: ['education.fieldRelated'], anyOf: [{ degreeAtLeast: 'bachelor', years: { min: 5, basis: 'in_specialty' }, flags: ['education.relatedJuniorCollegeDiploma'] }] },
+      effectiveFrom: null, source: { docId: 'x.zh', clause: 'c', date: 'n.d.' }, confidence: 'B',
+    });
+    const found = yearsAskedOfAsker(evaluate([rule], { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' } }, '2026-11-26'), [rule]);
+    expect(found?.conditions.flags).toEqual(['education.fieldRelated', 'education.relatedJuniorCollegeDiploma']);
   });
 
   it('says nothing without a degree, since the years differ by degree', () => {
