@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { Route } from '../eligibility/schema.js';
+import { Flag, Route } from '../eligibility/schema.js';
 import { PhraseMatcher } from './phrases.js';
 
 export const LEVELS = ['junior', 'assistant', 'intermediate', 'associate_senior', 'senior'] as const;
@@ -24,7 +24,7 @@ const LexiconFile = z.object({
   /** Special routes a question names: a check then asks that route's facts. */
   routes: z.array(z.object({ route: Route, forms })).default([]),
   /** Statements meeting a special route's condition, by the fact path they set. */
-  route_facts: z.array(z.object({ fact: z.string().regex(/^specialRoute\.\w+$/), forms })).default([]),
+  route_facts: z.array(z.object({ fact: Flag.refine((f) => f.startsWith('specialRoute.'), 'a special route\'s fact (specialRoute.…)'), forms })).default([]),
   /** Majors, by whether they are science or engineering (the engineering series' related field). */
   majors: z.array(z.object({ related: z.boolean(), forms })).default([]),
 });

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
@@ -133,6 +135,13 @@ describe('extractFacts', () => {
     expect(extractFacts("I'm an engineer", lex, ['currentTitle.level']).facts.currentTitle?.level).toBe('intermediate');
     // A title on its own still reads as one held in Chinese.
     expect(extractFacts('我是工程师，想评高工', lex).facts.currentTitle?.level).toBe('intermediate');
+  });
+
+  it('refuses a slot file whose special-route fact is not one the rules know, naming it', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tm-slots-')), 'slots.yaml');
+    const text = fs.readFileSync(path.join(REPO_ROOT, 'knowledge', 'slots.yaml'), 'utf8').replace('specialRoute.highSkilledWorker, forms', 'specialRoute.highSkilledWorkr, forms');
+    fs.writeFileSync(file, text);
+    expect(() => loadLexicon(file)).toThrow(/route_facts\.\d+\.fact/);
   });
 
   it('reads the special route asked about and what the asker says that meets its conditions', () => {
