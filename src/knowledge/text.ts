@@ -1,14 +1,19 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
 import { stemmer } from 'stemmer';
 
 let jieba: Jieba | undefined;
 const extraWords = new Set<string>();
 let dictionaryVersion = 0;
 
-/** Jieba with its bundled dictionary: a bare `new Jieba()` splits every character. */
+/**
+ * Jieba with its bundled dictionary: a bare `new Jieba()` splits every character. The dictionary is
+ * read here rather than through the package's `dict.js`, which also reads the 6 MB keyword-idf file we
+ * never use and keeps both buffers (11 MB) for the life of the process; jieba holds its own copy.
+ */
 function segmenter(): Jieba {
-  jieba ??= Jieba.withDict(dict);
+  jieba ??= Jieba.withDict(fs.readFileSync(createRequire(import.meta.url).resolve('@node-rs/jieba/dict.txt')));
   return jieba;
 }
 
