@@ -1,3 +1,5 @@
+import { Converter } from 'opencc-js/t2cn';
+
 export type DetectedLanguage = 'zh' | 'en' | 'mixed';
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff]/g;
@@ -33,4 +35,18 @@ export function replyLanguage(text: string, requested?: 'zh' | 'en', previous?: 
   const cjk = text.match(CJK)?.length ?? 0;
   const words = text.match(LATIN_WORD)?.length ?? 0;
   return cjk / 1.7 >= words ? 'zh' : previous ?? 'en';
+}
+
+let toSimplified: ((text: string) => string) | undefined;
+const HAS_CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+
+/**
+ * A message in Traditional characters (高級工程師需要什麼條件) in the Simplified ones the corpus, the
+ * glossary and the lexicon are written in, so an asker from Hong Kong, Taiwan or abroad is understood
+ * (OpenCC's phrase tables: 乾隆 and 著作 stay as they are). Simplified text comes back unchanged.
+ */
+export function simplifiedChinese(text: string): string {
+  if (!HAS_CJK.test(text)) return text;
+  const convert = (toSimplified ??= Converter({ from: 't', to: 'cn' }));
+  return convert(text);
 }

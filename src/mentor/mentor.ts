@@ -5,7 +5,7 @@ import { describeConditions, yearsEn } from '../eligibility/conditions.js';
 import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Route, type Rule } from '../eligibility/schema.js';
-import { maskPii, mentionsDomain, replyLanguage, type SafetyRules } from '../guard/index.js';
+import { maskPii, mentionsDomain, replyLanguage, simplifiedChinese, type SafetyRules } from '../guard/index.js';
 import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 // The composer and prompts by their own modules: '../llm/index.js' also carries LangChain (LLM mode only).
 import type { Citation } from '../llm/citations.js';
@@ -124,12 +124,14 @@ export class Mentor {
     };
     const sessions = this.deps.sessions ?? this.deps.store;
     const stored = await tryStore('load_session', () => sessions.getSession<SessionState>(input.continueFrom ?? sessionId));
-    const lang = replyLanguage(text, input.lang, stored?.lang);
+    // Read in Simplified characters (what the corpus and lexicon are written in); the transcript keeps the asker's own.
+    const simplified = simplifiedChinese(text);
+    const lang = replyLanguage(simplified, input.lang, stored?.lang);
     const state: SessionState = stored ?? { lang, facts: {}, checking: false, asked: [], turns: 0 };
     state.lang = lang;
     const masked = maskPii(text);
 
-    const { draft, fallback } = await this.respond(masked.text, lang, state);
+    const { draft, fallback } = await this.respond(simplifiedChinese(masked.text), lang, state);
     let reply = draft.reply;
     if (masked.found.length) reply = `${reply}\n\n${this.deps.prompts.templates.pii_warning[lang]}`;
 

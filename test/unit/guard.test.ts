@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
-import { classifyUnsafe, detectLanguage, isValidResidentId, loadSafetyRules, looksOutOfScope, maskPii, mentionsDomain, replyLanguage } from '../../src/guard/index.js';
+import { classifyUnsafe, detectLanguage, isValidResidentId, loadSafetyRules, looksOutOfScope, maskPii, mentionsDomain, replyLanguage, simplifiedChinese } from '../../src/guard/index.js';
 
 const safety = loadSafetyRules(path.join(REPO_ROOT, 'prompts'));
 
@@ -19,6 +19,12 @@ describe('language', () => {
     expect(replyLanguage('12333')).toBe('zh');
     expect(replyLanguage('？？')).toBe('zh');
     expect(replyLanguage('任何', 'en')).toBe('en');
+  });
+
+  it('reads Traditional characters as Simplified, and leaves Simplified, English and words that keep their form alone', () => {
+    expect(simplifiedChinese('高級工程師需要什麼條件？')).toBe('高级工程师需要什么条件？');
+    expect(simplifiedChinese('我有註冊會計師證書，居住證也有')).toBe('我有注册会计师证书，居住证也有');
+    for (const same of ['我在民营企业工作，可以评职称吗', '出版专著或著作，成果显著', 'Can I apply with a CPA?', '12333']) expect(simplifiedChinese(same)).toBe(same);
   });
 });
 
