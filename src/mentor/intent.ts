@@ -48,6 +48,8 @@ export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));
 const ASKS_LATER = /^(那|那么|如果|要是)?(现在|目前|明年|后年|年底|今年年底|下半年|明年年初|明年上半年)(呢|可以吗|行吗|能吗|可以了吗|就可以了吗|能评吗|能报吗)?[?？。!！\s]*$|^(and |what about |how about )?(now|right now|next year|the year after|later this year|end of (the|this) year)\s*[?？.!]*$/i;
 /** Asking what it takes: "需要什么条件", "what are the requirements". */
 const ASKS_CONDITIONS = /(什么|啥|哪些)条件|条件是什么|要求是什么|\brequirements?\b|\bconditions?\b|\bwhat do i need\b/i;
+/** "主管护师需要什么条件", "申报条件是什么", "what are the requirements". */
+export const asksConditions = (text: string) => ASKS_CONDITIONS.test(normalizeText(text));
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */

@@ -15,7 +15,7 @@ import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { asksOfTitleInPlay, isAboutRouteTopic, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
-import { asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
+import { asksConditions, asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
 
@@ -270,10 +270,27 @@ export class Mentor {
       return { draft: { ...this.simple('out_of_scope', this.deps.prompts.templates.out_of_scope[lang], lang), suggestions: this.suggestions('out_of_scope', lang) }, fallback };
     }
     const intent: Intent = composed.otherScope ? 'out_of_scope' : 'policy_question';
+    // "主管护师需要什么条件": a title whose conditions the rule base does not hold (the health series, a
+    // school teacher's). Said first; then only what the documents say of that series, since another
+    // series' conditions would read as this title's.
+    const conditionsNotHeld = !composed.otherScope && series && targetLevel && asksConditions(text) && !this.rulesDecide(series, targetLevel);
+    if (conditionsNotHeld) {
+      const t = this.deps.prompts.templates;
+      const title = lex.titles.find(text)[0]?.surface ?? titleName(series, targetLevel, lang) ?? `${SERIES_NAMES[series]?.[lang] ?? series} ${LEVEL_NAMES[targetLevel][lang]}`;
+      const about = composeGroundedReply({ query: question, lang, retrieval: { ...retrieval, chunks: retrieval.chunks.filter((r) => r.chunk.series.includes(series)) }, index, templates: t, bare: true });
+      const parts = [fill(t.conditions_not_held[lang], { title }), ...(about.silent ? [] : [t.corpus_on_level[lang], about.text])];
+      composed = { ...about, text: parts.join('\n\n'), citations: about.silent ? [] : about.citations, silent: false };
+    }
     return {
-      draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent },
+      draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent || Boolean(conditionsNotHeld) },
       fallback,
     };
+  }
+
+  /** Whether the rule base holds conditions of this series for this level (not only the routes open to every series). */
+  private rulesDecide(series: string, targetLevel: NonNullable<Facts['targetLevel']>): boolean {
+    const rules = this.deps.rules();
+    return seriesRulesDecide(evaluate(rules, { series, targetLevel } as Facts, this.now().toISOString().slice(0, 10)).routes, rules);
   }
 
   /**
