@@ -35,6 +35,7 @@ const TemplatesSchema = z.object({
   eligibility_outro: Bi,
   what_if_lead: Bi,
   years_later_lead: Bi,
+  noted_ack: Bi,
   correction_ack: Bi,
   unsure_ack: Bi,
   level_below: Bi,

@@ -21,7 +21,7 @@ const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午�
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+)[?？!！。.\s]*$/i;
 /** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
-const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问个|咨询一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
+const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问下|问个|咨询一下?|请教一下?|打听一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
 const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
@@ -50,13 +50,18 @@ const ASKS_LATER = /^(那|那么|如果|要是)?(现在|目前|明年|后年|年
 const ASKS_CONDITIONS = /(什么|啥|哪些)条件|条件是什么|要求是什么|\brequirements?\b|\bconditions?\b|\bwhat do i need\b/i;
 /** "主管护师需要什么条件", "申报条件是什么", "what are the requirements". */
 export const asksConditions = (text: string) => ASKS_CONDITIONS.test(normalizeText(text));
+/**
+ * "我是做软件开发的", "我在一家外企上班", "I work as a developer": one's own work, stated with nothing asked.
+ * A work the lexicon has no series for still starts a check (which asks the series), not "I can't help".
+ */
+const STATES_WORK = /^(我|本人)(是|目前|现在|一直)?(做|从事|干)[^?？吗呢]{1,20}?(的|工作|行业|这一行|这行)?[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢]{1,20}(工作|上班|任职)[。.!！]*$|^i (work|am working|have been working) (in|as|at|for) [^?]{1,40}$|^i'?m an? [a-z -]{0,30}(developer|programmer|designer|analyst|consultant|researcher|technician)[.!]*$/i;
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
-export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean }): IntentDecision {
+export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   const s = normalizeText(text).trim();
@@ -83,7 +88,9 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   // Two facts about a person right after a question on a title ("我想评中级经济师" → "大专，工作了7年") are the asker's own;
   // after one the asker asked about themselves ("我想评工程师" → "本科"), one is.
   const afterTitle = context.titleTopic === true && !looksLikeFollowUp(s) && factCount >= (context.personalTopic ? 1 : 2);
-  const statesSituation = (factCount >= 2 && CAN_APPLY.test(s)) || afterTitle;
+  // Two facts stated with nothing asked ("本科，计算机专业，工作4年了") are the asker's own, too, unless they follow a
+  // question on a topic (the direct train): then they ask what it says of someone like that.
+  const statesSituation = (factCount >= 2 && (CAN_APPLY.test(s) || (!ASKS.test(s) && (context.checking || !context.topicInPlay)))) || afterTitle;
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
   // "我是做会计的", "I work in engineering": one's own field, stated with nothing asked, starts a check. (A title
   // one wants, "我想评工程师", is answered with its conditions first.)
@@ -91,6 +98,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   // "我想评中级职称": a level wanted in no series has no conditions of its own to answer with; the check asks the series.
   // Its conditions asked ("我想评高级职称，需要什么条件") are the series' too.
   if (f.targetLevel && !f.series && !context.titleTopic && firstPerson && WANTS_LEVEL.test(s) && ((!POLICY_CUE.test(s) && !RULE_QUESTION.test(s)) || ASKS_CONDITIONS.test(s))) return { intent: 'eligibility_check' };
+  if (STATES_WORK.test(s) && !looksOutOfScope(safety, s)) return { intent: 'eligibility_check' };
   if (looksOutOfScope(safety, s) && !mentionsDomain(safety, s)) return { intent: 'out_of_scope' };
   return { intent: 'policy_question' };
 }

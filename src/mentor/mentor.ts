@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { asksOfTitleInPlay, isAboutRouteTopic, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -175,6 +175,7 @@ export class Mentor {
       aboutRouteTopic: isAboutRouteTopic(text, state.topic, this.deps.lexicon),
       titleTopic: namesTitle(state.topic),
       personalTopic: state.topic?.personal === true,
+      topicInPlay: state.topic !== undefined,
     };
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
     const name = this.deps.prompts.persona.name[lang];
@@ -200,7 +201,7 @@ export class Mentor {
       case 'eligibility_check': {
         // "What is the green channel?" then "我可以用吗？": the route stays the one asked about.
         state.routeAsked = extraction.route ?? state.routeAsked;
-        const { merged, changed } = mergeFacts(state.facts, extraction.facts);
+        const { merged, changed, added } = mergeFacts(state.facts, extraction.facts);
         // "What do I need for Engineer?" then "I have a bachelor's and 3 years": the check is about Engineer.
         merged.series ??= state.topic?.series;
         if (merged.series === state.topic?.series) merged.targetLevel ??= state.topic?.targetLevel;
@@ -219,7 +220,7 @@ export class Mentor {
           state.asked = supposed.asked;
           return { draft };
         }
-        return { draft: await this.eligibility(state, lang, changed, { question: text }) };
+        return { draft: await this.eligibility(state, lang, changed, { question: text, added }) };
       }
       default:
         state.routeAsked = extraction.route ?? (context.aboutRouteTopic ? state.routeAsked : undefined);
@@ -297,8 +298,11 @@ export class Mentor {
    * `question`: the message of this turn, for what the corpus says when the rule base has no conditions for
    * the level; `yearsLater`: the check as of that many years from now.
    */
-  private async eligibility(state: SessionState, lang: Lang, changed: string[], options: { lead?: string; question?: string; yearsLater?: number } = {}): Promise<Draft> {
-    const { lead, question, yearsLater = 0 } = options;
+  private async eligibility(state: SessionState, lang: Lang, changed: string[], options: { lead?: string; question?: string; yearsLater?: number; added?: string[] } = {}): Promise<Draft> {
+    const { lead, question, yearsLater = 0, added = [] } = options;
+    // What the mentor had asked before this turn: a fact told in answer ("有居住证") asks nothing of the rules.
+    const answeringSeries = state.asked.includes('series') && question !== undefined && !ASKS.test(question);
+    const answering = state.asked.length > 0;
     const t = this.deps.prompts.templates;
     const now = this.now();
     const asOf = new Date(Date.UTC(now.getUTCFullYear() + yearsLater, now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
@@ -340,11 +344,15 @@ export class Mentor {
       }
       // "我在民营企业工作，能评职称吗", "我有美国CPA证书，能评职称吗" before any series: what the documents say of that
       // for everyone, then the check offered.
-      const general = ask.includes('series') && question && (statesGeneralCircumstance(question) || namesForeignCredential(question)) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
+      const general = ask.includes('series') && question && !answeringSeries && (statesGeneralCircumstance(question) || namesForeignCredential(question)) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
       }
+      // Facts told in answer with nothing asked ("本科，工作4年了", "有居住证"), and still more to ask: taken down.
+      const order = Object.keys(t.fact_names);
+      const noted = answering && question && !ASKS.test(question) && !changed.length ? added.filter((p) => order.includes(p) && p !== 'jurisdiction').sort((a, b) => order.indexOf(a) - order.indexOf(b)) : [];
+      if (noted.length) parts.push(fill(t.noted_ack[lang], { facts: noted.map((p) => t.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ') }));
       parts.push(general ? t.check_offer[lang] : t.ask_back_intro[lang]);
       parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('ask_back', lang), eligibility: result };

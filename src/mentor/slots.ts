@@ -294,8 +294,10 @@ function exclusionFacts(clause: string, facts: CollectedFacts): void {
 }
 
 /** Merge newer facts over older ones (a later answer corrects an earlier one); returns the changed paths. */
-export function mergeFacts(old: CollectedFacts, update: CollectedFacts): { merged: CollectedFacts; changed: string[] } {
+/** `changed`: facts told before that this update corrects; `added`: facts told for the first time. */
+export function mergeFacts(old: CollectedFacts, update: CollectedFacts): { merged: CollectedFacts; changed: string[]; added: string[] } {
   const changed: string[] = [];
+  const added: string[] = [];
   const merge = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string): Record<string, unknown> => {
     const out: Record<string, unknown> = { ...a };
     for (const [key, value] of Object.entries(b)) {
@@ -304,13 +306,14 @@ export function mergeFacts(old: CollectedFacts, update: CollectedFacts): { merge
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         out[key] = merge((a[key] as Record<string, unknown>) ?? {}, value as Record<string, unknown>, path);
       } else {
-        if (a[key] !== undefined && JSON.stringify(a[key]) !== JSON.stringify(value)) changed.push(path);
+        if (a[key] === undefined) added.push(path);
+        else if (JSON.stringify(a[key]) !== JSON.stringify(value)) changed.push(path);
         out[key] = value;
       }
     }
     return out;
   };
-  return { merged: merge(old as Record<string, unknown>, update as Record<string, unknown>, '') as CollectedFacts, changed };
+  return { merged: merge(old as Record<string, unknown>, update as Record<string, unknown>, '') as CollectedFacts, changed, added };
 }
 
 export const hasAnyFact = (f: CollectedFacts) => Object.keys(f).some((k) => k !== 'jurisdiction');
