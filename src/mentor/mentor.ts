@@ -239,7 +239,11 @@ export class Mentor {
     const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
     const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
     const question = withImpliedOverseasQualification(plainQuestion(rewritten));
-    const retrieval = await retrieve(index, question, { k: 6, lang });
+    const found = await retrieve(index, question, { k: 6, lang });
+    // A short question on the title in play ("考几门？" after 中级经济师) asks of its series: a document on
+    // another series alone (the accountants' exam subjects) answers another question.
+    const ofSeries = inPlay?.series ? found.chunks.filter((r) => r.chunk.series.length === 0 || r.chunk.series.includes(inPlay.series!)) : found.chunks;
+    const retrieval = ofSeries === found.chunks ? found : { ...found, chunks: ofSeries, inScopeMatch: found.inScopeMatch && ofSeries.length > 0 };
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
     const previous = inPlay ?? (rewritten === text ? undefined : state.topic);
     const series = named.series ?? previous?.series;
