@@ -40,6 +40,7 @@ const TemplatesSchema = z.object({
   unsure_ack: Bi,
   level_below: Bi,
   conditions_not_held: Bi,
+  certificate_not_named: Bi,
   corpus_on_level: Bi,
   fact_questions: z.record(z.string(), Bi).refine((r) => 'default' in r, 'needs a default question'),
   fact_names: z.record(z.string(), Bi),

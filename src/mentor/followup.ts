@@ -187,6 +187,9 @@ const OVERSEAS_QUALIFICATION = /海外职业资格|境外职业资格|overseas (
 /** Certificates issued abroad, named by their usual short names. */
 const FOREIGN_CERTIFICATE_NAME = /\b(acca|cima|icaew|cfa|frm|pmp|aicpa|cpa australia|cpa canada|chartered (accountant|engineer|surveyor))\b/i;
 
+/** "我有ACCA证书": the certificate named, as typed. */
+export const namedForeignCertificate = (text: string): string | undefined => FOREIGN_CERTIFICATE_NAME.exec(text)?.[0];
+
 /** "我有美国CPA证书", "Can I get a title with an ACCA?": the asker holds a credential from abroad. */
 export const namesForeignCredential = (text: string): boolean => FOREIGN_CREDENTIAL.test(text) || FOREIGN_CERTIFICATE_NAME.test(text);
 

@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -286,6 +286,12 @@ export class Mentor {
       const parts = [fill(t.conditions_not_held[lang], { title }), ...(about.silent ? [] : [t.corpus_on_level[lang], about.text])];
       composed = { ...about, text: parts.join('\n\n'), citations: about.silent ? [] : about.citations, silent: false };
     }
+    const unnamed = composed.silent || composed.otherScope ? undefined : this.unnamedCertificateNote(text, lang);
+    if (unnamed) {
+      // After the opening line, before what the documents say.
+      const [opening, ...rest] = composed.text.split('\n\n');
+      composed = { ...composed, text: [opening, unnamed, ...rest].join('\n\n') };
+    }
     return {
       draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent || Boolean(conditionsNotHeld) },
       fallback,
@@ -396,7 +402,21 @@ export class Mentor {
     const retrieval = await retrieve(index, withImpliedOverseasQualification(plainQuestion(question)), { k: 6, lang });
     if (!retrieval.inScopeMatch) return undefined;
     const composed = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, firstCitation, bare: true });
-    return composed.silent || composed.otherScope ? undefined : composed;
+    if (composed.silent || composed.otherScope) return undefined;
+    const unnamed = this.unnamedCertificateNote(question, lang);
+    return unnamed ? { ...composed, text: `${unnamed}\n${composed.text}` } : composed;
+  }
+
+  /**
+   * "我有ACCA证书，能评职称吗": a certificate the documents never name. What they say of the recognised lists
+   * does not tell whether it is on one; that is said, not guessed.
+   */
+  private unnamedCertificateNote(text: string, lang: Lang): string | undefined {
+    const name = namedForeignCertificate(text);
+    if (!name) return undefined;
+    const words = tokenize(name);
+    const named = this.deps.index().bm25.search(words.map((term) => ({ term, weight: 1 })), 3).some((hit) => hit.matched.length === new Set(words).size);
+    return named ? undefined : fill(this.deps.prompts.templates.certificate_not_named[lang], { name });
   }
 
   private question(path: string, lang: Lang): string {
