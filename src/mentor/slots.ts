@@ -180,7 +180,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   }
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
   // "2018年本科毕业，一直在做结构设计": the years since then, counted from the end of the month (or year) said.
-  const since = facts.yearsInSpecialty === undefined && today ? workingSince(text) : undefined;
+  const since = facts.yearsInSpecialty === undefined && today ? workingSince(text, CORRECTION.test(text)) : undefined;
   if (since) {
     const years = Math.floor(((today!.getTime() - Date.parse(since)) / (365.25 * 86_400_000)) * 10) / 10;
     if (years >= 0 && years <= 60) facts.yearsInSpecialty = years;
@@ -212,17 +212,19 @@ const ZH_ALL_ALONG = /一直|至今|到现在|到今天|以来/;
 const ZH_STARTED_WORK = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:开始工作|参加工作|入职|开始从事|起从事|开始做)/;
 const EN_WORKING_SINCE = /\b(?:work(?:ed|ing)?|in (?:the|this) field|doing (?:this|it))\b[^.?!]{0,50}\bsince (?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
 const EN_GRADUATED_SINCE = /\bgraduated (?:in )?((?:19|20)\d{2})\b[^.?!]*\b(?:ever since|since then)\b/;
+const EN_GRADUATED_IN = /\bgraduated (?:in )?((?:19|20)\d{2})\b/;
 
 /**
  * When the asker's work in the field began, from "2018年本科毕业，一直在…", "2019年参加工作", "working in the
  * field since 2018": the end of the month (or year) said, so the years are never overstated.
  */
-function workingSince(text: string): string | undefined {
-  const started = ZH_STARTED_WORK.exec(text) ?? (ZH_ALL_ALONG.test(text) ? ZH_GRADUATED.exec(text) : null);
+function workingSince(text: string, correcting = false): string | undefined {
+  // "不对，我是2020年毕业的" corrects the year the asker's work began, as told before ("2019年毕业，一直做设计").
+  const started = ZH_STARTED_WORK.exec(text) ?? (ZH_ALL_ALONG.test(text) || correcting ? ZH_GRADUATED.exec(text) : null);
   if (started) return lastDayOf(Number(started[1]), started[2] ? Number(started[2]) : undefined);
   const en = EN_WORKING_SINCE.exec(text);
   if (en) return lastDayOf(Number(en[2]), en[1] ? MONTHS[en[1]] : undefined);
-  const graduated = EN_GRADUATED_SINCE.exec(text);
+  const graduated = EN_GRADUATED_SINCE.exec(text) ?? (correcting ? EN_GRADUATED_IN.exec(text) : null);
   return graduated ? lastDayOf(Number(graduated[1])) : undefined;
 }
 
