@@ -89,12 +89,13 @@ const TELL_ME_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would) like to|i want to|can 
  * what it takes. (Chinese "我想评工程师" finds the conditions as it is; "申报条件" added would pull in the notes
  * on conflicting conditions.)
  */
+const WANTS_TITLE_ZH = /^(?:你好|您好)?[，,\s]*(?:我|本人)?(?:想|想要|要|打算|准备|计划)(?=(?:评|申报|申请|报考|考|拿)\S)/;
 const WANTS_TITLE_EN = /^(?:hi|hello)?[,\s]*(?:i(?:'d| would)? (?:like|want|plan|hope) to (?:apply for|get|become|go for|obtain)|what (?:do i|does one|do you|would i) need (?:for|to (?:get|become|apply for))|what does it take to (?:get|become))\s+(?:an?\s+|the\s+)?(?=\S)/i;
 
 /**
  * "我想了解一下职称", "tell me about the green channel": asking to hear about a topic is asking what it is, and
  * the framing words ("了解") would otherwise pull in what the corpus says about itself. "I want to become an
- * engineer" is asking for its requirements.
+ * engineer" and "我想评中级工程师" are asking for its requirements.
  */
 export function plainQuestion(text: string): string {
   const s = text.trim();
@@ -104,6 +105,8 @@ export function plainQuestion(text: string): string {
     [TELL_ME_ZH, (t: string) => `${t}是什么？`, /^.{1,20}$/],
     [TELL_ME_EN, (t: string) => `What is ${t}?`, /^.{1,20}$/],
     [WANTS_TITLE_EN, (t: string) => `What are the requirements for ${t}?`, nameOnly],
+    // The verb kept: "评工程师要什么条件？", "考中级会计要什么条件？".
+    [WANTS_TITLE_ZH, (t: string) => `${t}要什么条件？`, nameOnly],
   ] as const;
   for (const [re, ask, fits] of asks) {
     const m = re.exec(s);
