@@ -49,7 +49,7 @@ const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|take|sit( for)?|register for|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
-const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
+const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
 /** A clause that speaks of the present: a title in it without a target cue is held. */
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
@@ -142,12 +142,13 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     const later = yearsLaterIn(clause);
     if (later) yearsLater ??= later.years;
     // "in 2 years" is a time from now, not two years of work.
-    const durations = findDurations(clause).filter((d) => !later || d.end <= later.span[0] || d.start >= later.span[1]);
+    // "毕业3年后评了助理工程师": a time after an event, not a length of work or of holding a title now.
+    const durations = findDurations(clause).filter((d) => (!later || d.end <= later.span[0] || d.start >= later.span[1]) && !/^\s*(后|以后|之后)/.test(clause.slice(d.end)));
     const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause) || PAID_MONTHS.test(clause);
     for (const d of durations) {
       if (socialInsurance) {
         facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
-      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (expectYearsHeld && !WORK_YEARS.test(clause)) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length)) {
+      } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (expectYearsHeld && !WORK_YEARS.test(clause)) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length && !WORK_YEARS.test(clause))) {
         facts.currentTitle = { ...facts.currentTitle, yearsHeld: Math.min(60, d.years) };
       } else {
         facts.yearsInSpecialty = Math.min(60, d.years);

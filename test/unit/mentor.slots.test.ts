@@ -178,6 +178,14 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，做工程技术工作3年，两年后能评工程师吗', lex)).toMatchObject({ yearsLater: 2, facts: { yearsInSpecialty: 3 } });
   });
 
+  it('reads "N年后评了" as a time after an event, and "评了N年" as years the title has been held', () => {
+    expect(extractFacts('我毕业3年后评了助理工程师', lex).facts).toEqual({ currentTitle: { level: 'assistant' }, series: 'engineering' });
+    expect(extractFacts('我工作3年后评了助理工程师，现在工作6年了', lex).facts).toMatchObject({ currentTitle: { level: 'assistant' }, yearsInSpecialty: 6 });
+    expect(extractFacts('我工作3年后评了助理工程师，现在工作6年了', lex).facts.currentTitle?.yearsHeld).toBeUndefined();
+    expect(extractFacts('助理工程师评了3年了', lex).facts).toMatchObject({ currentTitle: { level: 'assistant', yearsHeld: 3 } });
+    expect(extractFacts('助理工程师评了3年了', lex).facts.targetLevel).toBeUndefined();
+  });
+
   it('reads "just graduated" as no title and no years of work yet, unless the message says otherwise', () => {
     expect(extractFacts('我是博士，刚毕业，能直接评高工吗', lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' }, education: { degree: 'phd' } });
     expect(extractFacts("I just graduated with a master's", lex).facts).toMatchObject({ yearsInSpecialty: 0, currentTitle: { level: 'none' } });
