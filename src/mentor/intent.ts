@@ -86,6 +86,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   if (context.checking && (ASKS_LATER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
+  // "能评吗？", "so can I apply?" in a check: the check's answer, on what has been told.
+  if (context.checking && CAN_APPLY.test(s) && s.length <= 12 && !POLICY_CUE.test(s)) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
   const f = extraction.facts;
   const factCount = [f.education?.degree, f.yearsInSpecialty, f.currentTitle?.level, f.currentTitle?.yearsHeld, f.residence, f.overseas?.listVersion, f.overseas?.category].filter((x) => x !== undefined).length;

@@ -58,6 +58,8 @@ export interface SessionState {
   unsure?: string[];
   /** The special route the asker asked about ("能走绿色通道吗"): a check asks its facts first. */
   routeAsked?: Route;
+  /** "series:level" whose missing conditions the last verdict told of, with what the documents say of it. */
+  undecided?: string;
   turns: number;
 }
 
@@ -313,6 +315,14 @@ export class Mentor {
     // What the mentor had asked before this turn: a fact told in answer ("有居住证") asks nothing of the rules.
     const answeringSeries = state.asked.includes('series') && question !== undefined && !ASKS.test(question);
     const answering = state.asked.length > 0;
+    // "好的，记下了：学历。" for facts told for the first time in a message that asks nothing.
+    const notedLine = (): string | undefined => {
+      if (!question || ASKS.test(question) || changed.length) return undefined;
+      const order = Object.keys(this.deps.prompts.templates.fact_names);
+      const told = added.filter((p) => order.includes(p) && p !== 'jurisdiction').sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      const names = told.map((p) => this.deps.prompts.templates.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p);
+      return names.length ? fill(this.deps.prompts.templates.noted_ack[lang], { facts: names.join(lang === 'zh' ? '、' : ', ') }) : undefined;
+    };
     const t = this.deps.prompts.templates;
     const now = this.now();
     const asOf = new Date(Date.UTC(now.getUTCFullYear() + yearsLater, now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
@@ -360,13 +370,22 @@ export class Mentor {
         citations.push(...general.citations);
       }
       // Facts told in answer with nothing asked ("本科，工作4年了", "有居住证"), and still more to ask: taken down.
-      const order = Object.keys(t.fact_names);
-      const noted = answering && question && !ASKS.test(question) && !changed.length ? added.filter((p) => order.includes(p) && p !== 'jurisdiction').sort((a, b) => order.indexOf(a) - order.indexOf(b)) : [];
-      if (noted.length) parts.push(fill(t.noted_ack[lang], { facts: noted.map((p) => t.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ') }));
+      const noted = answering ? notedLine() : undefined;
+      if (noted) parts.push(noted);
       parts.push(general ? t.check_offer[lang] : t.ask_back_intro[lang]);
       parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('ask_back', lang), eligibility: result };
     }
+    // No conditions for this level in the rule base (高级经济师): told once, with what the documents say of it. A
+    // fact told after that decides nothing more, and the same block again would only repeat itself.
+    const undecided = state.facts.series && state.facts.targetLevel && !lead && !seriesRulesDecide(result.routes, rules) ? `${state.facts.series}:${state.facts.targetLevel}` : undefined;
+    if (undecided && state.undecided === undecided) {
+      state.asked = [];
+      const title = titleName(state.facts.series!, state.facts.targetLevel!, lang) ?? `${SERIES_NAMES[state.facts.series!]?.[lang] ?? state.facts.series} ${LEVEL_NAMES[state.facts.targetLevel!][lang]}`;
+      const noted = notedLine();
+      return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
+    }
+    state.undecided = undecided;
     state.asked = [];
     parts.push(t.eligibility_intro[lang]);
     parts.push(renderEligibilityReply(result, lang, rules, citeRule, routeSettled));
