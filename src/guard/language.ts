@@ -28,9 +28,11 @@ export function replyLanguage(text: string, requested?: 'zh' | 'en', previous?: 
   // language of most who ask about Shanghai titles.
   if (!/[A-Za-z\u3400-\u9fff]/.test(text)) return previous ?? 'zh';
   const detected = detectLanguage(text);
-  if (detected !== 'mixed') return detected;
   const zhFrame = text.match(ZH_FRAME)?.length ?? 0;
   const enFrame = text.match(EN_FRAME)?.length ?? 0;
+  // "what's 职称?", "how about 高工": English grammar around a Chinese term is an English question.
+  if (detected === 'zh' && enFrame > 0 && zhFrame === 0) return 'en';
+  if (detected !== 'mixed') return detected;
   if (zhFrame !== enFrame) return zhFrame > enFrame ? 'zh' : 'en';
   const cjk = text.match(CJK)?.length ?? 0;
   const words = text.match(LATIN_WORD)?.length ?? 0;

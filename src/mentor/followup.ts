@@ -205,6 +205,21 @@ export function withImpliedOverseasQualification(text: string): string {
   return /[\u3400-\u9fff]/.test(text) ? `${text} 海外职业资格` : `${text} overseas qualification`;
 }
 
+const STATES_AGE = /\bi'?m \d{2}\b|\b\d{2} years old\b|\d{2}\s*岁|[四五六]十[一二三四五六七八九]?岁/i;
+const NAMES_AGE = /年龄|岁数|\bage\b/i;
+
+/** "I'm 48 years old", "我今年52岁了": the asker's age, which only the retirement exclusion looks at. */
+export const statesAge = (text: string): boolean => STATES_AGE.test(text);
+
+/** "Can I apply if I'm 50?", "我今年52岁了": a question about an age limit, though it says no "age"; the retrieval query does. */
+export function withImpliedAge(text: string): string {
+  if (!STATES_AGE.test(text) || NAMES_AGE.test(text)) return text;
+  return /[\u3400-\u9fff]/.test(text) ? `${text} 年龄` : `${text} age limit`;
+}
+
+/** The question an age asks of the rules for everyone, whatever else the message says ("我52岁了，本科，能评高工吗"). */
+export const ageQuestion = (lang: 'zh' | 'en'): string => (lang === 'zh' ? '评职称有年龄限制吗' : 'Is there an age limit for title applications?');
+
 /** The titles, series and levels a topic's question named ("副高 正高"), or the question when it named none. */
 export function topicNames(topic: Topic, lex: Lexicon): string {
   const q = normalizeText(topic.query);

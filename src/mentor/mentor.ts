@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -240,7 +240,7 @@ export class Mentor {
     const titled = afterCheck ?? (followedUp === text && namesTitle(state.topic) ? state.topic : undefined);
     const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
     const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
-    const question = withImpliedOverseasQualification(plainQuestion(rewritten));
+    const question = withImpliedAge(withImpliedOverseasQualification(plainQuestion(rewritten)));
     const found = await retrieve(index, question, { k: 6, lang });
     // A short question on the title in play ("考几门？" after 中级经济师) asks of its series: a document on
     // another series alone (the accountants' exam subjects) answers another question.
@@ -364,7 +364,9 @@ export class Mentor {
       }
       // "我在民营企业工作，能评职称吗", "我有美国CPA证书，能评职称吗" before any series: what the documents say of that
       // for everyone, then the check offered.
-      const general = ask.includes('series') && question && !answeringSeries && (statesGeneralCircumstance(question) || namesForeignCredential(question)) ? await this.generalAnswer(question, lang, citations.length + 1) : undefined;
+      // Whatever else is open, an age ("I'm 48, is it too late?") is answered by the rule for everyone first.
+      const aboutAge = question !== undefined && statesAge(question);
+      const general = question && !answeringSeries && (aboutAge || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question)))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
@@ -418,7 +420,7 @@ export class Mentor {
   /** What the documents say of a question for everyone alike, when they answer it in scope. */
   private async generalAnswer(question: string, lang: Lang, firstCitation: number): Promise<ComposedReply | undefined> {
     const index = this.deps.index();
-    const retrieval = await retrieve(index, withImpliedOverseasQualification(plainQuestion(question)), { k: 6, lang });
+    const retrieval = await retrieve(index, withImpliedAge(withImpliedOverseasQualification(plainQuestion(question))), { k: 6, lang });
     if (!retrieval.inScopeMatch) return undefined;
     const composed = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, firstCitation, bare: true });
     if (composed.silent || composed.otherScope) return undefined;

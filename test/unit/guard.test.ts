@@ -19,6 +19,10 @@ describe('language', () => {
     expect(replyLanguage('12333')).toBe('zh');
     expect(replyLanguage('？？')).toBe('zh');
     expect(replyLanguage('任何', 'en')).toBe('en');
+    // English grammar around a Chinese term.
+    expect(replyLanguage("what's 职称")).toBe('en');
+    expect(replyLanguage('how about 高工?')).toBe('en');
+    expect(replyLanguage('职称 ok?')).toBe('zh');
   });
 
   it('reads Traditional characters as Simplified, and leaves Simplified, English and words that keep their form alone', () => {
