@@ -188,7 +188,7 @@ export function asksOfTitleInPlay(text: string, lex: Lexicon): boolean {
 const FOREIGN_CREDENTIAL = /(美国|英国|澳大利亚|澳洲|加拿大|德国|法国|日本|新加坡|香港|国外|海外|境外|外国)[^，。？?！!]{0,16}(证书|职业资格|资格证|执照|会员)|\b(us|u\.s\.|usa|uk|american|british|australian|canadian|german|japanese|singapore|hong kong|foreign|overseas|international)\b[^,.?!]{0,30}\b(certificates?|qualifications?|licen[cs]es?|memberships?|charter(ed)?)\b|\b(certificates?|qualifications?|licen[cs]es?|memberships?)\b[^,.?!]{0,20}\bfrom (the )?(us|usa|uk|united states|united kingdom|america|britain|australia|canada|abroad|overseas)\b/i;
 const OVERSEAS_QUALIFICATION = /海外职业资格|境外职业资格|overseas (professional |occupational )?qualification/i;
 /** Certificates issued abroad, named by their usual short names. */
-const FOREIGN_CERTIFICATE_NAME = /\b(acca|cima|icaew|cfa|frm|pmp|aicpa|cpa australia|cpa canada|chartered (accountant|engineer|surveyor))\b/i;
+const FOREIGN_CERTIFICATE_NAME = /\b(acca|cima|icaew|cfa|frm|pmp|aicpa|cpa australia|cpa canada|chartered (accountant|engineer|surveyor))\b|特许(工程师|会计师|测量师|金融分析师)|(英国|澳洲|澳大利亚|加拿大)注册会计师/i;
 
 /** "我有ACCA证书": the certificate named, as typed. */
 export const namedForeignCertificate = (text: string): string | undefined => FOREIGN_CERTIFICATE_NAME.exec(text)?.[0];

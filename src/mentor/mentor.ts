@@ -370,6 +370,10 @@ export class Mentor {
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
+      } else if (question) {
+        // "我有英国特许工程师，能评职称吗" with the series known: whether the lists name it is still not told.
+        const unnamed = this.unnamedCertificateNote(question, lang);
+        if (unnamed) parts.push(unnamed);
       }
       // Facts told in answer with nothing asked ("本科，工作4年了", "有居住证"), and still more to ask: taken down.
       const noted = answering ? notedLine() : undefined;
