@@ -57,7 +57,7 @@ const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够�
  * A title word used as a job: "a software engineer", "I work as an accountant", "软件工程师", "测试工程师". Job
  * names share words with titles; these say the field of the work, not a title held or wanted.
  */
-const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as (?:an?|the)?\s*$|\b(?:software|civil|mechanical|electrical|electronics?|chemical|structural|project|process|test|testing|qa|data|network|systems?|hardware|design|sales|field|site|maintenance|automation|production|quality|cloud|devops|ai|ml|research|application|support|r&d|lead|principal|staff|tax|cost|management|financial|audit)\s+$|(?:软件|测试|研发|开发|项目|销售|硬件|算法|运维|网络|数据|系统|售前|售后|实施|设备|工艺|质量|结构|电气|机械|土木|嵌入式|前端|后端|技术支持)$/;
+const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as (?:an?|the)?\s*$|\b(?:software|civil|mechanical|electrical|electronics?|chemical|structural|project|process|test|testing|qa|data|network|systems?|hardware|design|sales|field|site|maintenance|automation|production|quality|cloud|devops|ai|ml|research|application|support|r&d|lead|principal|staff|tax|cost|management|financial|audit)\s+$|(?:软件|测试|研发|开发|项目|销售|硬件|算法|运维|网络|数据|系统|售前|售后|实施|设备|工艺|质量|结构|电气|机械|土木|嵌入式|前端|后端|技术支持)$|(?<!叫)做$/;
 /**
  * "I'm an accountant", "I've been an engineer for 6 years": in English, being one is the job; a title held is
  * said as one (I hold, I got, I passed), with a word of titles outside a question about one wanted (title,

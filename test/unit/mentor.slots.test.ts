@@ -178,6 +178,12 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，做工程技术工作3年，两年后能评工程师吗', lex)).toMatchObject({ yearsLater: 2, facts: { yearsInSpecialty: 3 } });
   });
 
+  it('reads "做编辑8年" as the job and its years, not as a title held (the title is asked)', () => {
+    expect(extractFacts('我在出版社做编辑8年了，本科，想评副编审', lex).facts).toMatchObject({ series: 'publishing', yearsInSpecialty: 8, targetLevel: 'associate_senior' });
+    expect(extractFacts('我在出版社做编辑8年了，本科，想评副编审', lex).facts.currentTitle).toBeUndefined();
+    expect(extractFacts('我做会计师5年了', lex).facts).toEqual({ series: 'accounting', yearsInSpecialty: 5 });
+  });
+
   it('reads "N年后评了" as a time after an event, and "评了N年" as years the title has been held', () => {
     expect(extractFacts('我毕业3年后评了助理工程师', lex).facts).toEqual({ currentTitle: { level: 'assistant' }, series: 'engineering' });
     expect(extractFacts('我工作3年后评了助理工程师，现在工作6年了', lex).facts).toMatchObject({ currentTitle: { level: 'assistant' }, yearsInSpecialty: 6 });
