@@ -128,6 +128,12 @@ function namesOnly(s: string, hits: Array<{ surface: string }>): boolean {
   return rest.replace(BARE_FILLERS, '').length === 0;
 }
 
+/** "工程", "中级", "accounting": a message that only names a series, level or title (a keyword typed, as in a chat app). */
+export function namesOnlyTitle(text: string, lex: Lexicon): boolean {
+  const s = normalizeText(text).trim();
+  return namesOnly(s, [...lex.titles.find(s), ...lex.levels.find(s), ...lex.series.find(s)]);
+}
+
 /** "那博士呢？", "and for a PhD?": the form of a follow-up, which asks the rule for another case. */
 export const looksLikeFollowUp = (text: string) => {
   const s = normalizeText(text).trim();

@@ -21,6 +21,8 @@ const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午�
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+)[?？!！。.\s]*$/i;
 /** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
+/** "评职称", "职称的事": the subject alone, as typed into a chat app: what the mentor can do, and what to tell it. */
+const NAMES_SUBJECT = /^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^(professional )?titles?[.!?\s]*$/i;
 const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问下|问个|咨询一下?|请教一下?|打听一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
 const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
@@ -63,20 +65,22 @@ const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|�
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
-export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean }): IntentDecision {
+export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   const s = normalizeText(text).trim();
   if (GREETING.test(s)) return { intent: 'greeting' };
   if (THANKS.test(s)) return { intent: 'thanks' };
   if (ASKS_IF_HUMAN.test(s)) return { intent: 'help', identity: true };
-  if (HELP.test(s) || ASKS_TO_ASK.test(s)) return { intent: 'help' };
+  if (HELP.test(s) || ASKS_TO_ASK.test(s) || NAMES_SUBJECT.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);
   // A greeting and a word about oneself, with nothing asked yet: greeted back, and invited to ask.
   if (GREETING_LEAD.test(s) && !personal && !/[?？吗呢]/.test(s) && !mentionsDomain(safety, s) && !looksOutOfScope(safety, s)) return { intent: 'greeting' };
   const firstPerson = FIRST_PERSON.test(s);
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
+  // "工程", "中级" typed alone with no topic in play: the start of a check (it asks what is still missing).
+  if (context.namesOnly && !context.topicInPlay) return { intent: 'eligibility_check' };
   // "哪个更适合我？" after two routes were compared: which fits is the asker's case, checked.
   if (ASKS_WHICH_FITS.test(s)) return { intent: 'eligibility_check' };
   // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.

@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -178,6 +178,7 @@ export class Mentor {
       titleTopic: namesTitle(state.topic),
       personalTopic: state.topic?.personal === true,
       topicInPlay: state.topic !== undefined,
+      namesOnly: namesOnlyTitle(text, this.deps.lexicon),
     };
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
     const name = this.deps.prompts.persona.name[lang];
