@@ -59,6 +59,15 @@ describe('evaluate', () => {
   });
 });
 
+describe('a route whose conditions are all met on a source not confirmed officially', () => {
+  it('is the answer ("to be confirmed", its own next step), not "cannot apply" because the level above is closed', () => {
+    const result = evaluate(rules, { series: 'accounting', education: { degree: 'bachelor' }, yearsInSpecialty: 5, currentTitle: { level: 'none' } }, '2026-06-01');
+    expect(result.routes.find((v) => v.route === 'exam' && v.targetLevel === 'intermediate')).toMatchObject({ status: 'needs_info', missing: [] });
+    expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'exam', bestLevel: 'intermediate', missing: [] });
+    expect(result.overall.nextStep.en).not.toContain('cannot apply');
+  });
+});
+
 describe('a route open only for a credential nobody mentioned', () => {
   const noResidence = {
     series: 'engineering',
