@@ -99,6 +99,14 @@ export class TurnError extends Error {
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A supposition, not a statement: "what if I had a PhD?", "如果我有居住证呢". */
+/** A level's title by name (高级经济师), or the level of its series where the names are many (卫生技术人员系列中级). */
+function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>, lang: Lang): string {
+  const named = titleName(series, level, lang);
+  if (named && !named.includes('/')) return named;
+  const seriesName = SERIES_NAMES[series]?.[lang] ?? series;
+  return lang === 'zh' ? `${seriesName}系列${LEVEL_NAMES[level].zh}` : `the ${LEVEL_NAMES[level].en} of the ${seriesName} series`;
+}
+
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)/i;
 
 export class Mentor {
@@ -284,7 +292,7 @@ export class Mentor {
     const conditionsNotHeld = !composed.otherScope && series && targetLevel && asksConditions(text) && !this.rulesDecide(series, targetLevel);
     if (conditionsNotHeld) {
       const t = this.deps.prompts.templates;
-      const title = lex.titles.find(text)[0]?.surface ?? titleName(series, targetLevel, lang) ?? `${SERIES_NAMES[series]?.[lang] ?? series} ${LEVEL_NAMES[targetLevel][lang]}`;
+      const title = lex.titles.find(text)[0]?.surface ?? levelOfSeries(series, targetLevel, lang);
       const about = composeGroundedReply({ query: question, lang, retrieval: { ...retrieval, chunks: retrieval.chunks.filter((r) => r.chunk.series.includes(series)) }, index, templates: t, bare: true });
       const parts = [fill(t.conditions_not_held[lang], { title }), ...(about.silent ? [] : [t.corpus_on_level[lang], about.text])];
       composed = { ...about, text: parts.join('\n\n'), citations: about.silent ? [] : about.citations, silent: false };
@@ -388,7 +396,7 @@ export class Mentor {
     const undecided = state.facts.series && state.facts.targetLevel && !lead && !seriesRulesDecide(result.routes, rules) ? `${state.facts.series}:${state.facts.targetLevel}` : undefined;
     if (undecided && state.undecided === undecided) {
       state.asked = [];
-      const title = titleName(state.facts.series!, state.facts.targetLevel!, lang) ?? `${SERIES_NAMES[state.facts.series!]?.[lang] ?? state.facts.series} ${LEVEL_NAMES[state.facts.targetLevel!][lang]}`;
+      const title = levelOfSeries(state.facts.series!, state.facts.targetLevel!, lang);
       const noted = notedLine();
       return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
     }
