@@ -51,6 +51,8 @@ const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b/;
 /** A clause that speaks of the present: a title in it without a target cue is held. */
+/** A clause that says a title named just before is held: "聘了6年", "评上3年了", "任职5年". */
+const HELD_NEXT = /^\s*(已经|已)?(聘了|聘任|受聘|任职|评上了?|拿到了?|取得了?|拿了)/;
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
 /**
@@ -103,7 +105,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   let yearsLater: number | undefined;
   // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
   const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c));
-  for (const clause of clauses(text)) {
+  const allClauses = clauses(text);
+  for (const [clauseIndex, clause] of allClauses.entries()) {
     const titleHits = lex.titles.find(clause);
     const degreeHits = lex.degrees.find(clause);
     const inside = (h: { start: number; end: number }, spans: { start: number; end: number }[]) => spans.some((t) => h.start < t.end && h.end > t.start);
@@ -122,7 +125,9 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       }
       // The same title again (e.g. in brackets) only restates the current one.
       if (facts.currentTitle?.level === hit.level && currentInClause && !TARGET_CUE.test(before)) continue;
-      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
+      // "工程师，聘了6年": a title that ends its clause, held as the next clause says.
+      const heldNext = !after.trim() && !TARGET_CUE.test(before) && !TARGET_CLAUSE.test(clause) && HELD_NEXT.test(allClauses[clauseIndex + 1] ?? '');
+      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) || heldNext ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
       if (role === 'current') {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
         heldSeries = hit.series ?? heldSeries;

@@ -178,6 +178,12 @@ describe('extractFacts', () => {
     expect(extractFacts('我本科，做工程技术工作3年，两年后能评工程师吗', lex)).toMatchObject({ yearsLater: 2, facts: { yearsInSpecialty: 3 } });
   });
 
+  it('reads a title that ends its clause as held when the next clause says so ("工程师，聘了6年"), not when a title is wanted', () => {
+    expect(extractFacts('工程师，聘了6年', lex).facts).toMatchObject({ currentTitle: { level: 'intermediate', yearsHeld: 6 }, series: 'engineering' });
+    expect(extractFacts('工程师，聘了6年', lex).facts.targetLevel).toBeUndefined();
+    expect(extractFacts('我想评高工，聘了6年了', lex).facts.targetLevel).toBe('associate_senior');
+  });
+
   it('reads "做编辑8年" as the job and its years, not as a title held (the title is asked)', () => {
     expect(extractFacts('我在出版社做编辑8年了，本科，想评副编审', lex).facts).toMatchObject({ series: 'publishing', yearsInSpecialty: 8, targetLevel: 'associate_senior' });
     expect(extractFacts('我在出版社做编辑8年了，本科，想评副编审', lex).facts.currentTitle).toBeUndefined();
