@@ -11,6 +11,7 @@ const PersonaSchema = z.object({ name: Bi, avatar: z.string(), tone: Bi, disclai
 const TemplatesSchema = z.object({
   greeting: Bi,
   thanks: Bi,
+  goodbye: Bi,
   help: Bi,
   identity: Bi,
   openings: BiList,

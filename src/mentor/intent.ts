@@ -11,6 +11,8 @@ export interface IntentDecision {
   unsafeKind?: UnsafeKind;
   /** A help request that asks what the mentor is ("你是机器人吗"). */
   identity?: boolean;
+  /** Thanks that also (or only) say goodbye ("谢谢，再见", "bye"). */
+  goodbye?: boolean;
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
@@ -25,6 +27,10 @@ const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以�
 const NAMES_SUBJECT = /^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^(professional )?titles?[.!?\s]*$/i;
 const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问下|问个|咨询一下?|请教一下?|打听一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
+/** "谢谢，再见", "bye": a goodbye, with or without thanks, is answered as thanks. */
+const GOODBYE = /^(谢谢|多谢|感谢|好的|ok|thanks|thank you)?[你您呀啊了，,！!。.\s]*(再见|拜拜|回头见|下次见|bye|goodbye|see you)[呀啊哦~！!。.，,\s]*$/i;
+/** "人工客服", "can I talk to a person?": asking for a person is answered with what the mentor is, and whom to ask. */
+const ASKS_FOR_PERSON = /人工客服|转人工|找人工|人工服务|真人客服|真人服务|\b(talk|speak|chat) (to|with) (a |an )?(human|person|real person|agent)\b|\bhuman (agent|support)\b/i;
 const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b|\bcould i\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
@@ -72,8 +78,9 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   const s = normalizeText(text).trim();
   if (GREETING.test(s)) return { intent: 'greeting' };
+  if (GOODBYE.test(s)) return { intent: 'thanks', goodbye: true };
   if (THANKS.test(s)) return { intent: 'thanks' };
-  if (ASKS_IF_HUMAN.test(s)) return { intent: 'help', identity: true };
+  if (ASKS_IF_HUMAN.test(s) || ASKS_FOR_PERSON.test(s)) return { intent: 'help', identity: true };
   if (HELP.test(s) || ASKS_TO_ASK.test(s) || NAMES_SUBJECT.test(s)) return { intent: 'help' };
   const facts = hasAnyFact(extraction.facts);
   const personal = facts && (extraction.facts.education?.degree !== undefined || extraction.facts.yearsInSpecialty !== undefined || extraction.facts.currentTitle !== undefined || extraction.facts.residence !== undefined || extraction.facts.overseas !== undefined);

@@ -195,7 +195,7 @@ export class Mentor {
         return { draft: this.simple('greeting', fillName(t.greeting[lang], name), lang) };
       case 'thanks':
         state.checking = false;
-        return { draft: this.simple('thanks', t.thanks[lang], lang) };
+        return { draft: this.simple('thanks', decision.goodbye ? t.goodbye[lang] : t.thanks[lang], lang) };
       case 'help':
         return { draft: this.simple('help', decision.identity ? fillName(t.identity[lang], name) : t.help[lang], lang) };
       case 'unsafe':
