@@ -24,7 +24,7 @@ const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好
 const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+|(我)?(还是)?(不太|不是很|不|没|看不|听不)(懂|明白)(了)?|(i )?(still )?(don'?t|do not) (really )?(understand|get it)|i'?m (a bit )?confused)[?？!！。.啊呀\s]*$/i;
 /** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
 /** "评职称", "职称的事": the subject alone, as typed into a chat app: what the mentor can do, and what to tell it. */
-const NAMES_SUBJECT = /^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^(professional )?titles?[.!?\s]*$/i;
+const NAMES_SUBJECT = /^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^((hi|hello|hey)[,\s]+)?((i('d| would)? (like|want|wish|hope) to (apply for|get|obtain|go for) (a |an )?(professional |chinese )?title)|(professional )?titles?)[.!?\s]*$/i;
 const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问下|问个|咨询一下?|请教一下?|打听一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
 /** "嗯", "好的", "ok": a bare acknowledgement. */
