@@ -1,6 +1,6 @@
 /**
  * End-to-end benchmark of the real server, offline mode: `npm run bench [-- --sizes 1000,10000,100000]
- * [--seconds 10] [--connections 16] [--rebuild-sizes 1000,10000] [--profile]`.
+ * [--seconds 10] [--connections 16] [--rebuild-sizes 1000,10000] [--profile]` (`-- --help` lists them).
  *
  * For each corpus size (the repository's corpus plus synthetic documents, written as Markdown into a
  * knowledge folder: bench/e2e_corpus.ts) it starts the server as `mentor serve` would, in a child
@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { MemoryBreakdown } from './e2e_server.js';
 import { ADMIN_TOKEN, benchServerEnv, conversationMix, getJson, loadTest, postJson, round, sequentialTurns, ServerProcess, summary, turnsOf, type LoadResult } from './e2e_load.js';
 import { benchRoot, generateKnowledge, toMarkdown } from './e2e_corpus.js';
+import { benchArgs, type BenchSpec } from './cli_args.js';
 import { formatProfile, summariseProfile } from './profile_summary.js';
 import { parseDoc } from '../src/knowledge/index.js';
 
@@ -35,6 +36,20 @@ const TARGETS = {
 /** Not a target of the issue: what "not blocked" is taken to mean (a slow turn, not a stalled server). */
 const MAX_REBUILD_DELAY_MS = 250;
 
+const SPEC = {
+  command: 'npm run bench --',
+  summary:
+    'Starts the real server on generated corpora of each size and measures, over HTTP on loopback: first start and build rate, cold start, turn latency, throughput (autocannon), one-document update to live, a full rebuild while serving, and RSS. Writes bench/results/e2e.json and e2e.md. Several minutes with the defaults, most of it the 100k build.',
+  options: {
+    sizes: { kind: 'sizes', default: [1000, 10_000, 100_000], help: 'corpus sizes in chunks' },
+    seconds: { kind: 'integer', default: 10, help: 'length of the throughput run' },
+    connections: { kind: 'integer', default: 16, help: 'concurrent users in the throughput run' },
+    'rebuild-sizes': { kind: 'sizes', none: true, default: [1000, 10_000], help: 'sizes at which a full rebuild while serving is measured' },
+    turns: { kind: 'integer', default: 400, help: 'turns of the one-at-a-time latency run' },
+    profile: { kind: 'flag', help: 'also write a CPU profile of the throughput run and print its top functions' },
+  },
+} satisfies BenchSpec;
+
 interface Args {
   sizes: number[];
   seconds: number;
@@ -45,23 +60,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const value = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const sizes = (s: string) =>
-    s
-      .split(',')
-      .map((x) => Number(x.trim().replace(/k$/i, '000').replace(/_/g, '')))
-      .filter((n) => Number.isInteger(n) && n > 0);
-  return {
-    sizes: sizes(value('--sizes') ?? '1000,10000,100000'),
-    seconds: Number(value('--seconds') ?? 10),
-    connections: Number(value('--connections') ?? 16),
-    rebuildSizes: sizes(value('--rebuild-sizes') ?? '1000,10000'),
-    profile: argv.includes('--profile'),
-    latencyTurns: Number(value('--turns') ?? 400),
-  };
+  const v = benchArgs(SPEC, argv);
+  return { sizes: v.sizes, seconds: v.seconds, connections: v.connections, rebuildSizes: v['rebuild-sizes'], profile: v.profile, latencyTurns: v.turns };
 }
 
 interface SizeResult {

@@ -18,6 +18,7 @@ import { buildKnowledgeIndex, HashedEmbedder, retrieve, tokenize, type BuildProg
 import { efConstructionFor, HNSW_PARAMS, SMALL_INDEX_CHUNKS } from '../src/knowledge/knowledge_index.js';
 import { queryTerms, vectorQuery } from '../src/knowledge/retriever.js';
 import { loadVocabulary, syntheticCorpus } from './synthetic_corpus.js';
+import { benchArgs } from './cli_args.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const DEFAULT_SIZES = [1_000, 10_000, 100_000];
@@ -51,18 +52,21 @@ interface SizeResult {
 }
 
 function parseArgs(argv: string[]): { sizes: number[]; queries: number; child?: number; coldChild?: number } {
-  const value = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const sizes = (value('--sizes') ?? DEFAULT_SIZES.join(','))
-    .split(',')
-    .map((s) => Number(s.replace(/[_k]/g, (c) => (c === 'k' ? '000' : ''))))
-    .filter((n) => Number.isInteger(n) && n > 0);
-  if (sizes.length === 0) throw new Error('--sizes needs positive integers, e.g. --sizes 1000,10000');
-  const child = value('--child');
-  const coldChild = value('--cold-child');
-  return { sizes, queries: Number(value('--queries') ?? 200), child: child ? Number(child) : undefined, coldChild: coldChild ? Number(coldChild) : undefined };
+  const v = benchArgs(
+    {
+      command: 'npm run bench:retrieval --',
+      summary:
+        'Builds a knowledge index of each size with the offline hashed embedder and measures build rate, HNSW insert rate, retrieve() and HNSW-only latency, HNSW recall@10 and speed-up against exact search, and RSS, each size in its own process. Writes bench/results/retrieval.json and retrieval.md.',
+      options: {
+        sizes: { kind: 'sizes', default: DEFAULT_SIZES, help: 'corpus sizes in chunks' },
+        queries: { kind: 'integer', default: 200, help: 'questions timed at each size' },
+        child: { kind: 'integer', hidden: true, help: 'measure one size (the parent runs this)' },
+        'cold-child': { kind: 'integer', hidden: true, help: 'time one first build (the parent runs this)' },
+      },
+    },
+    argv,
+  );
+  return { sizes: v.sizes, queries: v.queries, child: v.child, coldChild: v['cold-child'] };
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');

@@ -13,24 +13,29 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
 import { benchServerEnv, conversationMix, round, ServerProcess, sessionsLoad, Users } from './e2e_load.js';
 
 const RESULTS = path.resolve('bench/results/soak.json');
 const MAX_RSS_GROWTH = 0.1;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const SPEC = {
+  command: 'npm run bench:soak --',
+  summary:
+    'The real server on a generated corpus; `sessions` users talk at once for `seconds` after a warm-up, RSS, heap and event-loop delay sampled every second. Passes with 0 errors and RSS growth under 10 % (after a full GC) from the end of the warm-up to the end. Writes bench/results/soak.json.',
+  options: {
+    sessions: { kind: 'integer', default: 200, help: 'users talking at once' },
+    seconds: { kind: 'integer', default: 60, help: 'length of the measured run' },
+    warmup: { kind: 'integer', default: 20, help: 'seconds of warm-up before it' },
+    size: { kind: 'integer', default: 10_000, help: 'corpus size in chunks' },
+    'think-ms': { kind: 'integer', min: 0, default: 1000, help: "each user's pause between an answer and the next message" },
+  },
+} satisfies BenchSpec;
 
 async function main(): Promise<void> {
-  const sessions = arg('--sessions', 200);
-  const seconds = arg('--seconds', 60);
-  const warmup = arg('--warmup', 20);
-  const size = arg('--size', 10_000);
-  // A second between an answer and the user's next message: a very fast typist (people take 5-30 s).
-  const thinkMs = arg('--think-ms', 1000);
+  const { sessions, seconds, warmup, size, 'think-ms': thinkMs } = benchArgs(SPEC);
+  // A second between an answer and the user's next message (the default): a very fast typist (people take 5-30 s).
   const say = (m: string) => process.stderr.write(`[soak] ${m}\n`);
 
   const knowledge = generateKnowledge(size, say);

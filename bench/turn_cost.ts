@@ -7,15 +7,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchArgs } from './cli_args.js';
 import { generateKnowledge } from './e2e_corpus.js';
 import { benchServerEnv, conversationMix, round, turnsOf } from './e2e_load.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const size = arg('--size', 10_000);
-const seconds = arg('--seconds', 5);
+const { size, seconds } = benchArgs({
+  command: 'npm run bench:turn --',
+  summary:
+    'What a turn costs the mentor alone, without HTTP: the benchmark corpus and conversation mix, the service opened as `mentor serve` opens it, turns one after the other in this process.',
+  options: {
+    size: { kind: 'integer', default: 10_000, help: 'corpus size in chunks' },
+    seconds: { kind: 'integer', default: 5, help: 'length of the measured run' },
+  },
+});
 
 const knowledge = generateKnowledge(size, (m) => console.log(m));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-turn-cost-'));
