@@ -12,6 +12,8 @@ export interface ComposeInput {
   firstCitation?: number;
   /** Only the cited lines (and the confidence note): the reply they go into has its own opening and closing. */
   bare?: boolean;
+  /** The question is a claim to check ("I heard I need a master's, is that true?"): lists are shown whole, to compare. */
+  checksClaim?: boolean;
 }
 
 export interface ComposedReply {
@@ -32,6 +34,8 @@ interface Candidate {
   quote: string;
   /** The sentence as shown: Markdown markers removed. */
   display: string;
+  /** The items of the list the sentence leads in, as shown. */
+  items?: string[];
   terms: Set<string>;
   score: number;
 }
@@ -61,7 +65,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
 
   const queryWeights = weightedQuery(input.query, index);
-  const top = chunks.slice(0, 5);
+  // A reply keeps to its best chunk's field: job-interview tips do not round off an answer on titles.
+  const top = chunks.filter((c) => c.chunk.scope === chunks[0].chunk.scope).slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
   const wantsDefinition = DEFINITION_QUESTION.test(input.query);
   if (wantsDefinition && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
@@ -69,6 +74,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
     if (opening !== undefined) top.unshift({ ...top[0], chunk: index.chunks[opening], index: opening });
   }
   const focus = titleFocus(input.query, index);
+  const wantsConditions = CONDITION_QUESTION.test(input.query);
   const candidates = candidateSentences(top, queryWeights, input.query, index, focus);
   const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
@@ -86,7 +92,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
         numberOf.set(c.chunk.id, n);
         citations.push(citationFor(c.chunk, c.quote, n));
       }
-      const [lead, ...items] = c.display.split('\n');
+      const [lead, ...items] = (wantsConditions || input.checksClaim ? c.display : itemsAsked(c, queryWeights, index)).split('\n');
       return [`${lead} [${n}]`, ...items].join('\n');
     });
 
@@ -215,6 +221,8 @@ interface Unit {
   quote: string;
   /** What the reader sees: a lead-in sentence ending in a colon carries the list that follows it. */
   display: string;
+  /** The items of that list, as displayed; not when they are rows of a table, which is read whole. */
+  items?: string[];
 }
 
 /** Sentences and list items of a chunk; each quote is a verbatim substring of it. */
@@ -254,19 +262,40 @@ function splitUnits(text: string): Unit[] {
       if (/[：:]$/.test(quote) && j === sentences.length - 1) {
         // A lead-in carries the list or table that follows it.
         const items: string[] = [];
+        let fromTable = false;
         let itemHeader: string[] | undefined;
         for (let k = i + 1; k < lines.length && items.length < 6; k++) {
           if (isTableHeader(lines, k)) itemHeader = cellsOf(lines[k]);
           if (!lines[k].trim() || SKIP_LINE(lines[k]) || isTableHeader(lines, k)) continue;
           if (!LIST_MARKER.test(lines[k]) && !TABLE_ROW.test(lines[k])) break;
+          fromTable ||= TABLE_ROW.test(lines[k]);
           items.push((TABLE_ROW.test(lines[k]) && rowDisplay(itemHeader, cellsOf(lines[k]))) || clean(lines[k].replace(LIST_MARKER, '')));
         }
-        if (items.length) display = `${display}\n${items.map((x) => `   - ${x}`).join('\n')}`;
+        if (items.length) {
+          units.push({ quote, display: withItems(display, items), items: fromTable ? undefined : items });
+          return;
+        }
       }
       units.push({ quote, display });
     });
   });
   return units;
+}
+
+const withItems = (lead: string, items: readonly string[]) => `${lead}\n${items.map((x) => `   - ${x}`).join('\n')}`;
+
+/**
+ * A list of separate points (not the conditions asked for) shown with only the items the question names
+ * beyond what its lead-in says: "评职称要多少钱" wants the fee line of a list of open questions, not all six.
+ * The whole list when no item names something asked, or most do (a table of levels asked for whole).
+ */
+function itemsAsked(unit: Pick<Candidate, 'quote' | 'display' | 'items'>, query: Map<string, number>, index: KnowledgeIndex): string {
+  const items = unit.items;
+  if (!items || items.length < 3) return unit.display;
+  const lead = termSet(unit.quote, index);
+  const asked = new Map([...query].filter(([t]) => !lead.has(t)));
+  const named = items.filter((item) => overlap(termSet(item, index), asked) > 0);
+  return named.length === 0 || named.length > items.length / 2 ? unit.display : withItems(clean(unit.quote), named);
 }
 
 const cellsOf = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => clean(c));
@@ -354,7 +383,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
     const headingTerms = termSet(r.chunk.headingPath.join(' '), index);
     const headingOverlap = overlap(headingTerms, query);
     const opensDocument = r.chunk.id.endsWith('#0');
-    unitsOf(r.chunk.text).forEach(({ quote, display }, position) => {
+    unitsOf(r.chunk.text).forEach(({ quote, display, items }, position) => {
       const terms = termSet(display, index);
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
@@ -368,7 +397,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;
       if (display.length > 260) score -= 0.08;
-      out.push({ chunk: r.chunk, rank, position, quote, display, terms, score });
+      out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score });
     });
   });
   return out;

@@ -67,6 +67,8 @@ export const asksConditions = (text: string) => ASKS_CONDITIONS.test(normalizeTe
 const STATES_WORK = /^(我|本人)(是|目前是|现在是)(一名|一个|个|一位)?[\u4e00-\u9fff]{0,6}(老师|教师|医生|护士|律师|设计师|程序员|研究员|技术员|编辑|记者|会计)[。.!！]*$|^(我|本人)(是|目前|现在|一直)?(做|从事|干)[^?？吗呢]{1,20}?(的|工作|行业|这一行|这行)?[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢]{1,20}(工作|上班|任职)[。.!！]*$|^i (work|am working|have been working) (in|as|at|for) [^?]{1,40}$|^i'?m an? [a-z -]{0,30}(developer|programmer|designer|analyst|consultant|researcher|technician)[.!]*$/i;
 /** "听说评高工必须要硕士，是真的吗", "My boss says I need a master's, is that true?": a claim about the rules, checked against them. */
 const CLAIM_CHECK = /\bis (that|it|this) (really )?true\b|\btrue that\b|\b(says|said|told me|heard) (that )?(i|you|we|one|people) (need|must|have to|can't|cannot)\b|听说|是真的吗|真的吗|是不是真的|真的假的/i;
+/** Whether `text` states a claim about the rules to check against the documents. */
+export const checksClaim = (text: string): boolean => CLAIM_CHECK.test(text);
 /** "哪个更适合我？", "Which one is better for me?": which way fits the asker is a check of their case. */
 const ASKS_WHICH_FITS = /(哪个|哪种|哪条|哪一个|哪一种|哪条路)(更|比较|最)?(适合|合适)(我)?|我(更|比较|最)?适合(走)?(哪|什么)|which (one|route|way|path|option|channel)s? (is|are|would be) (better|best|right|more suitable) for me|which (one|route|way) (should|could|can) i (take|use|go for|choose)|what('s| is) (better|best) for me/i;
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
@@ -94,7 +96,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const ruleQuestion = RULE_QUESTION.test(s) && !firstPerson;
   // "工程", "中级" typed alone with no topic in play: the start of a check (it asks what is still missing).
   if (context.namesOnly && !context.topicInPlay) return { intent: 'eligibility_check' };
-  if (CLAIM_CHECK.test(s) && !CAN_APPLY.test(s)) return { intent: 'policy_question' };
+  if (checksClaim(s) && !CAN_APPLY.test(s)) return { intent: 'policy_question' };
   // "哪个更适合我？" after two routes were compared: which fits is the asker's case, checked.
   if (ASKS_WHICH_FITS.test(s)) return { intent: 'eligibility_check' };
   // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.
