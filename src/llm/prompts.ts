@@ -38,6 +38,7 @@ const TemplatesSchema = z.object({
   years_later_lead: Bi,
   noted_ack: Bi,
   correction_ack: Bi,
+  target_ack: Bi,
   unsure_ack: Bi,
   level_below: Bi,
   conditions_not_held: Bi,

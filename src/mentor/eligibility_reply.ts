@@ -95,8 +95,10 @@ export function routesToShow(result: EligibilityResult, headline?: RouteVerdict)
 export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string) => number | undefined, headline?: RouteVerdict): string {
   const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];
-  if (result.excludedBy?.length) {
-    for (const e of result.excludedBy) lines.push(`• ${e.reason[lang]}${marker(citeRule(e.ruleId))}`);
+  // An exclusion the route's own reasons state ("…——适用，所有途径暂不能申报。") is said once, there.
+  const shownReasons = best?.reasons[lang].slice(0, 3) ?? [];
+  for (const e of result.excludedBy ?? []) {
+    if (!shownReasons.some((r) => r.startsWith(e.reason[lang]))) lines.push(`• ${e.reason[lang]}${marker(citeRule(e.ruleId))}`);
   }
   if (best) {
     const series = SERIES_NAMES[best.series]?.[lang] ?? best.series;
@@ -105,7 +107,7 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     const sep = lang === 'zh' ? '：' : ': ';
     lines.unshift(`${lang === 'zh' ? '结论' : 'Verdict'}${sep}${STATUS_NAMES[best.status][lang]} · ${ROUTE_NAMES[best.route][lang]} · ${series} ${level}`);
     const byTitle = new Map(rules.map((r) => [r.title[lang], r.id]));
-    for (const reason of best.reasons[lang].slice(0, 3)) {
+    for (const reason of shownReasons) {
       const ruleId = [...byTitle.entries()].find(([t]) => reason.startsWith(t))?.[1] ?? best.ruleIds[0];
       lines.push(`• ${reason}${marker(citeRule(ruleId))}`);
     }

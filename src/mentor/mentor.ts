@@ -338,7 +338,10 @@ export class Mentor {
     const rules = this.deps.rules();
     const result = evaluate(rules, state.facts, asOf);
     const parts: string[] = lead ? [lead] : [];
-    if (changed.length) {
+    const { series, targetLevel } = state.facts;
+    if (changed.length === 1 && changed[0] === 'targetLevel' && series && targetLevel) {
+      parts.push(fill(t.target_ack[lang], { title: levelOfSeries(series, targetLevel, lang) }));
+    } else if (changed.length) {
       const names = changed.map((p) => t.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p).join(lang === 'zh' ? '、' : ', ');
       parts.push(fill(t.correction_ack[lang], { changes: names }));
     }

@@ -67,6 +67,8 @@ const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as
  */
 const BEING_EN = /\b(?:i am|i'm|im|i've been|i have been|currently|as)\s+(?:an?|the|my)?\s*$/;
 const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?\b/;
+/** What follows a bare level word that makes it no title: 高级专家, 高级人才, 中级工 and 高级工 (skill grades). */
+const NOT_A_TITLE_AFTER = /^(专家|人才|技师|技工|工(?!程)|管理人员|顾问)/;
 const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do not have)\s*\S{0,2}$/;
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
@@ -119,6 +121,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       const before = clause.slice(Math.max(0, hit.start - 20), hit.start);
       const after = clause.slice(hit.end, hit.end + 10);
       if (NEGATION.test(before)) continue;
+      // 高级专家, 高级人才, 高级工: the level word as an adjective, not a title.
+      if (!hit.series && NOT_A_TITLE_AFTER.test(after)) continue;
       if (JOB_BEFORE.test(before) || (/^[a-z]/.test(hit.surface) && BEING_EN.test(before) && !speaksOfTitleHeld && !obtainedDate(clause) && !expectHeldTitle)) {
         facts.series ??= hit.series as Facts['series'];
         continue;

@@ -58,3 +58,20 @@ describe('the facts asked next', () => {
     expect(ask[0]).toBe('specialRoute.peerExpertRecommendation');
   });
 });
+
+describe('a verdict closed by an exclusion', () => {
+  it('states the exclusion once, with what it does, and cites it', async () => {
+    const { renderEligibilityReply } = await import('../../src/mentor/eligibility_reply.js');
+    const facts: Facts = {
+      series: 'engineering', targetLevel: 'intermediate', jurisdiction: 'shanghai', education: { degree: 'master' }, yearsInSpecialty: 3,
+      residence: { shanghaiResidencePermit: true }, retirement: { retired: true, seniorExpertExtension: false },
+    } as Facts;
+    const result = evaluate(rules, facts, '2026-11-26');
+    expect(result.overall.status).toBe('not_eligible');
+    const cited: string[] = [];
+    const reply = renderEligibilityReply(result, 'zh', rules, (id) => (cited.includes(id) ? cited.indexOf(id) : cited.push(id) - 1) + 1);
+    const lines = reply.split('\n').filter((l) => l.includes('已退休或当年达到法定退休年龄'));
+    expect(lines).toEqual(['• 已退休或当年达到法定退休年龄（例外：经批准延长退休的高级专家）——适用，所有途径暂不能申报。 [1]']);
+    expect(cited[0]).toBe('sh-scope-excl-retired');
+  });
+});
