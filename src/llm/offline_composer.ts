@@ -127,7 +127,9 @@ export function silentReply(input: Pick<ComposeInput, 'lang' | 'templates' | 'in
   const { lang, templates, index } = input;
   const parts = [templates.silent[lang]];
   const citations: Citation[] = [];
-  const hotline = findSentence(index, `${templates.cited_docs.hotline}.${lang}`, /12333/);
+  // The number to dial in Shanghai first; the sentence on the hotline's history only when there is no other.
+  const hotlineDoc = `${templates.cited_docs.hotline}.${lang}`;
+  const hotline = findSentence(index, hotlineDoc, /021-12333/) ?? findSentence(index, hotlineDoc, /12333/);
   if (hotline) {
     const n = input.firstCitation ?? 1;
     citations.push(citationFor(hotline.chunk, hotline.quote, n));

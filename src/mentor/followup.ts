@@ -41,6 +41,8 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     degree: lex.degrees.find(s),
     aspect: lex.aspects.find(s),
   };
+  // "本科，工作6年" after a question on a route: no question of its own, what the route says of someone like that.
+  if (!ASKS.test(s) && !fresh.title.length && !fresh.series.length && !fresh.aspect.length && fresh.degree.length) return `${normalizeText(topic.query).trim()} ${s}`;
   if (!looksLikeFollowUp(s) && !namesOnly(s, Object.values(fresh).flat())) return text;
 
   let base = normalizeText(topic.query);
