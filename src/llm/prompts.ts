@@ -39,6 +39,7 @@ const TemplatesSchema = z.object({
   noted_ack: Bi,
   correction_ack: Bi,
   target_ack: Bi,
+  met_unconfirmed: Bi,
   unsure_ack: Bi,
   level_below: Bi,
   conditions_not_held: Bi,

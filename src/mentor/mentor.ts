@@ -410,10 +410,12 @@ export class Mentor {
     // Out of reach for want of the title below: say whether that one is open now.
     const below = levelToTryFirst(result, state.facts);
     const lower = below && state.facts.series ? headlineRoute(evaluate(rules, { ...state.facts, targetLevel: below }, asOf)) : undefined;
-    if (below && lower && (lower.status === 'eligible' || lower.status === 'not_yet')) {
+    const metUnconfirmed = lower?.status === 'needs_info' && lower.missing.length === 0 && lower.reasons[lang].length > 0;
+    if (below && lower && (lower.status === 'eligible' || lower.status === 'not_yet' || metUnconfirmed)) {
       const n = citeRule(lower.ruleIds[0]);
       const title = titleName(lower.series, below, lang) ?? LEVEL_NAMES[below][lang];
-      parts.push(`${fill(t.level_below[lang], { title, status: STATUS_NAMES[lower.status][lang] })}${n ? ` [${n}]` : ''}`);
+      const status = metUnconfirmed ? t.met_unconfirmed[lang] : STATUS_NAMES[lower.status][lang];
+      parts.push(`${fill(t.level_below[lang], { title, status })}${n ? ` [${n}]` : ''}`);
     }
     // No conditions for this level in the rule base (the health series, say): what the corpus says of it.
     if (state.facts.series && !seriesRulesDecide(result.routes, rules)) {

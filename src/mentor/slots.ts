@@ -106,7 +106,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   let route: Route | undefined;
   let yearsLater: number | undefined;
   // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
-  const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c));
+  const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c) && !NO_TITLE.test(c));
   const allClauses = clauses(text);
   for (const [clauseIndex, clause] of allClauses.entries()) {
     const titleHits = lex.titles.find(clause);
