@@ -47,6 +47,7 @@ const SPEC = {
     'rebuild-sizes': { kind: 'sizes', none: true, default: [1000, 10_000], help: 'sizes at which a full rebuild while serving is measured' },
     turns: { kind: 'integer', default: 400, help: 'turns of the one-at-a-time latency run' },
     profile: { kind: 'flag', help: 'also write a CPU profile of the throughput run and print its top functions' },
+    'retrieval-cache': { kind: 'integer', min: 0, help: "the server's RETRIEVAL_CACHE_SIZE (default 0, off: the mix replays a fixed set of questions)" },
   },
 } satisfies BenchSpec;
 
@@ -57,11 +58,12 @@ interface Args {
   rebuildSizes: number[];
   profile: boolean;
   latencyTurns: number;
+  retrievalCache?: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const v = benchArgs(SPEC, argv);
-  return { sizes: v.sizes, seconds: v.seconds, connections: v.connections, rebuildSizes: v['rebuild-sizes'], profile: v.profile, latencyTurns: v.turns };
+  return { sizes: v.sizes, seconds: v.seconds, connections: v.connections, rebuildSizes: v['rebuild-sizes'], profile: v.profile, latencyTurns: v.turns, retrievalCache: v['retrieval-cache'] };
 }
 
 interface SizeResult {
@@ -73,7 +75,8 @@ interface SizeResult {
   /** Where the cold start goes: node, tsx and the modules (whatever the corpus), then the corpus and index. */
   coldStart: { importsSeconds: number; openSeconds: number };
   turnLatencyMs: { p50: number; p95: number; p99: number; max: number; n: number; errors: number };
-  throughput: LoadResult & { cpuPerTurnMs: number; turnsPerCoreSecond: number };
+  /** retrievalCacheHitShare: retrievals answered from the recent results (RETRIEVAL_CACHE_SIZE) during the run. */
+  throughput: LoadResult & { cpuPerTurnMs: number; turnsPerCoreSecond: number; retrievalCacheHitShare: number };
   rssMb: number;
   heapUsedMb: number;
   /** Where that RSS is (MB), read right after the throughput run like it (garbage included). */
@@ -94,7 +97,7 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
   const knowledge = generateKnowledge(size, say);
   say(`${fmt(knowledge.chunks)} chunks in ${fmt(knowledge.docs)} documents (${knowledge.knowledgeDir})`);
   const dataDir = fs.mkdtempSync(path.join(benchRoot(), `data-${size}-`));
-  const env = benchServerEnv(knowledge.knowledgeDir, dataDir);
+  const env = { ...benchServerEnv(knowledge.knowledgeDir, dataDir), ...(args.retrievalCache !== undefined ? { RETRIEVAL_CACHE_SIZE: String(args.retrievalCache) } : {}) };
 
   try {
     // 1. First start: the seed is imported and the index built (in the index-build child process).
@@ -147,11 +150,15 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
       fs.mkdirSync(path.dirname(profileFile), { recursive: true });
       await server.profile('start');
     }
-    const cpuBefore = (await server.stats()).cpuMs;
+    const before = await server.stats();
     const throughput = await loadTest(url, mix, { connections: args.connections, seconds: args.seconds, label: `tp-${size}` });
-    const cpuPerTurnMs = round(((await server.stats()).cpuMs - cpuBefore) / Math.max(1, throughput.requests), 3);
+    const after = await server.stats();
+    const cpuPerTurnMs = round((after.cpuMs - before.cpuMs) / Math.max(1, throughput.requests), 3);
+    // The mix is a fixed set of conversations played over and over: how much of it the recent results answered.
+    const hits = after.retrievalCache.hits - before.retrievalCache.hits;
+    const retrievalCacheHitShare = round(hits / Math.max(1, hits + after.retrievalCache.misses - before.retrievalCache.misses));
     if (profileFile) await server.profile('stop', profileFile);
-    say(`throughput ${throughput.requestsPerSecond} turns/s with ${throughput.connections} connections; p50 ${throughput.latencyMs.p50} / p99 ${throughput.latencyMs.p99} ms; errors ${throughput.errors}, timeouts ${throughput.timeouts}, non-2xx ${throughput.non2xx}; server CPU ${cpuPerTurnMs} ms per turn (≈ ${Math.round(1000 / cpuPerTurnMs)} turns/s per free core)`);
+    say(`throughput ${throughput.requestsPerSecond} turns/s with ${throughput.connections} connections; p50 ${throughput.latencyMs.p50} / p99 ${throughput.latencyMs.p99} ms; errors ${throughput.errors}, timeouts ${throughput.timeouts}, non-2xx ${throughput.non2xx}; server CPU ${cpuPerTurnMs} ms per turn (≈ ${Math.round(1000 / cpuPerTurnMs)} turns/s per free core); ${Math.round(retrievalCacheHitShare * 100)}% of retrievals answered from the recent results`);
     const stats = await server.stats(true);
     const mem = stats.memory;
     say(`RSS ${stats.rssMb} MB after the throughput run: V8 heap ${mem.heapTotal} (${mem.heapUsed} used), outside it ${mem.external} (typed arrays ${mem.arrayBuffers}); anonymous pages ${mem.anonymous ?? '?'}, file-backed ${mem.fileBacked ?? '?'}`);
@@ -213,7 +220,7 @@ async function measureSize(size: number, args: Args): Promise<SizeResult> {
       coldStartSeconds,
       coldStart,
       turnLatencyMs,
-      throughput: { ...throughput, cpuPerTurnMs, turnsPerCoreSecond: Math.round(1000 / cpuPerTurnMs) },
+      throughput: { ...throughput, cpuPerTurnMs, turnsPerCoreSecond: Math.round(1000 / cpuPerTurnMs), retrievalCacheHitShare },
       rssMb: stats.rssMb,
       heapUsedMb: stats.heapUsedMb,
       memory: stats.memory,
@@ -309,7 +316,7 @@ async function main(): Promise<void> {
   const checks = targetChecks(results);
   const report = {
     generatedAt: new Date().toISOString(),
-    command: `npm run bench -- --sizes ${args.sizes.join(',')} --seconds ${args.seconds} --connections ${args.connections}`,
+    command: `npm run bench -- --sizes ${args.sizes.join(',')} --seconds ${args.seconds} --connections ${args.connections}${args.retrievalCache !== undefined ? ` --retrieval-cache ${args.retrievalCache}` : ''}`,
     machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMb: Math.round(os.totalmem() / 2 ** 20), loadAverage: os.loadavg().map((l) => round(l)) },
     mode: 'offline (hashed embedder, composer), HTTP on loopback',
     targets: TARGETS,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { prng } from './synthetic_corpus.js';
-import type { EventLoopStats, MemoryBreakdown, ServerCommand, ServerMessage } from './e2e_server.js';
+import type { EventLoopStats, MemoryBreakdown, RetrievalCacheCounts, ServerCommand, ServerMessage } from './e2e_server.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -25,6 +25,10 @@ export function benchServerEnv(knowledgeDir: string, dataDir: string): Record<st
     RATE_LIMIT_PER_MINUTE_IP: '100000000',
     RATE_LIMIT_PER_MINUTE_SESSION: '100000000',
     STREAM_PACE_MS: '0',
+    // Off unless asked for (RETRIEVAL_CACHE_SIZE in the environment, or `npm run bench -- --retrieval-cache N`):
+    // the mix is a fixed set of conversations played over and over, which the recent results would answer
+    // almost entirely (98% at 10k), far more than real questions repeat.
+    RETRIEVAL_CACHE_SIZE: process.env.RETRIEVAL_CACHE_SIZE ?? '0',
     OPENAI_API_KEY: '',
     OPENAI_BASE_URL: '',
     REDIS_URL: '',
@@ -199,7 +203,7 @@ export class ServerProcess {
   }
 
   /** RSS, heap, CPU time used so far (ms), event-loop delay since the last reset. */
-  stats(resetEventLoop = false, gc = false): Promise<{ rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats }> {
+  stats(resetEventLoop = false, gc = false): Promise<{ rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats; retrievalCache: RetrievalCacheCounts }> {
     return this.ask({ type: 'stats', resetEventLoop, gc });
   }
 

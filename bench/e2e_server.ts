@@ -13,7 +13,7 @@ export type ServerMessage =
   | { type: 'progress'; message: string; at: number }
   | { type: 'ready'; at: number; chunks: number; revision: number }
   | { type: 'failed'; message: string }
-  | { type: 'stats'; id: number; rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats }
+  | { type: 'stats'; id: number; rssMb: number; heapUsedMb: number; memory: MemoryBreakdown; cpuMs: number; eventLoop: EventLoopStats; retrievalCache: RetrievalCacheCounts }
   | { type: 'rebuilt'; id: number; seconds: number; chunks: number; eventLoop: EventLoopStats; error?: string }
   | { type: 'profiled'; id: number; file?: string };
 
@@ -35,6 +35,12 @@ export interface MemoryBreakdown {
   fileBacked?: number;
 }
 
+/** Retrievals answered from the recent results (hits) and searched (misses), since the server started. */
+export interface RetrievalCacheCounts {
+  hits: number;
+  misses: number;
+}
+
 export interface EventLoopStats {
   /** Milliseconds. */
   p50: number;
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   loop.enable();
   const eventLoop = (): EventLoopStats => ({ p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) });
   // Imported here, so the time the modules take (a fixed cost of every start) is reported on its own.
-  const [{ loadConfig }, { startMentorServer }] = await Promise.all([import('../src/config.js'), import('../src/server/index.js')]);
+  const [{ loadConfig }, { startMentorServer }, { retrievalCacheCounts }] = await Promise.all([import('../src/config.js'), import('../src/server/index.js'), import('../src/knowledge/index.js')]);
   const importedAt = Date.now();
   const config = loadConfig(process.env);
   const { server, service } = await startMentorServer(config, { onProgress: (message) => send({ type: 'progress', message, at: Date.now() }), log: () => {} });
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage();
       const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
       const memory: MemoryBreakdown = { heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), ...residentPages() };
-      send({ type: 'stats', id: cmd.id, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), memory, cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoop() });
+      send({ type: 'stats', id: cmd.id, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), memory, cpuMs: (cpu.user + cpu.system) / 1000, eventLoop: eventLoop(), retrievalCache: retrievalCacheCounts() });
       if (cmd.resetEventLoop) loop.reset();
     } else if (cmd.type === 'rebuild') {
       loop.reset();

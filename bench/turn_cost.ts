@@ -24,7 +24,7 @@ const { size, seconds } = benchArgs({
 const knowledge = generateKnowledge(size, (m) => console.log(m));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-turn-cost-'));
 try {
-  const [{ loadConfig }, { openMentorService }] = await Promise.all([import('../src/config.js'), import('../src/mentor/index.js')]);
+  const [{ loadConfig }, { openMentorService }, { retrievalCacheCounts }] = await Promise.all([import('../src/config.js'), import('../src/mentor/index.js'), import('../src/knowledge/index.js')]);
   const config = loadConfig({ ...process.env, ...benchServerEnv(knowledge.knowledgeDir, dataDir), LOG_LEVEL: 'silent' });
   // Opened twice: the first builds and saves the index, the second serves from disk as a restart does.
   (await openMentorService(config)).close();
@@ -43,8 +43,12 @@ try {
     return { turns: n, wallMs: round((performance.now() - started) / n, 3), cpuMs: round((used.user + used.system) / 1000 / n, 3) };
   };
   await run(Math.min(3, seconds)); // warm-up: the JIT and the caches
+  const before = retrievalCacheCounts();
   const r = await run(seconds);
-  console.log(`${size.toLocaleString('en')} chunks: ${r.turns} turns in ${seconds} s, ${r.wallMs} ms a turn (CPU ${r.cpuMs} ms, all threads), mentor only, no HTTP`);
+  const after = retrievalCacheCounts();
+  const hits = after.hits - before.hits;
+  const hitShare = Math.round((100 * hits) / Math.max(1, hits + after.misses - before.misses));
+  console.log(`${size.toLocaleString('en')} chunks: ${r.turns} turns in ${seconds} s, ${r.wallMs} ms a turn (CPU ${r.cpuMs} ms, all threads), mentor only, no HTTP; ${hitShare}% of retrievals from the recent results (off unless RETRIEVAL_CACHE_SIZE is set)`);
   service.close();
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });

@@ -72,6 +72,8 @@ const ConfigSchema = z.object({
   // Full index builds run in a child process (the event loop keeps serving) once the corpus has this
   // many documents; smaller ones build in process at start-up. Builds while serving always go to the child.
   INDEX_BUILD_CHILD_MIN_DOCS: z.coerce.number().int().min(0).default(300),
+  // Recent retrieval results kept per index version, for questions asked again in the same words; 0 = off.
+  RETRIEVAL_CACHE_SIZE: z.coerce.number().int().min(0).max(100_000).default(1024),
 });
 
 /** "https://host[:port]" exactly, as a browser sends it in the Origin header. */

@@ -114,10 +114,55 @@ function coverageWithConcepts(hit: LexicalHit, spelling: Map<string, string[]>, 
   return Math.min(1, hit.coverage + credit / totalWeight);
 }
 
+/**
+ * Recent results per index snapshot. Citizens ask the popular questions in the same words (the web page's
+ * suggestion buttons send them verbatim), and a snapshot never changes (an update makes a new one), so a
+ * question asked again on the same day is answered from here. Results are frozen: callers derive, never modify.
+ */
+let recentLimit = 1024;
+const recentResults = new WeakMap<KnowledgeIndex, Map<string, Promise<RetrievalResult>>>();
+const cacheCounts = { hits: 0, misses: 0 };
+
+/** How many recent results each index snapshot keeps (RETRIEVAL_CACHE_SIZE); 0 turns the cache off. */
+export function setRetrievalCacheSize(size: number): void {
+  recentLimit = Math.max(0, Math.floor(size));
+}
+
+/** Retrievals answered from the recent results, and the rest, in this process so far. */
+export function retrievalCacheCounts(): Readonly<typeof cacheCounts> {
+  return { ...cacheCounts };
+}
+
+const frozen = (r: RetrievalResult): RetrievalResult => Object.freeze({ ...r, chunks: Object.freeze(r.chunks.map((c) => Object.freeze(c))) as RetrievedChunk[] });
+
 /** Hybrid retrieval: BM25 and HNSW lists fused by reciprocal rank, then filtered and re-ranked. */
-export async function retrieve(index: KnowledgeIndex, query: string, options: RetrieveOptions = {}): Promise<RetrievalResult> {
+export function retrieve(index: KnowledgeIndex, query: string, options: RetrieveOptions = {}): Promise<RetrievalResult> {
   const k = options.k ?? 5;
   const asOf = options.asOf ?? todayIso();
+  if (recentLimit === 0) return retrieveAfresh(index, query, k, asOf, options);
+  const key = JSON.stringify([query, k, asOf, options.lang ?? '', options.scopes ?? null, options.candidates ?? null]);
+  let recent = recentResults.get(index);
+  if (!recent) recentResults.set(index, (recent = new Map()));
+  const known = recent.get(key);
+  if (known) {
+    cacheCounts.hits++;
+    // Most recently used last, so the oldest is the first key.
+    recent.delete(key);
+    recent.set(key, known);
+    return known;
+  }
+  cacheCounts.misses++;
+  const result = retrieveAfresh(index, query, k, asOf, options).then(frozen);
+  while (recent.size >= recentLimit) recent.delete(recent.keys().next().value!);
+  recent.set(key, result);
+  // A failure (the embeddings API, say) is not remembered.
+  result.catch(() => {
+    if (recent.get(key) === result) recent.delete(key);
+  });
+  return result;
+}
+
+async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, asOf: string, options: RetrieveOptions): Promise<RetrievalResult> {
   const pool = Math.max(options.candidates ?? 60, k * 4);
   const { terms, concepts, spelling } = queryTerms(index, query);
 

@@ -5,7 +5,7 @@ import { corpusDbPath, REPO_ROOT, type Config } from '../config.js';
 import { LiveCorpus } from '../corpus/index.js';
 import type { Rule } from '../eligibility/index.js';
 import { loadSafetyRules } from '../guard/index.js';
-import { embedderFactory, type KnowledgeIndex } from '../knowledge/index.js';
+import { embedderFactory, setRetrievalCacheSize, type KnowledgeIndex } from '../knowledge/index.js';
 import { loadPrompts } from '../llm/prompts.js';
 import { connectRedis, CorpusStore, RedisSessionStore, SqliteStore, type SessionStore } from '../store/index.js';
 import { loadLexicon } from './lexicon.js';
@@ -42,6 +42,7 @@ export interface ServiceOptions {
 
 export async function openMentorService(config: Config, options: ServiceOptions = {}): Promise<MentorService> {
   const promptsDir = path.join(REPO_ROOT, 'prompts');
+  setRetrievalCacheSize(config.RETRIEVAL_CACHE_SIZE);
   const prompts = loadPrompts(promptsDir);
   const safety = loadSafetyRules(promptsDir);
   const lexicon = loadLexicon(path.join(config.knowledgeDir, 'slots.yaml'));

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { retrievalCacheCounts } from '../knowledge/index.js';
 import type { MentorDeps } from '../mentor/index.js';
 
 type TurnEvent = Parameters<NonNullable<MentorDeps['onTurn']>>[0];
@@ -48,6 +49,18 @@ export function createMetrics(): MentorMetrics {
     help: 'Session, transcript and rate-limit reads and writes a store refused (SQLite busy, full, read-only; Redis down, timed out or refusing); the requests were answered.',
     labelNames: ['operation', 'code'] as const,
     registers: [registry],
+  });
+  new Counter({
+    name: 'mentor_retrieval_cache_total',
+    help: 'Retrievals answered from the recent results (hit) or searched (miss), in this process.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      const { hits, misses } = retrievalCacheCounts();
+      this.reset();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+    },
   });
   const errors = new Counter({
     name: 'mentor_errors_total',

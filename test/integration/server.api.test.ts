@@ -266,4 +266,20 @@ describe('GET /metrics', () => {
     expect(metricSum(text, 'mentor_errors_total', { channel: 'api', code: 'message_too_long' })).toBe(2);
     expect(metricSum(text, 'mentor_errors_total', { channel: 'api', code: 'bad_request' })).toBeGreaterThanOrEqual(5);
   });
+
+  it('counts retrievals answered from the recent results: the same question from another user is not searched again', async () => {
+    const read = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      return { hit: metricSum(text, 'mentor_retrieval_cache_total', { result: 'hit' }), miss: metricSum(text, 'mentor_retrieval_cache_total', { result: 'miss' }) };
+    };
+    const question = '上海的绿色通道是什么意思？';
+    const first = await (await chat({ message: question })).json();
+    const before = await read();
+    const second = await (await chat({ message: question })).json();
+    const after = await read();
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(second.reply).toBe(first.reply);
+    expect(after.hit - before.hit).toBeGreaterThanOrEqual(1);
+    expect(after.miss - before.miss).toBe(0);
+  });
 });

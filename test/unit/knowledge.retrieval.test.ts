@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildKnowledgeIndex, retrieve, type KnowledgeIndex, type RetrieveOptions } from '../../src/knowledge/index.js';
+import { buildKnowledgeIndex, HashedEmbedder, parseDoc, retrievalCacheCounts, retrieve, setRetrievalCacheSize, updateKnowledgeIndex, type KnowledgeIndex, type RetrieveOptions } from '../../src/knowledge/index.js';
 import { hashed, loadFixtureCorpus } from '../fixtures/knowledge/fixtures.js';
 
 let index: KnowledgeIndex;
@@ -127,5 +127,84 @@ describe('result shape', () => {
     expect(Math.max(...perDoc.values())).toBeLessThanOrEqual(2);
     const scores = r.chunks.map((c) => c.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+});
+
+describe('recent results', () => {
+  const counts = () => retrievalCacheCounts();
+
+  it('answers a question asked again in the same words from the same index snapshot, without searching', async () => {
+    const before = counts();
+    const first = await retrieve(index, '绿色通道 破格 申报', { asOf: '2024-01-01', k: 4, lang: 'zh' });
+    const again = await retrieve(index, '绿色通道 破格 申报', { asOf: '2024-01-01', k: 4, lang: 'zh' });
+    expect(again).toBe(first);
+    expect(counts().misses - before.misses).toBe(1);
+    expect(counts().hits - before.hits).toBe(1);
+  });
+
+  it('searches again when anything asked differs: the words, the day, k, the language, the scopes', async () => {
+    const base = { asOf: '2024-01-01', k: 4, lang: 'zh' as const };
+    const first = await retrieve(index, '评审费标准', base);
+    const before = counts();
+    const variants: Array<[string, RetrieveOptions]> = [
+      ['评审费标准 ', base],
+      ['评审费标准', { ...base, asOf: '2020-06-01' }],
+      ['评审费标准', { ...base, k: 5 }],
+      ['评审费标准', { ...base, lang: 'en' }],
+      ['评审费标准', { ...base, scopes: ['titles'] }],
+    ];
+    for (const [query, options] of variants) {
+      expect(await retrieve(index, query, options)).not.toBe(first);
+    }
+    expect(counts().misses - before.misses).toBe(5);
+    expect(counts().hits - before.hits).toBe(0);
+    // The window of the older fee document closed between the two days: a result is never carried across days.
+    expect((await retrieve(index, '评审费标准', { ...base, asOf: '2020-06-01', k: 10 })).chunks.map((c) => c.chunk.docId)).not.toContain('review-fee-2021.zh');
+  });
+
+  it('gives results no caller can change', async () => {
+    const r = await retrieve(index, '高级工程师 职称 评审', { asOf: '2024-01-01', k: 3 });
+    expect(() => (r.chunks as unknown[]).push(r.chunks[0])).toThrow(TypeError);
+    expect(() => ((r as { inScopeMatch: boolean }).inScopeMatch = false)).toThrow(TypeError);
+    expect(() => ((r.chunks[0] as { score: number }).score = 0)).toThrow(TypeError);
+  });
+
+  it('starts afresh with a new snapshot of the index: an updated document is found at once', async () => {
+    const query = '蓝鲸计划 试点 申报';
+    const beforeUpdate = await retrieve(index, query, { asOf: '2024-01-01', k: 5, lang: 'zh' });
+    expect(beforeUpdate.chunks.map((c) => c.chunk.docId)).not.toContain('whale-pilot.zh');
+    const corpus = loadFixtureCorpus();
+    const added = parseDoc('---\nid: whale-pilot.zh\ntitle: 蓝鲸计划试点\nlang: zh\ntopics: [pilot]\n---\n\n# 蓝鲸计划试点\n\n蓝鲸计划试点的申报对象是海洋工程领域的专业技术人员。\n', 'docs/whale-pilot.zh.md').doc!;
+    const next = await updateKnowledgeIndex(index, { upsert: [added], remove: [], allDocs: [...corpus.docs, added] });
+    const afterUpdate = await retrieve(next, query, { asOf: '2024-01-01', k: 5, lang: 'zh' });
+    expect(afterUpdate.chunks[0].chunk.docId).toBe('whale-pilot.zh');
+  });
+
+  it('does not remember a failed search: the same question is searched again', async () => {
+    const corpus = loadFixtureCorpus();
+    let failing = false;
+    const flaky = (glossary: Parameters<typeof hashed>[0]) => {
+      const inner = new HashedEmbedder(glossary);
+      return { id: inner.id, dim: inner.dim, embed: async (texts: string[]) => (failing ? Promise.reject(new Error('embeddings service went away')) : inner.embed(texts)) };
+    };
+    const remote = await buildKnowledgeIndex(corpus.docs, corpus.glossary, flaky);
+    failing = true;
+    await expect(retrieve(remote, '高级工程师 评审', { asOf: '2024-01-01' })).rejects.toThrow('embeddings service went away');
+    failing = false;
+    expect((await retrieve(remote, '高级工程师 评审', { asOf: '2024-01-01' })).chunks.length).toBeGreaterThan(0);
+  });
+
+  it('keeps nothing when its size is 0 (RETRIEVAL_CACHE_SIZE=0)', async () => {
+    setRetrievalCacheSize(0);
+    try {
+      const before = counts();
+      const a = await retrieve(index, '助理工程师 条件', { asOf: '2024-01-01' });
+      const b = await retrieve(index, '助理工程师 条件', { asOf: '2024-01-01' });
+      expect(b).not.toBe(a);
+      expect(b.chunks.map((c) => c.index)).toEqual(a.chunks.map((c) => c.index));
+      expect(counts()).toEqual(before);
+    } finally {
+      setRetrievalCacheSize(1024);
+    }
   });
 });
