@@ -15,16 +15,16 @@ export interface IntentDecision {
   goodbye?: boolean;
 }
 
-const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,\s]*$/i;
+const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,?？\s]*$/i;
 /** Asking to be told about something ("我想了解会计系列", "tell me about engineering"), not stating one's own case. */
 const WANTS_TO_KNOW = /了解|介绍|知道|问问|问一下|看看|讲讲|说说|\b(tell me|know about|learn about|information|info)\b/i;
 /** A greeting that opens a longer message: "Hi, I work in IT in Shanghai". */
 const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening))[呀啊哦~！!。.，,\s]+\S/i;
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|嗯+|哦+|好吧|知道了|了解了|收到|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
-const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+|(我)?(还是)?(不太|不是很|不|没|看不|听不)(懂|明白)(了)?|(i )?(still )?(don'?t|do not) (really )?(understand|get it)|i'?m (a bit )?confused)[?？!！。.啊呀\s]*$/i;
+const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+|(我)?(还是)?(不太|不是很|不|没|看不|听不)(懂|明白)(了)?|(i )?(still )?(don'?t|do not) (really )?(understand|get it)|i'?m (a bit )?confused|(你|您)?(这是|这个是|说的是)?(什么|啥)意思|what do you mean)[?？!！。.啊呀\s]*$/i;
 /** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
 /** "评职称", "职称的事": the subject alone, as typed into a chat app: what the mentor can do, and what to tell it. */
-const NAMES_SUBJECT = /^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^((hi|hello|hey)[,\s]+)?((i('d| would)? (like|want|wish|hope) to (apply for|get|obtain|go for) (a |an )?(professional |chinese )?title)|(professional )?titles?)[.!?\s]*$/i;
+const NAMES_SUBJECT = /^(https?:\/\/\S+|www\.\S+|评|评审|申报)[。.!！?？\s]*$|^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^((hi|hello|hey)[,\s]+)?((i('d| would)? (like|want|wish|hope) to (apply for|get|obtain|go for) (a |an )?(professional |chinese )?title)|(professional )?titles?)[.!?\s]*$/i;
 const ASKS_TO_ASK = /^(你好|您好|hi|hello)?[，,\s]*(我)?(想|想要|要)?(问问|问一下|问下|问个|咨询一下?|请教一下?|打听一下?)(关于)?(评)?职称(的事|的事情|的问题|方面的?(事|问题)?)?[吧呀啊呢。.!！?？\s]*$|^(hi|hello)?[,\s]*(i (want|would like|'d like) to ask|i have (a|some) questions?|can i ask)( (you )?(something|a question|some questions))?( about)?( (professional )?titles?)?[.!?\s]*$/i;
 /** "你是机器人吗？", "are you a real person?": answered plainly, with what the mentor is. */
 /** "嗯", "好的", "ok": a bare acknowledgement. */
@@ -33,7 +33,7 @@ const ACKNOWLEDGES = /^(嗯+|哦+|噢+|好|好的|好吧|行|ok|okay|收到|知�
 const GOODBYE = /^(谢谢|多谢|感谢|好的|ok|thanks|thank you)?[你您呀啊了，,！!。.\s]*(再见|拜拜|回头见|下次见|bye|goodbye|see you)[呀啊哦~！!。.，,\s]*$/i;
 /** "人工客服", "can I talk to a person?": asking for a person is answered with what the mentor is, and whom to ask. */
 const ASKS_FOR_PERSON = /人工客服|转人工|找人工|人工服务|真人客服|真人服务|\b(talk|speak|chat) (to|with) (a |an )?(human|person|real person|agent)\b|\bhuman (agent|support)\b/i;
-const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
+const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(你|您)(叫|叫做)?(什么|啥)(名字)?[?？呀啊呢\s]*$|^(what'?s|what is) your name\b|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够". */
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b|\bcould i\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
 /** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
