@@ -33,6 +33,31 @@ const EN_NUMBERS: Record<string, number> = {
 const ZH_DURATION = /(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)\s*(?:个)?\s*(年|个?月)(半)?(?:多)?|半年/g;
 const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
 
+/** "快3年", "不到3年", "almost 3 years": less than the number said; "5-6年", "五六年": at least the lower. */
+const ZH_UNDER_BEFORE = /(快|快要|近|将近|接近|不到|不足|未满|还没到|差不多快)\s*$/;
+const ZH_UNDER_AFTER = /^\s*(不到|不足|未满)/;
+const EN_UNDER_BEFORE = /\b(almost|nearly|less than|under|not quite|just under|close to|not yet)\s+$/i;
+const RANGE_BEFORE = /(\d+(?:\.\d+)?)\s*(?:-|–|~|～|到|至|、|or|to)\s*$/i;
+
+/**
+ * A duration told as "less than N" is taken as just under N (a tenth of a year, or a month, short), so it
+ * never meets a threshold of N; a range, as its lower end. The years are never overstated.
+ */
+function told(text: string, start: number, end: number, n: number, unit: 'year' | 'month', zh: boolean): number {
+  const before = text.slice(Math.max(0, start - 12), start);
+  const range = RANGE_BEFORE.exec(before);
+  if (range && Number(range[1]) < n) return Number(range[1]);
+  if (zh ? ZH_UNDER_BEFORE.test(before) || ZH_UNDER_AFTER.test(text.slice(end)) : EN_UNDER_BEFORE.test(before)) return Math.max(0, n - (unit === 'year' ? 0.1 : 1));
+  return n;
+}
+
+/** "五六": two digits in a row, one after the other, say a range (5 to 6): its lower end. */
+function chineseRange(word: string): number | undefined {
+  if (word.length !== 2 || !/^[一二两三四五六七八九]{2}$/.test(word)) return undefined;
+  const [a, b] = [ZH_DIGITS[word[0]], ZH_DIGITS[word[1]]];
+  return b === a + 1 ? a : undefined;
+}
+
 /** A count as typed: "2", "两", "十二", "two", "a". */
 export const parseCount = (word: string): number | undefined => parseChineseNumber(word) ?? EN_NUMBERS[word.toLowerCase()];
 
@@ -43,8 +68,9 @@ export function findDurations(text: string): Duration[] {
       out.push({ years: 0.5, unit: 'year', start: m.index!, end: m.index! + m[0].length });
       continue;
     }
-    const n = parseChineseNumber(m[1]);
-    if (n === undefined) continue;
+    const counted = chineseRange(m[1]) ?? parseChineseNumber(m[1]);
+    if (counted === undefined) continue;
+    const n = told(text, m.index!, m.index! + m[0].length, counted, m[2] === '年' ? 'year' : 'month', true);
     // "2024年" is a year, not a duration; and "2021年3月" a month of it (a duration of months says 个月).
     if (m[2] === '年' && n >= 1900) continue;
     if (m[2] === '月' && /年\s*$/.test(text.slice(Math.max(0, m.index! - 2), m.index!))) continue;
@@ -57,9 +83,10 @@ export function findDurations(text: string): Duration[] {
       out.push({ years: 0.5, unit: 'year', start: m.index!, end: m.index! + m[0].length });
       continue;
     }
-    const n = /^\d/.test(m[1]) ? Number(m[1]) : EN_NUMBERS[m[1]];
-    if (n === undefined) continue;
+    const counted = /^\d/.test(m[1]) ? Number(m[1]) : EN_NUMBERS[m[1]];
+    if (counted === undefined) continue;
     const unit = m[3].startsWith('m') ? 'month' : 'year';
+    const n = told(text, m.index!, m.index! + m[0].length, counted, unit, false);
     if (unit === 'year' && n >= 1900) continue;
     const value = n + (m[2] || m[4] ? 0.5 : 0);
     out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });

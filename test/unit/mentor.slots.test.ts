@@ -39,6 +39,28 @@ describe('durations', () => {
     expect(findDurations('2021年 3月取得')).toEqual([]);
     expect(findDurations('社保交了3个月')[0].years).toBeCloseTo(0.25);
   });
+
+  // The years are never overstated: "almost 5" must not meet a 5-year rule, "5 or 6" is at least 5.
+  it.each([
+    ['快3年了', 2.9],
+    ['将近5年', 4.9],
+    ['工作不到3年', 2.9],
+    ['工作3年不到', 2.9],
+    ['nearly 5 years', 4.9],
+    ['less than 3 years', 2.9],
+    ['almost two years', 1.9],
+    ['干了五六年', 5],
+    ['一两年', 1],
+    ['5-6年', 5],
+    ['5到6年', 5],
+    ['5-6 years', 5],
+    ['5 to 6 years', 5],
+    ['快12个月', 11 / 12],
+  ])('%s is taken as %d years', (text, years) => {
+    const found = findDurations(text);
+    expect(found).toHaveLength(1);
+    expect(found[0].years).toBeCloseTo(years);
+  });
 });
 
 describe('extractFacts', () => {
