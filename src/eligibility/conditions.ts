@@ -423,7 +423,8 @@ export function describeConditions(cond: ConditionSet, lang: 'zh' | 'en', series
   if (cond.anyOf) {
     const alts = cond.anyOf.map((c) => describeConditions(c, lang, series));
     const joined = alts.join(zh ? '；或' : '; or ');
-    parts.push(parts.length ? `（${joined}）`.replace(/^（(.*)）$/, zh ? '（$1）' : '($1)') : joined);
+    // Alternatives beside other conditions are bracketed; a single one is just one more condition.
+    parts.push(parts.length && alts.length > 1 ? `（${joined}）`.replace(/^（(.*)）$/, zh ? '（$1）' : '($1)') : joined);
   }
   return parts.join(zh ? '，' : ', ');
 }

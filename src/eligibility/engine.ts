@@ -6,7 +6,7 @@ import { isIsoDate, monthsBetween } from './dates.js';
 import { exactMissing, type WhatIfJudge } from './missing.js';
 import { FACT_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, factName } from './labels.js';
 import {
-  CREDENTIAL_FACT_GROUPS, LEVELS, ROUTES,
+  CREDENTIAL_FACT_GROUPS, DEGREES, LEVELS, ROUTES,
   type Bilingual, type Citation, type ConditionSet, type EligibilityResult, type Exclusion, type Facts, type Level, type NormalisedFacts, type Route,
   type RouteVerdict, type Rule, type Status,
 } from './schema.js';
@@ -347,7 +347,7 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
   const reasons = { zh: [] as string[], en: [] as string[] };
   for (const lang of ['zh', 'en'] as const) {
     for (const s of scopeFirst) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
-    for (const j of ruleLines) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing));
+    for (const j of ruleLines) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing, ctx));
     for (const s of scopeLater) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
   }
 
@@ -457,11 +457,34 @@ function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicati
  * "<rule>: <what it asks> — <how the facts meet it>." Years still short are told only while time can open the
  * route, and a date only when the route is "not yet".
  */
-function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[]): string {
+/**
+ * Of a rule's many alternatives (one per degree), the one that decides for this asker: that of the highest
+ * degree the asker holds whose outcome is the rule's own. Undefined when the degree is not known or no
+ * single alternative explains the outcome; then every alternative is said.
+ */
+function askersAlternative(cond: ConditionSet, ctx: EvalContext, o: Outcome): ConditionSet | undefined {
+  const degree = ctx.facts.education?.degree;
+  if (!cond.anyOf || cond.anyOf.length < 3 || !degree) return undefined;
+  const rank = DEGREES.indexOf(degree);
+  const fitting = cond.anyOf
+    .filter((alt) => alt.degreeAtLeast && DEGREES.indexOf(alt.degreeAtLeast) <= rank)
+    .sort((a, b) => DEGREES.indexOf(b.degreeAtLeast!) - DEGREES.indexOf(a.degreeAtLeast!));
+  for (const alt of fitting) {
+    const narrowed = { ...cond, anyOf: [alt] };
+    const own = evaluateConditions(narrowed, ctx);
+    if (own.best === o.best && own.worst === o.worst) return narrowed;
+  }
+  return undefined;
+}
+
+function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[], ctx: EvalContext): string {
   const zh = lang === 'zh';
-  const req = j.rule.requires ? describeConditions(j.rule.requires, lang, series) : '';
-  const head = `${j.rule.title[lang]}${req ? (zh ? `：${req}` : `: ${req}`) : ''}`;
   const o = j.raw;
+  // "本科（学士）及以上学历，从事本专业工作满4年" for a graduate, not the six ways in for every degree.
+  const own = j.rule.requires && askersAlternative(j.rule.requires, ctx, o);
+  const req = j.rule.requires ? describeConditions(own ?? j.rule.requires, lang, series) : '';
+  const title = `${j.rule.title[lang]}${own ? (zh ? '（按你的学历）' : ' (for your degree)') : ''}`;
+  const head = `${title}${req ? (zh ? `：${req}` : `: ${req}`) : ''}`;
   const findings = o.best === FAILED || route === 'not_eligible' ? o.situation.filter((s) => !s.shortfall) : o.situation;
   let said = findings.map((s) => s[lang]).join(zh ? '，' : ', ');
   if (o.best === SHORT && o.best === o.worst && route === 'not_yet' && o.earliest) said += zh ? `，最早${o.earliest}满足` : `, met from ${o.earliest}`;
