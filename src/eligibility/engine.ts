@@ -345,9 +345,11 @@ function judgeRoute(route: Route, level: Level, group: Rule[], inForce: Rule[], 
   const scopeFirst = fails ? scopeOutcomes.filter((s) => s.outcome.worst === FAILED && s.outcome.best === FAILED) : [];
   const scopeLater = scopeOutcomes.filter((s) => !scopeFirst.includes(s));
   const reasons = { zh: [] as string[], en: [] as string[] };
+  // Judged once for both languages.
+  const own = new Map(ruleLines.map((j) => [j, j.rule.requires && askersAlternative(j.rule.requires, ctx, j.raw)]));
   for (const lang of ['zh', 'en'] as const) {
     for (const s of scopeFirst) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
-    for (const j of ruleLines) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing, ctx));
+    for (const j of ruleLines) reasons[lang].push(reasonLine(j, lang, series, shownStatus, missing, own.get(j)));
     for (const s of scopeLater) reasons[lang].push(scopeLine(s.rule, s.outcome, lang));
   }
 
@@ -477,11 +479,11 @@ function askersAlternative(cond: ConditionSet, ctx: EvalContext, o: Outcome): Co
   return undefined;
 }
 
-function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[], ctx: EvalContext): string {
+/** `own`: the asker's one alternative of the rule (askersAlternative), said instead of all of them. */
+function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[], own: ConditionSet | undefined): string {
   const zh = lang === 'zh';
   const o = j.raw;
   // "本科（学士）及以上学历，从事本专业工作满4年" for a graduate, not the six ways in for every degree.
-  const own = j.rule.requires && askersAlternative(j.rule.requires, ctx, o);
   const req = j.rule.requires ? describeConditions(own ?? j.rule.requires, lang, series) : '';
   const title = `${j.rule.title[lang]}${own ? (zh ? '（按你的学历）' : ' (for your degree)') : ''}`;
   const head = `${title}${req ? (zh ? `：${req}` : `: ${req}`) : ''}`;
