@@ -181,7 +181,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     // "学的是工商管理" to "is your degree in science or engineering?": the major says it.
     else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause)) {
-      const major = lex.majors.find(clause)[0];
+      // "我拿到工程师了": 工程 inside a title's name is no major.
+      const major = lex.majors.find(clause).find((h) => !inside(h, titleHits));
       if (major) facts.education = { ...facts.education, fieldRelated: major.value };
     }
     if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
