@@ -43,6 +43,8 @@ interface Candidate {
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
 const MAX_SENTENCES = 4;
 const MIN_COVERAGE = 0.2;
+/** Terms shared with a chosen sentence, of the larger set of the two, above which a sentence only repeats it. */
+const SAME_SENTENCE = 0.8;
 const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number of|years?\b/i;
 /** The unit a quantity question asks about: 几类 → 类, 多少人 → 人, "how many years" → year. */
 const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
@@ -399,6 +401,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;
       if (display.length > 260) score -= 0.08;
+      // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician" does not).
+      if (TABLE_ROW.test(quote) && overlap(terms, query) === 0) return;
       out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score });
     });
   });
@@ -426,6 +430,8 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
     let bestValue = -Infinity;
     pool.forEach((c, i) => {
       if (chosen.some((s) => s.display.includes(c.display) || c.display.includes(s.display))) return;
+      // The same sentence in another document (a repost of the same notice) says nothing new.
+      if (chosen.some((s) => sharedOfLarger(s.terms, c.terms) >= SAME_SENTENCE)) return;
       const redundancy = Math.max(0, ...chosen.map((s) => overlapCoefficient(s.terms, c.terms)));
       const value = c.score + (chosen.length ? 0.35 * novelty(c) : 0) - 0.6 * redundancy;
       if (value > bestValue) {
@@ -444,6 +450,14 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
     used += next.display.length;
   }
   return chosen;
+}
+
+/** Shared terms over the larger set: near 1 only when two sentences say the same (a short one inside a long one does not). */
+function sharedOfLarger(a: Set<string>, b: Set<string>): number {
+  let inter = 0;
+  for (const t of a) if (b.has(t)) inter++;
+  const larger = Math.max(a.size, b.size);
+  return larger ? inter / larger : 0;
 }
 
 /** Shared terms over the smaller set: a sentence restating part of another counts as redundant. */

@@ -1,4 +1,4 @@
-import { normalizeText } from '../knowledge/index.js';
+import { normalizeText, tokenize } from '../knowledge/index.js';
 import type { Facts } from '../eligibility/index.js';
 import type { Lexicon } from './lexicon.js';
 
@@ -72,7 +72,10 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   // "那需要什么材料呢？" after "上海评工程师要什么条件？" asks for the materials of the same title and place:
   // only those are kept of the earlier question, so its way of asking does not carry over.
   const otherAspect = lex.aspects.find(base).some((a) => !fresh.aspect.some((f) => f.value === a.value));
-  if (fresh.aspect.length && otherAspect) {
+  // "and what if I fail?" after "how long does the review take?" names nothing of the earlier question and
+  // asks something else: only what that question was about (its title, level, place) carries over.
+  const namesNothing = !fresh.title.length && !fresh.level.length && !fresh.series.length && !fresh.degree.length && !fresh.aspect.length;
+  if ((fresh.aspect.length && otherAspect) || (namesNothing && asksAnew(s, base))) {
     const titles = lex.titles.find(base);
     const words = [titles, lex.levels.find(base), lex.series.find(base), lex.degrees.find(base)].flat();
     // A series or level word inside a title ("工程" in "工程师") is not said twice.
@@ -82,6 +85,20 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
+}
+
+/** A question word in what is left of the follow-up ("what if I fail", not "直通车" of "那直通车呢？"). */
+const QUESTION_WORD = /吗|谁|什么|啥|怎么|如何|哪|几|多少|多久|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
+
+/**
+ * The follow-up asks a question of its own, in words the earlier question does not have: "and what if I
+ * fail?" after "how long does the review take?". ("那直通车呢？" only swaps what is asked about.)
+ */
+function asksAnew(followUp: string, earlier: string): boolean {
+  const rest = followUp.replace(FILLERS, ' ');
+  if (!QUESTION_WORD.test(rest)) return false;
+  const before = new Set(tokenize(earlier));
+  return tokenize(rest).some((t) => !before.has(t));
 }
 
 const TELL_ME_ZH = /^(?:请问|请|您好|你好)?[，,\s]*(?:我)?(?:想|想要|要)?(?:了解|知道|问问?|咨询|打听)(?:一下|下)?(?:关于)?/;
