@@ -405,8 +405,14 @@ export class Mentor {
     }
     state.undecided = undecided;
     state.asked = [];
-    parts.push(t.eligibility_intro[lang]);
-    parts.push(renderEligibilityReply(result, lang, rules, citeRule, routeSettled));
+    if (undecided) {
+      // Nothing to check the facts against: said first, plainly, instead of a check with no verdict in it.
+      const noted = answering ? notedLine() : undefined;
+      parts.push(...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title: levelOfSeries(state.facts.series!, state.facts.targetLevel!, lang) }));
+    } else {
+      parts.push(t.eligibility_intro[lang]);
+      parts.push(renderEligibilityReply(result, lang, rules, citeRule, routeSettled));
+    }
     // Out of reach for want of the title below: say whether that one is open now.
     const below = levelToTryFirst(result, state.facts);
     const lower = below && state.facts.series ? headlineRoute(evaluate(rules, { ...state.facts, targetLevel: below }, asOf)) : undefined;
@@ -431,6 +437,7 @@ export class Mentor {
         citations.push(...about.citations);
       }
     }
+    if (undecided) parts.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${result.overall.nextStep[lang]}`);
     parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
   }
