@@ -107,6 +107,12 @@ function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>,
   return lang === 'zh' ? `${seriesName}系列${LEVEL_NAMES[level].zh}` : `the ${LEVEL_NAMES[level].en} of the ${seriesName} series`;
 }
 
+/** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
+function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
+  const named = new Set([...lex.titles.find(text).map((h) => h.value.series as string), ...lex.series.find(text).map((h) => h.value as string)]);
+  return named.size === 1 ? [...named][0] : undefined;
+}
+
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)/i;
 
 export class Mentor {
@@ -253,7 +259,9 @@ export class Mentor {
     const found = await retrieve(index, question, { k: 6, lang });
     // A short question on the title in play ("考几门？" after 中级经济师) asks of its series: a document on
     // another series alone (the accountants' exam subjects) answers another question.
-    const ofSeries = inPlay?.series ? found.chunks.filter((r) => r.chunk.series.length === 0 || r.chunk.series.includes(inPlay.series!)) : found.chunks;
+    // So does a question that names one series itself ("经济师考试科目").
+    const onlySeries = inPlay?.series ?? onlySeriesNamed(text, lex);
+    const ofSeries = onlySeries ? found.chunks.filter((r) => r.chunk.series.length === 0 || r.chunk.series.includes(onlySeries)) : found.chunks;
     const retrieval = ofSeries === found.chunks ? found : { ...found, chunks: ofSeries, inScopeMatch: found.inScopeMatch && ofSeries.length > 0 };
     // What this message names, else what the topic it follows up on named ("and for Senior Engineer?" keeps engineering).
     const previous = inPlay ?? (rewritten === text ? undefined : state.topic);
