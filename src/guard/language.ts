@@ -30,13 +30,34 @@ export function replyLanguage(text: string, requested?: 'zh' | 'en', previous?: 
   const detected = detectLanguage(text);
   const zhFrame = text.match(ZH_FRAME)?.length ?? 0;
   const enFrame = text.match(EN_FRAME)?.length ?? 0;
-  // "what's 职称?", "how about 高工": English grammar around a Chinese term is an English question.
-  if (detected === 'zh' && enFrame > 0 && zhFrame === 0) return 'en';
+  // "what's 职称?", "how about 高工": English grammar around a Chinese term is an English question; so are
+  // English words around one Chinese term with no Chinese grammar ("高工 requirements?").
+  if (detected === 'zh' && zhFrame === 0 && (enFrame > 0 || (ONE_CJK_TERM.test(text) && ENGLISH_WORD.test(text)))) return 'en';
   if (detected !== 'mixed') return detected;
   if (zhFrame !== enFrame) return zhFrame > enFrame ? 'zh' : 'en';
   const cjk = text.match(CJK)?.length ?? 0;
   const words = text.match(LATIN_WORD)?.length ?? 0;
   return cjk / 1.7 >= words ? 'zh' : previous ?? 'en';
+}
+
+const ONE_CJK_TERM = /^[^\u3400-\u9fff]*[\u3400-\u9fff]+[^\u3400-\u9fff]*$/;
+const ENGLISH_WORD = /\b[a-z]{3,}\b/;
+
+/** Japanese kana, Korean Hangul, or the letters and words of a European language other than English. */
+const OTHER_SCRIPT = /[\u3040-\u30ff\uac00-\ud7af]/;
+const OTHER_LATIN_WORD = /\b(bonjour|merci|pourquoi|est-ce|qu'est|hola|gracias|buenos|guten|danke|bitte|ich|wie|und|obrigado)\b/i;
+const HAS_EN_FRAME = new RegExp(EN_FRAME.source, 'i');
+// Accented letters count only without English grammar: "the café policy", "résumé tips for …" are English.
+const ACCENTED = /[àâçéèêëîïôûùüÿñæœäöß¿¡]/i;
+
+/**
+ * A message in neither Chinese nor English ("Bonjour, comment obtenir un titre d'ingénieur?", Japanese): the
+ * mentor answers only in those two, and says so rather than guessing at it.
+ */
+export function inOtherLanguage(text: string): boolean {
+  if (OTHER_SCRIPT.test(text)) return true;
+  if (/[\u3400-\u9fff]/.test(text)) return false;
+  return OTHER_LATIN_WORD.test(text) || (ACCENTED.test(text) && !HAS_EN_FRAME.test(text));
 }
 
 let toSimplified: ((text: string) => string) | undefined;

@@ -39,6 +39,7 @@ const TemplatesSchema = z.object({
   noted_ack: Bi,
   correction_ack: Bi,
   target_ack: Bi,
+  other_language_only: Bi,
   met_unconfirmed: Bi,
   unsure_ack: Bi,
   level_below: Bi,

@@ -1,4 +1,4 @@
-import { classifyUnsafe, looksOutOfScope, mentionsDomain, type SafetyRules, type UnsafeKind } from '../guard/index.js';
+import { classifyUnsafe, inOtherLanguage, looksOutOfScope, mentionsDomain, type SafetyRules, type UnsafeKind } from '../guard/index.js';
 import { normalizeText } from '../knowledge/index.js';
 import { ASKS, looksLikeFollowUp } from './followup.js';
 import { hasAnyFact, type Extraction } from './slots.js';
@@ -13,6 +13,8 @@ export interface IntentDecision {
   identity?: boolean;
   /** Thanks that also (or only) say goodbye ("谢谢，再见", "bye"). */
   goodbye?: boolean;
+  /** A message in neither Chinese nor English: the mentor says which two it answers in. */
+  otherLanguage?: boolean;
 }
 
 const GREETING = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening)|在吗|有人吗)[呀啊哦~！!。.，,?？\s]*$/i;
@@ -80,6 +82,7 @@ const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
+  if (inOtherLanguage(text)) return { intent: 'help', otherLanguage: true };
   const s = normalizeText(text).trim();
   if (GREETING.test(s)) return { intent: 'greeting' };
   // "嗯", "好的" while a check waits for an answer: the question still stands (asked again), the check goes on.

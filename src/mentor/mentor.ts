@@ -203,7 +203,7 @@ export class Mentor {
         state.checking = false;
         return { draft: this.simple('thanks', decision.goodbye ? t.goodbye[lang] : t.thanks[lang], lang) };
       case 'help':
-        return { draft: this.simple('help', decision.identity ? fillName(t.identity[lang], name) : t.help[lang], lang) };
+        return { draft: this.simple('help', decision.otherLanguage ? t.other_language_only[lang] : decision.identity ? fillName(t.identity[lang], name) : t.help[lang], lang) };
       case 'unsafe':
         return { draft: this.refusal(decision.unsafeKind!, lang) };
       case 'out_of_scope': {

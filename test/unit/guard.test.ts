@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config.js';
-import { classifyUnsafe, detectLanguage, isValidResidentId, loadSafetyRules, looksOutOfScope, maskPii, mentionsDomain, replyLanguage, simplifiedChinese } from '../../src/guard/index.js';
+import { classifyUnsafe, detectLanguage, inOtherLanguage, isValidResidentId, loadSafetyRules, looksOutOfScope, maskPii, mentionsDomain, replyLanguage, simplifiedChinese } from '../../src/guard/index.js';
 
 const safety = loadSafetyRules(path.join(REPO_ROOT, 'prompts'));
 
@@ -23,6 +23,15 @@ describe('language', () => {
     expect(replyLanguage("what's 职称")).toBe('en');
     expect(replyLanguage('how about 高工?')).toBe('en');
     expect(replyLanguage('职称 ok?')).toBe('zh');
+    // English words around one Chinese term, no Chinese grammar; two Chinese terms, or an acronym, stay Chinese.
+    expect(replyLanguage('高工 requirements?')).toBe('en');
+    expect(replyLanguage('中级 engineer 条件')).toBe('zh');
+    expect(replyLanguage('PMP证书')).toBe('zh');
+  });
+
+  it('tells a message in neither Chinese nor English, and leaves English with a borrowed accent alone', () => {
+    for (const other of ["Bonjour, comment obtenir un titre d'ingénieur?", '¿Cómo puedo obtener un título?', 'Wie bekomme ich einen Titel?', 'こんにちは、職称について教えてください', '직함을 어떻게 받나요?']) expect(inOtherLanguage(other), other).toBe(true);
+    for (const ours of ['What is the café policy?', 'résumé tips for interview', '上海评工程师要什么条件？', 'What do I need for Engineer?', 'I have a comment']) expect(inOtherLanguage(ours), ours).toBe(false);
   });
 
   it('reads Traditional characters as Simplified, and leaves Simplified, English and words that keep their form alone', () => {
