@@ -51,7 +51,7 @@ const TemplatesSchema = z.object({
   /** A fact asked only once another is known (the answer to the other decides whether it matters). */
   ask_after: z.record(z.string(), z.string()).default({}),
   suggestions: z.record(z.string(), BiList).refine((r) => 'default' in r, 'needs default suggestions'),
-  cited_docs: z.object({ fraud: z.string(), hotline: z.string() }),
+  cited_docs: z.object({ fraud: z.string(), hotline: z.string(), series: z.string() }),
 });
 
 export type Persona = z.infer<typeof PersonaSchema>;

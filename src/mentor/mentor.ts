@@ -113,6 +113,9 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
   return named.size === 1 ? [...named][0] : undefined;
 }
 
+/** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
+const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
+
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)/i;
 
 export class Mentor {
@@ -390,6 +393,14 @@ export class Mentor {
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
+      } else if (question && ask.includes('series') && ASKS_WHICH_TITLE.test(question)) {
+        // "能评什么职称？" with the series still unknown: which title depends on the series, each with its own levels.
+        const said = findSentence(index, `${t.cited_docs.series}.${lang}`, /自己的等级名称|its own level names/);
+        if (said) {
+          const n = citations.length + 1;
+          citations.push(citationFor(said.chunk, said.quote, n));
+          parts.push(`${said.quote} [${n}]`);
+        }
       } else if (question) {
         // "我有英国特许工程师，能评职称吗" with the series known: whether the lists name it is still not told.
         const unnamed = this.unnamedCertificateNote(question, lang);
