@@ -109,11 +109,13 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c) && !NO_TITLE.test(c));
   const allClauses = clauses(text);
   for (const [clauseIndex, clause] of allClauses.entries()) {
-    const titleHits = lex.titles.find(clause);
-    const degreeHits = lex.degrees.find(clause);
     const inside = (h: { start: number; end: number }, spans: { start: number; end: number }[]) => spans.some((t) => h.start < t.end && h.end > t.start);
+    // "senior technician" (高级技师) is a skill grade, not the title Technician (技术员) with "senior" before it.
+    const skillHits = lex.skills.find(clause);
+    const titleHits = lex.titles.find(clause).filter((h) => !inside(h, skillHits));
+    const degreeHits = lex.degrees.find(clause);
     // "junior college" is a degree, not the junior level; a title's own level word is not a second mention.
-    const levelHits = lex.levels.find(clause).filter((h) => !inside(h, titleHits) && !inside(h, degreeHits));
+    const levelHits = lex.levels.find(clause).filter((h) => !inside(h, titleHits) && !inside(h, degreeHits) && !inside(h, skillHits));
     let currentInClause = false;
     const clauseHasCurrentCue = CURRENT_ANYWHERE.test(clause) && !TARGET_CLAUSE.test(clause);
 
@@ -169,7 +171,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (obtained && facts.currentTitle?.level !== 'none') facts.currentTitle = { ...facts.currentTitle, obtained };
     residenceFacts(clause, facts);
     overseasFacts(clause, facts);
-    for (const hit of lex.skills.find(clause)) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
+    for (const hit of skillHits) facts.skill = { ...facts.skill, level: hit.value as SkillLevel };
     for (const hit of lex.awards.find(clause)) facts.awards = { ...facts.awards, [hit.value]: true };
     for (const hit of lex.routeFacts.find(clause)) {
       const flag = hit.value.split('.')[1];
