@@ -430,9 +430,14 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
     let bestValue = -Infinity;
     pool.forEach((c, i) => {
       if (chosen.some((s) => s.display.includes(c.display) || c.display.includes(s.display))) return;
-      // The same sentence in another document (a repost of the same notice) says nothing new.
-      if (chosen.some((s) => sharedOfLarger(s.terms, c.terms) >= SAME_SENTENCE)) return;
-      const redundancy = Math.max(0, ...chosen.map((s) => overlapCoefficient(s.terms, c.terms)));
+      // Redundancy: shared terms over the smaller set, so a sentence restating part of another counts.
+      let redundancy = 0;
+      for (const s of chosen) {
+        const inter = sharedTerms(s.terms, c.terms);
+        // Over the larger set, near 1 only when the two say the same: a repost's copy of a chosen sentence.
+        if (inter / Math.max(s.terms.size, c.terms.size, 1) >= SAME_SENTENCE) return;
+        redundancy = Math.max(redundancy, inter / Math.max(Math.min(s.terms.size, c.terms.size), 1));
+      }
       const value = c.score + (chosen.length ? 0.35 * novelty(c) : 0) - 0.6 * redundancy;
       if (value > bestValue) {
         bestValue = value;
@@ -452,18 +457,8 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
   return chosen;
 }
 
-/** Shared terms over the larger set: near 1 only when two sentences say the same (a short one inside a long one does not). */
-function sharedOfLarger(a: Set<string>, b: Set<string>): number {
+function sharedTerms(a: Set<string>, b: Set<string>): number {
   let inter = 0;
   for (const t of a) if (b.has(t)) inter++;
-  const larger = Math.max(a.size, b.size);
-  return larger ? inter / larger : 0;
-}
-
-/** Shared terms over the smaller set: a sentence restating part of another counts as redundant. */
-function overlapCoefficient(a: Set<string>, b: Set<string>): number {
-  let inter = 0;
-  for (const t of a) if (b.has(t)) inter++;
-  const smaller = Math.min(a.size, b.size);
-  return smaller ? inter / smaller : 0;
+  return inter;
 }
