@@ -456,10 +456,6 @@ function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicati
 }
 
 /**
- * "<rule>: <what it asks> — <how the facts meet it>." Years still short are told only while time can open the
- * route, and a date only when the route is "not yet".
- */
-/**
  * Of a rule's many alternatives (one per degree), the one that decides for this asker: that of the highest
  * degree the asker holds whose outcome is the rule's own. Undefined when the degree is not known or no
  * single alternative explains the outcome; then every alternative is said.
@@ -479,7 +475,11 @@ function askersAlternative(cond: ConditionSet, ctx: EvalContext, o: Outcome): Co
   return undefined;
 }
 
-/** `own`: the asker's one alternative of the rule (askersAlternative), said instead of all of them. */
+/**
+ * "<rule>: <what it asks> — <how the facts meet it>." Years still short are told only while time can open the
+ * route, and a date only when the route is "not yet". `own`: the asker's one alternative of the rule
+ * (askersAlternative), said instead of all of them.
+ */
 function reasonLine(j: Judged, lang: 'zh' | 'en', series: string, route: Status, routeMissing: string[], own: ConditionSet | undefined): string {
   const zh = lang === 'zh';
   const o = j.raw;

@@ -70,11 +70,11 @@ export function findDurations(text: string): Duration[] {
     }
     const counted = chineseRange(m[1]) ?? parseChineseNumber(m[1]);
     if (counted === undefined) continue;
-    const n = told(text, m.index!, m.index! + m[0].length, counted, m[2] === '年' ? 'year' : 'month', true);
     // "2024年" is a year, not a duration; and "2021年3月" a month of it (a duration of months says 个月).
-    if (m[2] === '年' && n >= 1900) continue;
+    if (m[2] === '年' && counted >= 1900) continue;
     if (m[2] === '月' && /年\s*$/.test(text.slice(Math.max(0, m.index! - 2), m.index!))) continue;
     const unit = m[2] === '年' ? 'year' : 'month';
+    const n = told(text, m.index!, m.index! + m[0].length, counted, unit, true);
     const value = n + (m[3] ? 0.5 : 0);
     out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });
   }
@@ -86,8 +86,8 @@ export function findDurations(text: string): Duration[] {
     const counted = /^\d/.test(m[1]) ? Number(m[1]) : EN_NUMBERS[m[1]];
     if (counted === undefined) continue;
     const unit = m[3].startsWith('m') ? 'month' : 'year';
+    if (unit === 'year' && counted >= 1900) continue;
     const n = told(text, m.index!, m.index! + m[0].length, counted, unit, false);
-    if (unit === 'year' && n >= 1900) continue;
     const value = n + (m[2] || m[4] ? 0.5 : 0);
     out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });
   }
