@@ -29,6 +29,7 @@ const TemplatesSchema = z.object({
   pii_warning: Bi,
   ask_back_intro: Bi,
   years_required: Bi,
+  conditions_required: Bi,
   general_rule_first: Bi,
   check_offer: Bi,
   third_party_caveat: Bi,

@@ -377,13 +377,15 @@ export class Mentor {
     const ask = result.overall.status === 'needs_info' && !routeSettled ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure), state.routeAsked) : [];
     if (ask.length) {
       state.asked = ask;
-      // "我本科，要工作几年才能评工程师": the years the rule asks of someone like the asker, before asking theirs.
-      const yearsAsked = question && asksHowLong(question) ? yearsAskedOfAsker(result, rules) : undefined;
-      if (yearsAsked) {
+      // "我本科，要工作几年才能评工程师", "评高工需要什么条件？我硕士": what the rule asks of someone like the asker,
+      // before asking theirs.
+      const asked = question && asksHowLong(question) ? 'years_required' : question && asksConditions(question) ? 'conditions_required' : undefined;
+      const yearsAsked = asked ? yearsAskedOfAsker(result, rules) : undefined;
+      if (asked && yearsAsked) {
         const { rule, conditions } = yearsAsked;
         const n = citeRule(rule.id);
         const caveat = rule.confidence === 'C' ? t.third_party_caveat[lang] : '';
-        parts.push(`${fill(t.years_required[lang], { rule: rule.title[lang], conditions: describeConditions(conditions, lang, state.facts.series) })}${caveat}${n ? ` [${n}]` : ''}`);
+        parts.push(`${fill(t[asked][lang], { rule: rule.title[lang], conditions: describeConditions(conditions, lang, state.facts.series) })}${caveat}${n ? ` [${n}]` : ''}`);
       }
       // "我在民营企业工作，能评职称吗", "我有美国CPA证书，能评职称吗" before any series: what the documents say of that
       // for everyone, then the check offered.
