@@ -21,6 +21,8 @@ export interface ComposedReply {
   citations: Citation[];
   /** The corpus did not answer: the reply says so and points to the official channels. */
   silent: boolean;
+  /** The corpus states that it does not hold the answer (its list of what to ask 12333): said, with where to ask. */
+  statedGap?: boolean;
   otherLanguage: boolean;
   otherScope: boolean;
   lowConfidence: boolean;
@@ -49,6 +51,10 @@ const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number 
 /** The unit a quantity question asks about: 几类 → 类, 多少人 → 人, "how many years" → year. */
 const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
 const NUMBER = '(?:\\d[\\d,.]*|[一二两三四五六七八九十百千万]+)';
+/** The corpus's own list of what it does not hold (the hotline document): "本资料中没有", "not in these sources". */
+const NOT_IN_SOURCES = /本资料中没有|资料没有写明|not (?:confirmed )?in these sources|the sources do not cover/i;
+/** A second stated gap joins the first when it scores this close to it ("单位不聘": appointment and pay). */
+const STATED_GAP_NEAR = 0.9;
 /** Statements that the sources are silent: useful when nothing else answers, never ahead of a fact. */
 const GAP_STATEMENT = /没有(详细)?说明|没有给出|未检索到|没有检索到|未经核实的|没有得到确认|请查阅当年|请以当年|not (confirmed|found|given|detailed|retrieved)|check the current|call the shanghai 12333/i;
 
@@ -78,6 +84,10 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const focus = titleFocus(input.query, index);
   const wantsConditions = CONDITION_QUESTION.test(input.query);
   const candidates = candidateSentences(top, queryWeights, input.query, index, focus);
+  // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
+  // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
+  const gaps = statedGaps(candidates, queryWeights);
+  if (gaps.length) return statedGapReply(input, gaps);
   const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
   if (chosen.length === 0) return silentReply(input);
 
@@ -126,18 +136,64 @@ export function citationFor(chunk: Chunk, quote: string, n: number): Citation {
 
 /** When the corpus is silent: say so, and cite the hotline document instead of guessing. */
 export function silentReply(input: Pick<ComposeInput, 'lang' | 'templates' | 'index' | 'firstCitation'>): ComposedReply {
+  const pointer = hotlinePointer(input, input.firstCitation ?? 1);
+  const parts = [input.templates.silent[input.lang], ...(pointer ? [pointer.line] : [])];
+  return { text: parts.join('\n\n'), citations: pointer ? [pointer.citation] : [], silent: true, otherLanguage: false, otherScope: false, lowConfidence: false };
+}
+
+/** "也可以拨打人社服务热线咨询：…" with its citation numbered `n`. */
+function hotlinePointer(input: Pick<ComposeInput, 'lang' | 'templates' | 'index'>, n: number): { line: string; citation: Citation } | undefined {
   const { lang, templates, index } = input;
-  const parts = [templates.silent[lang]];
-  const citations: Citation[] = [];
   // The number to dial in Shanghai first; the sentence on the hotline's history only when there is no other.
   const hotlineDoc = `${templates.cited_docs.hotline}.${lang}`;
   const hotline = findSentence(index, hotlineDoc, /021-12333/) ?? findSentence(index, hotlineDoc, /12333/);
-  if (hotline) {
-    const n = input.firstCitation ?? 1;
-    citations.push(citationFor(hotline.chunk, hotline.quote, n));
-    parts.push(`${fill(templates.hotline_pointer[lang], { quote: clean(hotline.quote) })} [${n}]`);
+  if (!hotline) return undefined;
+  return { line: `${fill(templates.hotline_pointer[lang], { quote: clean(hotline.quote) })} [${n}]`, citation: citationFor(hotline.chunk, hotline.quote, n) };
+}
+
+/**
+ * The corpus's statements that it lacks what was asked, when the heaviest question term any sentence
+ * holds ("通过率", "丢") is held only by such statements. A fact that holds it too ("博士…经单位考核合格"
+ * for "应届博士能直接认定中级吗") keeps the usual reply, which puts the stated gap beside that fact.
+ */
+function statedGaps(candidates: Candidate[], query: Map<string, number>): Candidate[] {
+  let heaviest: string | undefined;
+  for (const [t, w] of query) if ((heaviest === undefined || w > query.get(heaviest)!) && candidates.some((c) => c.terms.has(t))) heaviest = t;
+  const holders = heaviest === undefined ? [] : candidates.filter((c) => c.terms.has(heaviest!));
+  const onlyGapsHoldIt = holders.length > 0 && holders.every((c) => NOT_IN_SOURCES.test(c.quote));
+  if (!onlyGapsHoldIt) return [];
+  const top = Math.max(...holders.map((c) => c.score));
+  return candidates
+    .filter((c) => NOT_IN_SOURCES.test(c.quote) && (c.terms.has(heaviest!) || c.score >= top * STATED_GAP_NEAR))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 2);
+}
+
+/**
+ * The question is one the corpus lists as not covered: its own statement of that, cited, then where to
+ * ask. Silent in all but name, so the turn counts as unanswered for staff.
+ */
+function statedGapReply(input: ComposeInput, gaps: Candidate[]): ComposedReply {
+  const { lang, templates } = input;
+  const first = input.firstCitation ?? 1;
+  const citations: Citation[] = [];
+  const numberOf = new Map<string, number>();
+  const lines = gaps.map((c) => {
+    let n = numberOf.get(c.chunk.id);
+    if (n === undefined) {
+      n = first + citations.length;
+      numberOf.set(c.chunk.id, n);
+      citations.push(citationFor(c.chunk, c.quote, n));
+    }
+    return `• ${clean(c.quote)} [${n}]`;
+  });
+  const parts = [templates.gap_stated[lang], lines.join('\n'), templates.gap_next_step[lang]];
+  const pointer = hotlinePointer(input, first + citations.length);
+  if (pointer) {
+    parts.push(pointer.line);
+    citations.push(pointer.citation);
   }
-  return { text: parts.join('\n\n'), citations, silent: true, otherLanguage: false, otherScope: false, lowConfidence: false };
+  return { text: parts.join('\n\n'), citations, silent: false, statedGap: true, otherLanguage: false, otherScope: false, lowConfidence: false };
 }
 
 /** The first sentence of a document matching a pattern, for fixed replies that must still cite. */

@@ -29,6 +29,8 @@ const TemplatesSchema = z.object({
   pii_warning: Bi,
   ask_back_intro: Bi,
   years_required: Bi,
+  gap_stated: Bi,
+  gap_next_step: Bi,
   conditions_required: Bi,
   general_rule_first: Bi,
   check_offer: Bi,

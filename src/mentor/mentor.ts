@@ -315,7 +315,7 @@ export class Mentor {
       composed = { ...composed, text: [opening, unnamed, ...rest].join('\n\n') };
     }
     return {
-      draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent || Boolean(conditionsNotHeld) },
+      draft: { intent, reply: composed.text, citations: composed.citations, suggestions: this.suggestions(composed.silent || composed.otherScope ? 'out_of_scope' : 'default', lang), unanswered: composed.silent || Boolean(composed.statedGap) || Boolean(conditionsNotHeld) },
       fallback,
     };
   }

@@ -17,6 +17,8 @@ const Turn = z.strictObject({
   /** Expected overall eligibility status, and optionally a route's status. */
   eligibility: z.strictObject({ status: z.enum(['eligible', 'not_yet', 'needs_info', 'not_eligible']).optional(), route: z.string().optional(), routeStatus: z.string().optional(), earliest: z.boolean().optional() }).optional(),
   asks_back: z.boolean().optional(),
+  /** Listed for staff among the unanswered questions (the transcript's flag). */
+  unanswered: z.boolean().optional(),
   /** The reply's first bullet (or its only paragraph) mentions this: what a definition question must open with. */
   leads_with: z.string().optional(),
 });
@@ -85,6 +87,7 @@ describe('conversations as data', () => {
           const lead = reply.reply.split('\n').find((l) => l.startsWith('• ')) ?? reply.reply.split('\n\n')[1] ?? '';
           expect(mentions(lead, turn.leads_with), `${where}\n  leads with: ${turn.leads_with}`).toBe(true);
         }
+        if (turn.unanswered !== undefined) expect(service.store.transcript(reply.sessionId).at(-1)?.unanswered, `${where}\n  unanswered`).toBe(turn.unanswered);
         if (turn.asks_back !== undefined) expect(reply.eligibility?.overall.status === 'needs_info' && /\?|？/.test(reply.reply), where).toBe(turn.asks_back);
       }
     });
