@@ -82,6 +82,20 @@ type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
 
 const DEGREE_RANK = new Map(DEGREES.map((d, i) => [d, i]));
 
+/** A level word as the whole message, in English: "what about senior?", "and intermediate?". */
+const LEVEL_ALONE = /^(?:and |so |then |what about |how about |and what about |and how about )?(?:the |a )?(senior|intermediate|junior)(?: level| title| one| grade)?(?: then)?\s*[?？.!]*$/i;
+/** "Senior" alone is the associate-senior level (高级) in English usage, as "Senior Engineer" is 高级工程师. */
+const LEVEL_ALONE_MEANS: Record<string, NonNullable<Facts['targetLevel']>> = { senior: 'associate_senior', intermediate: 'intermediate', junior: 'assistant' };
+
+/** A degree named anywhere in the message ("我本科，土木工程"): a clause that is only a major is then the asker's. */
+const DEGREE_WORD = /中专|大专|专科|本科|学士|硕士|研究生|博士|bachelor|master|phd|doctorate|degree/;
+
+/** "土木工程", "计算机专业": a clause that is a major's name and nothing else; bare 工程 is a line of work as often. */
+function majorAlone(clause: string, lex: Lexicon): boolean {
+  const bare = clause.replace(/(专业)?(毕业)?的?$/, '');
+  return lex.majors.find(bare).some((h) => h.start === 0 && /^(工程|工程学|科学与技术|技术)?$/.test(bare.slice(h.end)) && !/^(工程|engineering)$/.test(h.surface));
+}
+
 function clauses(text: string): string[] {
   return text.split(CLAUSE_BREAK).map((c) => c.trim()).filter(Boolean);
 }
@@ -182,7 +196,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     // "学的是工商管理" to "is your degree in science or engineering?": the major says it.
-    else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause)) {
+    else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause) || (DEGREE_WORD.test(text) && majorAlone(clause, lex))) {
       // "我拿到工程师了": 工程 inside a title's name is no major.
       const major = lex.majors.find(clause).find((h) => !inside(h, titleHits));
       if (major) facts.education = { ...facts.education, fieldRelated: major.value };
@@ -191,6 +205,10 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
     previousClauseCurrent = currentInClause;
   }
+  // "what about senior?" after a check: the bare English level word, which inside a longer message
+  // ("senior developer", "senior high school") names no title.
+  const alone = facts.targetLevel === undefined ? LEVEL_ALONE.exec(text) : null;
+  if (alone) facts.targetLevel = LEVEL_ALONE_MEANS[alone[1].toLowerCase()];
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
   // "2018年本科毕业，一直在做结构设计": the years since then, counted from the end of the month (or year) said.
   const since = facts.yearsInSpecialty === undefined && today ? workingSince(text, CORRECTION.test(text)) : undefined;

@@ -188,6 +188,22 @@ describe('extractFacts', () => {
     expect(extractFacts('我是做会计的', lex).facts.series).toBe('accounting');
   });
 
+  it('reads a major said on its own beside a degree ("我本科，土木工程") as the degree\'s field, but not a line of work', () => {
+    expect(extractFacts('我本科，土木工程，做了6年，有居住证', lex).facts.education).toEqual({ fieldRelated: true, degree: 'bachelor' });
+    expect(extractFacts('本科，工商管理，想评工程师', lex).facts.education).toEqual({ fieldRelated: false, degree: 'bachelor' });
+    // Bare 工程 is as often the work as the major; "做土木工程的" is the work; no degree, no claim on one.
+    expect(extractFacts('工程，本科，5年', lex).facts.education).toEqual({ degree: 'bachelor' });
+    expect(extractFacts('我是做土木工程的，本科', lex).facts.education).toEqual({ degree: 'bachelor' });
+    expect(extractFacts('土木工程，做了6年', lex).facts.education).toBeUndefined();
+  });
+
+  it('reads a bare English level word as the level asked about ("what about senior?"), but not inside a longer message', () => {
+    expect(extractFacts('what about senior?', lex).facts).toEqual({ targetLevel: 'associate_senior' });
+    expect(extractFacts('and intermediate?', lex).facts).toEqual({ targetLevel: 'intermediate' });
+    expect(extractFacts("I'm a senior developer", lex).facts.targetLevel).toBeUndefined();
+    expect(extractFacts('I finished senior high school', lex).facts.targetLevel).toBeUndefined();
+  });
+
   it('reads a time from now ("in 2 years", "两年后", "明年") apart from years of work', () => {
     expect(extractFacts('ok what about in 2 years?', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
     expect(extractFacts('两年后呢', lex)).toMatchObject({ facts: {}, yearsLater: 2 });
