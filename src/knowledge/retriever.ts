@@ -82,6 +82,11 @@ const NATIONAL = /国家标准|全国|国家规定|national/i;
 /** A document on the national standard's conditions (not one that merely surveys the whole country). */
 const NATIONAL_STANDARD = /国家标准|国家基本标准|national (basic )?standard/i;
 
+/** Whether a question names no place: this service's askers then apply in Shanghai (as the eligibility tool assumes). */
+export const namesNoPlace = (query: string) => !NATIONAL.test(query) && !SHANGHAI.test(query);
+/** A document on the national standard alone, which ranks for a question naming no place as one about another place. */
+export const isNationalStandardOnly = (title: string) => NATIONAL_STANDARD.test(title) && !SHANGHAI.test(title);
+
 export const todayIso = () => new Date().toISOString().slice(0, 10);
 
 /** Expand a query with glossary concepts: shared `§concept` tokens and the canonical terms in both languages. */
@@ -256,7 +261,7 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
     // on the national standard alone ranks as one about another place.
-    else if (!askedPlace && NATIONAL_STANDARD.test(chunk.title) && !SHANGHAI.test(chunk.title)) score /= T.jurisdictionFactor;
+    else if (!askedPlace && isNationalStandardOnly(chunk.title)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     if (titledMoreSpecifically(chunk)) score /= T.specificTitleFactor;
     ranked.push({ chunk, index: i, score, why: e.why });

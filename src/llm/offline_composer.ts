@@ -1,4 +1,4 @@
-import { splitSentences, tokenize, type Chunk, type KnowledgeIndex, type RetrievalResult, type RetrievedChunk } from '../knowledge/index.js';
+import { isNationalStandardOnly, namesNoPlace, splitSentences, tokenize, type Chunk, type KnowledgeIndex, type RetrievalResult, type RetrievedChunk } from '../knowledge/index.js';
 import type { Citation } from './citations.js';
 import { fill, pick, type Lang, type Templates } from './prompts.js';
 
@@ -43,6 +43,9 @@ interface Candidate {
 }
 
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
+const SHANGHAI_TITLE = /上海|shanghai/i;
+/** What a sentence of a national-standard document loses when the question names no place. */
+const NATIONAL_STANDARD_PENALTY = 0.15;
 const MAX_SENTENCES = 4;
 const MIN_COVERAGE = 0.2;
 /** Terms shared with a chosen sentence, of the larger set of the two, above which a sentence only repeats it. */
@@ -437,12 +440,18 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const measured = unit ? new RegExp(`${NUMBER}[^，。,;；.]{0,8}?${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
+  // No place named: the national standard's own wording ("the intermediate engineering title") does not
+  // outrank a Shanghai document on the same title (for 助理工程师 there is none).
+  const askedIn = (title: string) => [...termSet(title, index)].filter((t) => focus.asked.has(t));
+  const shanghaiTitles = chunks.filter((c) => SHANGHAI_TITLE.test(c.chunk.title) && !isNationalStandardOnly(c.chunk.title)).map((c) => termSet(c.chunk.title, index));
+  const outranked = (title: string) => namesNoPlace(rawQuery) && isNationalStandardOnly(title) && shanghaiTitles.some((terms) => askedIn(title).every((t) => terms.has(t)));
   const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
   const out: Candidate[] = [];
   chunks.forEach((r, rank) => {
     const headingTerms = termSet(r.chunk.headingPath.join(' '), index);
     const headingOverlap = overlap(headingTerms, query);
     const opensDocument = r.chunk.id.endsWith('#0');
+    const nationalOutranked = outranked(r.chunk.title);
     unitsOf(r.chunk.text).forEach(({ quote, display, items }, position) => {
       const terms = termSet(display, index);
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
@@ -451,6 +460,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
       if (measured?.test(display)) score += 0.2;
       if (GAP_STATEMENT.test(quote)) score -= 0.1;
+      if (nationalOutranked) score -= NATIONAL_STANDARD_PENALTY;
       // A sentence on 高级工程师 answers another question than one on 工程师, however many words they share.
       if (aboutNarrowerTitle(terms, focus)) score -= 0.15;
       const carriesList = display.includes('\n');
