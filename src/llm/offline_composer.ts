@@ -44,6 +44,8 @@ interface Candidate {
 
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
 const SHANGHAI_TITLE = /上海|shanghai/i;
+/** A concept this common (职称 itself) says little about which sentence answers. */
+const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
 const NATIONAL_STANDARD_PENALTY = 0.15;
 const MAX_SENTENCES = 4;
@@ -239,6 +241,14 @@ function weightedQuery(query: string, index: KnowledgeIndex): Map<string, number
   const weights = new Map<string, number>();
   const terms = [...tokenize(query), ...index.glossary.match(query).map((m) => `§${m.conceptId}`)];
   for (const t of terms) weights.set(t, Math.max(weights.get(t) ?? 0, index.bm25.idf(t)));
+  // A colloquial form of a concept found nearly everywhere weighs no more than that concept: "评职称" is
+  // rare in formal documents but asks about nothing beyond 职称, and would otherwise favour any sentence
+  // quoting a claim "评职称必须…".
+  for (const m of index.glossary.match(query)) {
+    const cap = index.bm25.idf(`§${m.conceptId}`);
+    if (m.kind !== 'colloquial' || cap > GENERIC_CONCEPT_IDF) continue;
+    for (const t of tokenize(m.surface)) if ((weights.get(t) ?? 0) > cap) weights.set(t, cap);
+  }
   // Canonical names of the concepts asked about, in both languages, count a little; so do the concepts
   // they are made of (a question on title levels is answered by a sentence naming 副高级 and 正高级).
   for (const m of index.glossary.match(query)) {
