@@ -44,6 +44,8 @@ interface Candidate {
 
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
 const SHANGHAI_TITLE = /上海|shanghai/i;
+/** The glossary's concept of a professional title itself (职称). */
+const TITLE_CONCEPT = 'professional-title';
 /** A concept this common (职称 itself) says little about which sentence answers. */
 const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
@@ -57,7 +59,7 @@ const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number 
 const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
 const NUMBER = '(?:\\d[\\d,.]*|[一二两三四五六七八九十百千万]+)';
 /** The corpus's own list of what it does not hold (the hotline document): "本资料中没有", "not in these sources". */
-const NOT_IN_SOURCES = /本资料中没有|资料没有写明|not (?:confirmed )?in these sources|the sources do not cover/i;
+const NOT_IN_SOURCES = /本资料中没有|资料中没有官方答案|现有资料中都?没有(找到|得到确认)|资料没有写明|not (?:confirmed )?in these sources|no official answer in this assistant's sources|the sources do not cover|not found in (?:the sources|this corpus)|^no official .{0,80} was confirmed/i;
 /** A second stated gap joins the first when it scores this close to it ("单位不聘": appointment and pay). */
 const STATED_GAP_NEAR = 0.9;
 /** Statements that the sources are silent: useful when nothing else answers, never ahead of a fact. */
@@ -78,8 +80,11 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
 
   const queryWeights = weightedQuery(input.query, index);
-  // A reply keeps to its best chunk's field: job-interview tips do not round off an answer on titles.
-  const top = chunks.filter((c) => c.chunk.scope === chunks[0].chunk.scope).slice(0, 5);
+  // A reply keeps to one field: job-interview tips do not round off an answer on titles, and a question
+  // that names titles ("怎么查我的职称") is answered from the documents on titles when any were found.
+  const namesTitles = index.glossary.match(input.query).some((m) => m.conceptId === TITLE_CONCEPT);
+  const field = namesTitles && chunks.some((c) => c.chunk.scope === 'titles') ? 'titles' : chunks[0].chunk.scope;
+  const top = chunks.filter((c) => c.chunk.scope === field).slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
   const wantsDefinition = DEFINITION_QUESTION.test(input.query);
   if (wantsDefinition && !top.some((c) => c.chunk.id === `${top[0].chunk.docId}#0`)) {
@@ -168,8 +173,9 @@ function statedGaps(candidates: Candidate[], query: Map<string, number>): Candid
   const onlyGapsHoldIt = holders.length > 0 && holders.every((c) => NOT_IN_SOURCES.test(c.quote));
   if (!onlyGapsHoldIt) return [];
   const top = Math.max(...holders.map((c) => c.score));
+  // The lead of the corpus's list of gaps ("下列…没有官方答案：") is said by the reply's own opening.
   return candidates
-    .filter((c) => NOT_IN_SOURCES.test(c.quote) && (c.terms.has(heaviest!) || c.score >= top * STATED_GAP_NEAR))
+    .filter((c) => NOT_IN_SOURCES.test(c.quote) && !/[：:]$/.test(c.quote) && (c.terms.has(heaviest!) || c.score >= top * STATED_GAP_NEAR))
     .sort((a, b) => b.score - a.score)
     .slice(0, 2);
 }
