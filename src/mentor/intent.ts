@@ -58,6 +58,8 @@ export const statesGeneralCircumstance = (text: string) => GENERAL_CIRCUMSTANCE.
 export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));
 /** "那明年呢？", "那现在呢？" right after a verdict: the same check again (its reply says when the years are met). */
 const ASKS_LATER = /^(那|那么|如果|要是)?(现在|目前|明年|后年|年底|今年年底|下半年|明年年初|明年上半年)(呢|可以吗|行吗|能吗|可以了吗|就可以了吗|能评吗|能报吗)?[?？。!！\s]*$|^(and |what about |how about )?(now|right now|next year|the year after|later this year|end of (the|this) year)\s*[?？.!]*$/i;
+/** "那我还要几年", "how many more years?" right after a verdict: the check again (it says when the years are met). */
+const ASKS_HOW_MUCH_LONGER = /^(那|那么|所以)?我?(还|还要|还得|还需要|还差|要等|得等|需要再等)(多久|几年|多少年|多长时间)(才能(评|报|申报)了?|才可以)?(呢|啊)?[?？。!！\s]*$|^(so |and |then )?(how many more years|how much longer|how long (until|till|before) (i can|i'm eligible|i am eligible))\b[^?]{0,30}[?？.!]*$/i;
 /** Asking what it takes: "需要什么条件", "what are the requirements". */
 const ASKS_CONDITIONS = /(什么|啥|哪些)条件|条件是什么|要求是什么|\brequirements?\b|\bconditions?\b|\bwhat do i need\b/i;
 /** "主管护师需要什么条件", "申报条件是什么", "what are the requirements". */
@@ -108,7 +110,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const aboutApplying = facts || APPLYING.test(s);
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
-  if (context.checking && (ASKS_LATER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
+  if (context.checking && (ASKS_LATER.test(s) || ASKS_HOW_MUCH_LONGER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
   // "能评吗？", "so can I apply?" in a check: the check's answer, on what has been told.
   if (context.checking && CAN_APPLY.test(s) && s.length <= 12 && !POLICY_CUE.test(s)) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
