@@ -44,6 +44,9 @@ function yearsLaterIn(text: string): { years: number; span: [number, number] } |
 const MORE_PAID = /(再|又|多)(交|缴)(了)?/;
 /** Paying (交/缴) for months is paying social insurance, in this domain, even when the word is left out. */
 const PAID_MONTHS = /(交|缴)(了)?\s*[^，。]{0,4}个?月/;
+const SOCIAL_INSURANCE = /社保|社会保险|social insurance|shebao/;
+/** Paying something for a time ("交了2年", "缴了两年", "paid for 2 years"). */
+const PAID = /(交|缴|缴纳)了?\s*[^，。]{0,4}年|\bpaid (it )?for\b/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
@@ -169,7 +172,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     // "in 2 years" is a time from now, not two years of work.
     // "毕业3年后评了助理工程师": a time after an event, not a length of work or of holding a title now.
     const durations = findDurations(clause).filter((d) => (!later || d.end <= later.span[0] || d.start >= later.span[1]) && !/^\s*(后|以后|之后)/.test(clause.slice(d.end)));
-    const socialInsurance = /社保|社会保险|social insurance|shebao/.test(clause) || PAID_MONTHS.test(clause);
+    // "有社保，交了2年": paying, in a message on social insurance (or in answer to the mentor's question on it).
+    const socialInsurance = SOCIAL_INSURANCE.test(clause) || PAID_MONTHS.test(clause) || (PAID.test(clause) && (SOCIAL_INSURANCE.test(text) || expecting.some((e) => e.startsWith('residence'))));
     for (const d of durations) {
       if (socialInsurance) {
         facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };

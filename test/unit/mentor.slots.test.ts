@@ -197,6 +197,15 @@ describe('extractFacts', () => {
     expect(extractFacts('土木工程，做了6年', lex).facts.education).toBeUndefined();
   });
 
+  it('reads paying for a time as social insurance when the message or the question asked is about it ("有社保，交了2年")', () => {
+    expect(extractFacts('有社保，交了2年', lex).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 24 } });
+    expect(extractFacts('交了18个月', lex, ['residence']).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 18 } });
+    expect(extractFacts('交了2年', lex, ['residence']).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 24 } });
+    // Years of work stay years of work.
+    expect(extractFacts('工作8年了', lex, ['residence']).facts).toEqual({ yearsInSpecialty: 8 });
+    expect(extractFacts('我做工程，交了2年', lex).facts.yearsInSpecialty).toBe(2);
+  });
+
   it('reads a bare English level word as the level asked about ("what about senior?"), but not inside a longer message', () => {
     expect(extractFacts('what about senior?', lex).facts).toEqual({ targetLevel: 'associate_senior' });
     expect(extractFacts('and intermediate?', lex).facts).toEqual({ targetLevel: 'intermediate' });
