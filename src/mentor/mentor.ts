@@ -176,7 +176,8 @@ export class Mentor {
     const t = this.deps.prompts.templates;
     const extraction = extractFacts(text, this.deps.lexicon, state.checking ? state.asked : [], this.now());
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
-    const answered = state.checking ? yesNoAnswer(text, state.asked) : undefined;
+    // A "no" the message spends on a fact of its own ("no hukou, but I have a residence permit") answers nothing else.
+    const answered = state.checking && !holdsNo(extraction.facts) ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
     // "再交两个月呢？": months on top of those already said (at most the 24 the rule looks back over).
     const known = state.facts.residence?.socialInsuranceMonthsLast24;
@@ -544,6 +545,12 @@ const UNSURE = /不知道|不清楚|不确定|不太清楚|说不准|不晓得|�
 /** A short "I don't know" (not a longer message that merely contains the words). */
 const isUnsure = (text: string) => text.trim().length <= 30 && UNSURE.test(text.trim().toLowerCase());
 const NO = /^(不是|没有|没|否|无|不|no|nope|not|none|i don't|i do not|i haven't|never)\b|^(不是|没有|没|否|无|不)|没有|\bno\b|\bnot\b|\bnone\b|don't|haven't/i;
+
+/** Whether facts hold a "no" (a flag or a residence option said not to apply). */
+function holdsNo(facts: unknown): boolean {
+  if (facts === false) return true;
+  return facts !== null && typeof facts === 'object' && Object.values(facts).some(holdsNo);
+}
 
 /** Facts asked as "which one?" that a plain "no" answers: no title, no certificate on any list. */
 const NONE_ANSWERS: Record<string, string> = { 'currentTitle.level': 'none', 'overseas.listVersion': 'none' };
