@@ -41,6 +41,27 @@ export const round2 = (x: number) => Math.round(x * 100) / 100;
 export const fmtYears = (x: number) => String(round2(x));
 /** "1 year", "2.5 years": English only; Chinese has no plural. */
 export const yearsEn = (x: number) => `${fmtYears(x)} ${round2(x) === 1 ? 'year' : 'years'}`;
+
+/** The asker's own years as a citizen says them: "6年10个月", "2年6个月", "11个月" (not "6.83年"). */
+export function durationZh(x: number): string {
+  const { years, months } = yearsAndMonths(x);
+  if (months === 0) return `${years}年`;
+  return years === 0 ? `${months}个月` : `${years}年${months}个月`;
+}
+
+/** "6 years 10 months", "1 year", "11 months". */
+export function durationEn(x: number): string {
+  const { years, months } = yearsAndMonths(x);
+  const y = `${years} ${years === 1 ? 'year' : 'years'}`;
+  const m = `${months} ${months === 1 ? 'month' : 'months'}`;
+  if (months === 0) return y;
+  return years === 0 ? m : `${y} ${m}`;
+}
+
+function yearsAndMonths(x: number): { years: number; months: number } {
+  const total = Math.max(0, Math.round(x * 12));
+  return { years: Math.floor(total / 12), months: total % 12 };
+}
 const rankOf = <T extends string>(list: readonly T[], v: T) => list.indexOf(v);
 
 /** Fact paths split once: the what-if search reads the same few paths many times. */
@@ -309,14 +330,14 @@ function judgeYears(req: NonNullable<ConditionSet['years']>, ctx: EvalContext): 
   const have = req.basis === 'in_specialty' ? f.yearsInSpecialty : f.currentTitle?.yearsHeld;
   // Unknown years can at worst be "not yet" (time fixes them), unless the round counts years only to a fixed date.
   if (have === undefined) return unknown([path], MET, req.countedTo ? FAILED : SHORT);
-  const haveText = fmtYears(have);
+  const haveText = durationZh(have);
   if (req.countedTo) {
     // The round counts experience up to a fixed date: project (or roll back) the years to that date.
     const atCutoff = have + monthsBetween(ctx.asOf, req.countedTo) / 12;
-    if (atCutoff >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年（计算至${req.countedTo}）`, en: `you have ${yearsEn(have)} (counted to ${req.countedTo})` }]);
-    return known(FAILED, [{ zh: `计算至${req.countedTo}仍不足${req.min}年（你有${haveText}年）`, en: `still short of ${yearsEn(req.min)} when counted to ${req.countedTo} (you have ${yearsEn(have)})` }]);
+    if (atCutoff >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}（计算至${req.countedTo}）`, en: `you have ${durationEn(have)} (counted to ${req.countedTo})` }]);
+    return known(FAILED, [{ zh: `计算至${req.countedTo}仍不足${req.min}年（你有${haveText}）`, en: `still short of ${yearsEn(req.min)} when counted to ${req.countedTo} (you have ${durationEn(have)})` }]);
   }
-  if (have >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}年`, en: `you have ${yearsEn(have)}` }]);
+  if (have >= req.min - EPS) return known(MET, [{ zh: `你有${haveText}`, en: `you have ${durationEn(have)}` }]);
   const stillNeeded = round2(req.min - have);
   const obtained = req.basis === 'since_previous_title' ? f.currentTitle?.obtained : undefined;
   const earliest = obtained ? addMonths(obtained, Math.round(req.min * 12)) : addMonths(ctx.asOf, Math.ceil((req.min - have) * 12 - EPS));
@@ -327,8 +348,8 @@ function judgeYears(req: NonNullable<ConditionSet['years']>, ctx: EvalContext): 
     earliest,
     yearsStillNeeded: stillNeeded,
     situation: [
-      { zh: `你有${haveText}年`, en: `you have ${yearsEn(have)}` },
-      { zh: `还差${fmtYears(stillNeeded)}年`, en: `${yearsEn(stillNeeded)} more needed`, shortfall: true },
+      { zh: `你有${haveText}`, en: `you have ${durationEn(have)}` },
+      { zh: `还差${durationZh(stillNeeded)}`, en: `${durationEn(stillNeeded)} more needed`, shortfall: true },
     ],
   };
 }

@@ -1,4 +1,4 @@
-import { levelTitle, yearsEn } from './conditions.js';
+import { durationEn, durationZh, levelTitle } from './conditions.js';
 import { JURISDICTION_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES, factName } from './labels.js';
 import type { Bilingual, Citation, EligibilityResult, Level, RouteVerdict } from './schema.js';
 
@@ -87,7 +87,7 @@ function verdictHeader(v: RouteVerdict, withLevel: boolean, lang: Lang): string 
   const zh = lang === 'zh';
   const parts = [`【${routeLabel(v, withLevel, lang)}】${STATUS_NAMES[v.status][lang]}`];
   if (v.indicativeStatus) parts.push(zh ? `（低可信度来源显示：${STATUS_NAMES[v.indicativeStatus].zh}）` : ` (low-confidence sources indicate: ${STATUS_NAMES[v.indicativeStatus].en})`);
-  if (v.earliest) parts.push(zh ? `，还需${v.yearsStillNeeded}年，最早${v.earliest}` : `; ${yearsEn(v.yearsStillNeeded ?? 0)} more, from ${v.earliest}`);
+  if (v.earliest) parts.push(zh ? `，还需${durationZh(v.yearsStillNeeded ?? 0)}，最早${v.earliest}` : `; ${durationEn(v.yearsStillNeeded ?? 0)} more, from ${v.earliest}`);
   return parts.join('');
 }
 

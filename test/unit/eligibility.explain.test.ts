@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES_DIR, evaluate, explainEligibility, loadRules, type EligibilityResult } from '../../src/eligibility/index.js';
+import { durationEn, durationZh } from '../../src/eligibility/conditions.js';
 import { loadCases } from '../eligibility/cases.js';
 
 const rules = loadRules(DEFAULT_RULES_DIR);
@@ -56,7 +57,7 @@ describe('explanations render in both languages for every case', () => {
     expect(zh).toContain('sh-eng-int-2');
     expect(zh).toContain('研究生学历，从事本专业技术工作满2年');
     expect(en).toContain('eligible');
-    expect(en).toContain('you have 2.5 years');
+    expect(en).toContain('you have 2 years 6 months');
     expect(en).toContain('nat-eng-int-2');
   });
 
@@ -64,6 +65,11 @@ describe('explanations render in both languages for every case', () => {
     const result = evaluate(rules, { series: 'engineering', targetLevel: 'intermediate', education: { degree: 'bachelor' }, yearsInSpecialty: 3, residence: { residencePermit: true } }, '2025-06-01');
     expect(explainEligibility(result, 'zh')).toContain('还需2年，最早2027-06-01');
     expect(explainEligibility(result, 'en')).toContain('2 years more, from 2027-06-01');
+  });
+
+  it('says the asker\'s years as years and months, not as a decimal', () => {
+    expect([6.83, 2.5, 5, 0.9, 1, 1 / 12, 11.99].map(durationZh)).toEqual(['6年10个月', '2年6个月', '5年', '11个月', '1年', '1个月', '12年']);
+    expect([6.83, 2.5, 5, 0.9, 1, 1 / 12].map(durationEn)).toEqual(['6 years 10 months', '2 years 6 months', '5 years', '11 months', '1 year', '1 month']);
   });
 
   it('says what to tell when facts are missing', () => {
