@@ -78,6 +78,8 @@ const ASKS_WHICH_FITS = /(哪个|哪种|哪条|哪一个|哪一种|哪条路)(�
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
+/** "How can I look up my title?", "Where can I check my progress?": how something is done, not whether one may apply. */
+const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|apply for|get|become|be eligible|go for))/i;
 const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
@@ -108,7 +110,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (context.aboutRouteTopic && !context.checking) return { intent: 'policy_question' };
   // "Can I ignore the continuing-education requirement?" asks about a rule, not about applying.
   const aboutApplying = facts || APPLYING.test(s);
-  if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal)) return { intent: 'eligibility_check' };
+  if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal) && !(ASKS_PROCEDURE.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   if (context.checking && (ASKS_LATER.test(s) || ASKS_HOW_MUCH_LONGER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
   // "能评吗？", "so can I apply?" in a check: the check's answer, on what has been told.
