@@ -46,6 +46,7 @@ const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
 const SHANGHAI_TITLE = /上海|shanghai/i;
 /** The glossary's concept of a professional title itself (职称). */
 const TITLE_CONCEPT = 'professional-title';
+const APPLY_CONCEPT = 'apply';
 /** A concept this common (职称 itself) says little about which sentence answers. */
 const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
@@ -82,7 +83,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const queryWeights = weightedQuery(input.query, index);
   // A reply keeps to one field: job-interview tips do not round off an answer on titles, and a question
   // that names titles ("怎么查我的职称") is answered from the documents on titles when any were found.
-  const namesTitles = index.glossary.match(input.query).some((m) => m.conceptId === TITLE_CONCEPT);
+  // 申报 is said of titles, while "apply" is said of jobs too.
+  const namesTitles = index.glossary.match(input.query).some((m) => m.conceptId === TITLE_CONCEPT || (m.conceptId === APPLY_CONCEPT && /[\u4e00-\u9fff]/.test(m.surface)));
   const field = namesTitles && chunks.some((c) => c.chunk.scope === 'titles') ? 'titles' : chunks[0].chunk.scope;
   const top = chunks.filter((c) => c.chunk.scope === field).slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
