@@ -97,7 +97,6 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const wantsConditions = CONDITION_QUESTION.test(input.query);
   const candidates = candidateSentences(top, queryWeights, input.query, index, focus);
   // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
-  // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
   const gaps = statedGaps(candidates, queryWeights);
   if (gaps.length) return statedGapReply(input, gaps);
   const chosen = selectSentences(candidates, queryWeights, BUDGET[lang], otherScope ? 2 : MAX_SENTENCES);
@@ -165,8 +164,8 @@ function hotlinePointer(input: Pick<ComposeInput, 'lang' | 'templates' | 'index'
 
 /**
  * The corpus's statements that it lacks what was asked, when the heaviest question term any sentence
- * holds ("通过率", "丢") is held only by such statements. A fact that holds it too ("博士…经单位考核合格"
- * for "应届博士能直接认定中级吗") keeps the usual reply, which puts the stated gap beside that fact.
+ * holds ("通过率", "丢") is held only by such statements. A fact that holds it too (the third-party "90学时"
+ * for "继续教育学时有要求吗") keeps the usual reply, which puts the stated gap beside that fact.
  */
 function statedGaps(candidates: Candidate[], query: Map<string, number>): Candidate[] {
   let heaviest: string | undefined;

@@ -381,9 +381,9 @@ export class Mentor {
       // "我本科，要工作几年才能评工程师", "评高工需要什么条件？我硕士": what the rule asks of someone like the asker,
       // before asking theirs.
       const asked = question && asksHowLong(question) ? 'years_required' : question && asksConditions(question) ? 'conditions_required' : undefined;
-      const yearsAsked = asked ? yearsAskedOfAsker(result, rules) : undefined;
-      if (asked && yearsAsked) {
-        const { rule, conditions } = yearsAsked;
+      const askersBranch = asked ? yearsAskedOfAsker(result, rules) : undefined;
+      if (asked && askersBranch) {
+        const { rule, conditions } = askersBranch;
         const n = citeRule(rule.id);
         const caveat = rule.confidence === 'C' ? t.third_party_caveat[lang] : '';
         parts.push(`${fill(t[asked][lang], { rule: rule.title[lang], conditions: describeConditions(conditions, lang, state.facts.series) })}${caveat}${n ? ` [${n}]` : ''}`);
