@@ -11,6 +11,8 @@ const ZH_DIGITS: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两:
 export function parseChineseNumber(s: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s);
   if (!/^[零〇一二两三四五六七八九十百]+$/.test(s)) return undefined;
+  // "二〇二一": digit by digit, as years are written.
+  if (s.length >= 3 && !/[十百]/.test(s)) return Number([...s].map((ch) => ZH_DIGITS[ch]).join(''));
   let total = 0;
   let current = 0;
   for (const ch of s) {
@@ -72,7 +74,7 @@ export function findDurations(text: string): Duration[] {
     if (counted === undefined) continue;
     // "2024年" is a year, not a duration; and "2021年3月" a month of it (a duration of months says 个月).
     if (m[2] === '年' && counted >= 1900) continue;
-    if (m[2] === '月' && /年\s*$/.test(text.slice(Math.max(0, m.index! - 2), m.index!))) continue;
+    if (m[2] === '月' && !m[0].includes('个') && /(\d{4}|[零〇一二三四五六七八九]{4})\s*年\s*$/.test(text.slice(Math.max(0, m.index! - 6), m.index!))) continue;
     const unit = m[2] === '年' ? 'year' : 'month';
     const n = told(text, m.index!, m.index! + m[0].length, counted, unit, true);
     const value = n + (m[3] ? 0.5 : 0);
@@ -91,5 +93,20 @@ export function findDurations(text: string): Duration[] {
     const value = n + (m[2] || m[4] ? 0.5 : 0);
     out.push({ years: unit === 'year' ? value : value / 12, unit, start: m.index!, end: m.index! + m[0].length });
   }
-  return out.sort((a, b) => a.start - b.start);
+  return joinYearsAndMonths(text, out.sort((a, b) => a.start - b.start));
+}
+
+/** Between the years and the months of one duration: "4年零8个月", "4年8个月", "4 years and 8 months". */
+const YEARS_THEN_MONTHS = /^\s*(零|又|and|,)?\s*$/i;
+
+/** "4年零8个月" is one duration of 4 years 8 months, not 4 years and then 8 months. */
+function joinYearsAndMonths(text: string, found: Duration[]): Duration[] {
+  const out: Duration[] = [];
+  for (const d of found) {
+    const last = out[out.length - 1];
+    if (last?.unit === 'year' && d.unit === 'month' && YEARS_THEN_MONTHS.test(text.slice(last.end, d.start))) {
+      out[out.length - 1] = { ...last, years: last.years + d.years, end: d.end };
+    } else out.push(d);
+  }
+  return out;
 }

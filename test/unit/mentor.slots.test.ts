@@ -29,7 +29,18 @@ describe('durations', () => {
     expect(found[0].years).toBeCloseTo(years);
   });
 
+  it('reads years and months said together as one duration ("4年零8个月")', () => {
+    for (const [text, years] of [['工作了4年零8个月', 4 + 8 / 12], ['4年8个月', 4 + 8 / 12], ['三年零六个月', 3.5], ['2年又3个月', 2.25], ['4 years and 8 months', 4 + 8 / 12]] as const) {
+      const found = findDurations(text);
+      expect(found, text).toHaveLength(1);
+      expect(found[0].years, text).toBeCloseTo(years);
+    }
+    // Two durations of two things stay two.
+    expect(findDurations('做了3年，社保交了6个月').map((d) => d.years)).toEqual([3, 0.5]);
+  });
+
   it('does not read a calendar year as a duration', () => {
+    expect(findDurations('二〇二一年三月毕业')).toEqual([]);
     expect(findDurations('2024年的通知')).toEqual([]);
     expect(findDurations('the 2025 years notice')).toEqual([]);
   });
