@@ -425,6 +425,19 @@ function statusOfBounds(best: number, worst: number): Status {
  * The rules that explain the verdict: the ones that met, the soonest shortfall, the best still open (preferring
  * those that wait only on the facts the verdict asks for), or all that failed.
  */
+/**
+ * Of rules met, those for the highest degree any of them asks: a master's meets the bachelor's rule too,
+ * but "上海工程师评审（本科）——符合" beside the master's rule only repeats the verdict. Rules that ask no
+ * degree stay.
+ */
+function nearestDegree(met: Judged[]): Judged[] {
+  const degreeOf = (j: Judged) => j.rule.requires?.degreeAtLeast;
+  const ranks = met.map(degreeOf).filter((d): d is NonNullable<typeof d> => d !== undefined).map((d) => DEGREES.indexOf(d));
+  if (ranks.length < 2) return met;
+  const top = Math.max(...ranks);
+  return met.filter((j) => degreeOf(j) === undefined || DEGREES.indexOf(degreeOf(j)!) === top);
+}
+
 function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicative: Outcome | undefined, missing: string[]): Judged[] {
   const openOnes = (outcomeOf: (j: Judged) => Outcome) => {
     const top = Math.max(...judged.map((j) => outcomeOf(j).best));
@@ -443,7 +456,7 @@ function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicati
     if (ind === 'not_yet') return judged.filter((j) => j.raw.best === SHORT && j.raw.earliest === indicative.earliest).slice(0, 1);
     return openOnes((j) => j.raw);
   }
-  if (status === 'eligible') return judged.filter((j) => j.capped.worst === MET);
+  if (status === 'eligible') return nearestDegree(judged.filter((j) => j.capped.worst === MET));
   if (status === 'not_yet') {
     const soonest = judged.filter((j) => j.capped.best === SHORT && j.capped.worst === SHORT && j.capped.earliest === total.earliest);
     return soonest.length ? soonest.slice(0, 1) : judged.filter((j) => j.capped.best === SHORT);
