@@ -43,7 +43,7 @@ const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|a
 /** Speaking of oneself: an eligibility question is about the asker. */
 export const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
 /** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
-const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
+const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|能考|可以考|能不能考|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
 /** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
 const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听说|真的吗|有用吗|有什么用|什么时候|多少|哪些|几个|几年|几门|几种|几类|多久|要啥|要什么|什么条件|啥条件|\bis it true\b|\bdo (you|people|applicants) need\b|\bmust\b|\bhow many\b|\bwhen\b|\bwhich\b/i;
 /** "How many years after X can I apply for Y?" asks what the rule is, though it says "I" (unless it also says who the asker is). */
