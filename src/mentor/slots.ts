@@ -49,7 +49,7 @@ const SOCIAL_INSURANCE = /社保|社会保险|social insurance|shebao/;
 const PAID = /(交|缴|缴纳)了?\s*[^，。]{0,4}年|\bpaid (it )?for\b/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
-const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|take|sit( for)?|register for|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b|^\s*(title|qualification)\s+for\b|^\s*职称\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年/;
@@ -68,7 +68,7 @@ const JOB_BEFORE = /\b(?:work(?:s|ing|ed)?|employed|job|position|role|career) as
  * said as one (I hold, I got, I passed), with a word of titles outside a question about one wanted (title,
  * certified, appointed) or with the date it was obtained ("an Engineer since 2019").
  */
-const BEING_EN = /\b(?:i am|i'm|im|i've been|i have been|currently|as)\s+(?:an?|the|my)?\s*$/;
+const BEING_EN = /\b(?:i am|i'm|im|i've been|i have been|have been|currently|as)\s+(?:an?|the|my)?\s*$/;
 const SPEAKS_OF_TITLES = /\btitles?\b|certif|qualif|appoint|\branks?\b|\bgrades?\b/;
 /** What follows a bare level word that makes it no title: 高级专家, 高级人才, 中级工 and 高级工 (skill grades). */
 const NOT_A_TITLE_AFTER = /^(专家|人才|技师|技工|工(?!程)|管理人员|顾问)/;
@@ -240,13 +240,15 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
 const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
+const EN_OBTAINED_ALL = new RegExp(EN_OBTAINED.source, 'g');
 const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|评了|获得|聘任|聘的|聘)/;
 
 const ZH_GRADUATED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:[\u4e00-\u9fff]{0,4})?毕业/;
 const ZH_ALL_ALONG = /一直|至今|到现在|到今天|以来/;
 const ZH_STARTED_WORK = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:开始工作|参加工作|入职|开始从事|起从事|开始做)/;
 const EN_WORKING_SINCE = /\b(?:work(?:ed|ing)?|in (?:the|this) field|doing (?:this|it))\b[^.?!]{0,50}\bsince (?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
-const EN_GRADUATED_SINCE = /\bgraduated (?:in )?((?:19|20)\d{2})\b[^.?!]*\b(?:ever since|since then)\b/;
+/** "graduated in 2020 and have worked … since", "got my master's in 2023, working … since then". */
+const EN_GRADUATED_SINCE = /\b(?:graduated|got (?:my|a) (?:bachelor'?s|master'?s|degree|phd|doctorate|diploma)|(?:bachelor'?s|master'?s|phd|doctorate|degree|diploma))\b[^.?!]{0,30}?\b(?:in )?((?:19|20)\d{2})\b[^.?!]*\b(?:ever since|since then|since)\b(?!\s+(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?(?:19|20)\d{2})/;
 const EN_GRADUATED_IN = /\bgraduated (?:in )?((?:19|20)\d{2})\b/;
 
 /**
@@ -273,7 +275,8 @@ function lastDayOf(year: number, month = 12): string {
  * is said: the last day of it is taken, so the years are never overstated.
  */
 function obtainedDate(clause: string): string | undefined {
-  const en = EN_OBTAINED.exec(clause);
+  // "graduated in 2015 and have been an Engineer since 2020": the year of the degree is not the title's.
+  const en = [...clause.matchAll(EN_OBTAINED_ALL)].find((m) => !/\bgraduat\w*\b[^,;]{0,30}$/.test(clause.slice(0, m.index)));
   const zh = en ? undefined : ZH_OBTAINED.exec(clause);
   const year = Number(en?.[2] ?? zh?.[1]);
   if (!year) return undefined;

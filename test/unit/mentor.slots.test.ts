@@ -208,6 +208,15 @@ describe('extractFacts', () => {
     expect(extractFacts('土木工程，做了6年', lex).facts.education).toBeUndefined();
   });
 
+  it('reads the years since an English graduation ("graduated in 2020 and have worked … since"), and a title held since a later year', () => {
+    const today = new Date('2026-11-25T00:00:00Z');
+    expect(extractFacts("I graduated with a bachelor's in 2020 and have worked in civil engineering since", lex, [], today).facts.yearsInSpecialty).toBeCloseTo(5.9, 1);
+    expect(extractFacts("I got my master's in 2023, working as an electrical engineer since then", lex, [], today).facts.yearsInSpecialty).toBeCloseTo(2.9, 1);
+    const held = extractFacts('I graduated in 2015 and have been an Engineer since 2020', lex, [], today).facts;
+    expect(held.currentTitle).toEqual({ level: 'intermediate', obtained: '2020-12-31' });
+    expect(held.yearsInSpecialty).toBeUndefined();
+  });
+
   it('reads paying for a time as social insurance when the message or the question asked is about it ("有社保，交了2年")', () => {
     expect(extractFacts('有社保，交了2年', lex).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 24 } });
     expect(extractFacts('交了18个月', lex, ['residence']).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 18 } });
