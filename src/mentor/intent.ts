@@ -80,7 +80,7 @@ const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|�
 /** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 /** "How can I look up my title?", "我可以在哪里网上申报": how or where something is done, not whether one may apply. */
 const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|apply for|get|become|be eligible|go for))|^我?(可以|能|应该|该|要)?在?(哪里|哪儿|什么地方|哪个网站|哪个系统)(网上|在线)?(申报|报名|提交|上传|查|办理|交材料)/i;
-const POLICY_CUE = /怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
+const POLICY_CUE = /有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {

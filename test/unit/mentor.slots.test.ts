@@ -217,6 +217,12 @@ describe('extractFacts', () => {
     expect(held.yearsInSpecialty).toBeUndefined();
   });
 
+  it('reads "2020年评的工程师", "2019年拿的中级职称" as the title held, dated, and "我想评的是工程师" as the one wanted', () => {
+    expect(extractFacts('我2015年本科毕业，2020年评的工程师，上海户口', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2020-12-31' });
+    expect(extractFacts('2019年拿的中级职称，想评副高', lex).facts).toMatchObject({ currentTitle: { level: 'intermediate', obtained: '2019-12-31' }, targetLevel: 'associate_senior' });
+    expect(extractFacts('我想评的是工程师', lex).facts).toEqual({ targetLevel: 'intermediate', series: 'engineering' });
+  });
+
   it('reads paying for a time as social insurance when the message or the question asked is about it ("有社保，交了2年")', () => {
     expect(extractFacts('有社保，交了2年', lex).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 24 } });
     expect(extractFacts('交了18个月', lex, ['residence']).facts).toEqual({ residence: { socialInsuranceMonthsLast24: 18 } });
