@@ -422,10 +422,6 @@ function statusOfBounds(best: number, worst: number): Status {
 }
 
 /**
- * The rules that explain the verdict: the ones that met, the soonest shortfall, the best still open (preferring
- * those that wait only on the facts the verdict asks for), or all that failed.
- */
-/**
  * Of rules met, those for the highest degree any of them asks: a master's meets the bachelor's rule too,
  * but "上海工程师评审（本科）——符合" beside the master's rule only repeats the verdict. Rules that ask no
  * degree stay.
@@ -438,6 +434,10 @@ function nearestDegree(met: Judged[]): Judged[] {
   return met.filter((j) => degreeOf(j) === undefined || DEGREES.indexOf(degreeOf(j)!) === top);
 }
 
+/**
+ * The rules that explain the verdict: the ones that met, the soonest shortfall, the best still open (preferring
+ * those that wait only on the facts the verdict asks for), or all that failed.
+ */
 function pickRelevant(judged: Judged[], status: Status, total: Outcome, indicative: Outcome | undefined, missing: string[]): Judged[] {
   const openOnes = (outcomeOf: (j: Judged) => Outcome) => {
     const top = Math.max(...judged.map((j) => outcomeOf(j).best));

@@ -77,9 +77,9 @@ export const checksClaim = (text: string): boolean => CLAIM_CHECK.test(text);
 const ASKS_WHICH_FITS = /(哪个|哪种|哪条|哪一个|哪一种|哪条路)(更|比较|最)?(适合|合适)(我)?|我(更|比较|最)?适合(走)?(哪|什么)|which (one|route|way|path|option|channel)s? (is|are|would be) (better|best|right|more suitable) for me|which (one|route|way) (should|could|can) i (take|use|go for|choose)|what('s| is) (better|best) for me/i;
 /** Wanting a title or level for oneself: "我想评中级", "I want to get an intermediate title". */
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
-/** A how/what question is a policy question even mid-check: "怎么申报", "what materials". */
 /** "How can I look up my title?", "我可以在哪里网上申报": how or where something is done, not whether one may apply. */
 const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|apply for|get|become|be eligible|go for))|^我?(可以|能|应该|该|要)?在?(哪里|哪儿|什么地方|哪个网站|哪个系统)(网上|在线)?(申报|报名|提交|上传|查|办理|交材料)/i;
+/** A how/what question is a policy question even mid-check: "怎么申报", "what materials", "还有效吗". */
 const POLICY_CUE = /有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */

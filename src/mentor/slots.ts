@@ -239,8 +239,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
-const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/;
-const EN_OBTAINED_ALL = new RegExp(EN_OBTAINED.source, 'g');
+const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/g;
 const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|评了|获得|聘任|聘的|聘)/;
 
 const ZH_GRADUATED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:[\u4e00-\u9fff]{0,4})?毕业/;
@@ -276,7 +275,7 @@ function lastDayOf(year: number, month = 12): string {
  */
 function obtainedDate(clause: string): string | undefined {
   // "graduated in 2015 and have been an Engineer since 2020": the year of the degree is not the title's.
-  const en = [...clause.matchAll(EN_OBTAINED_ALL)].find((m) => !/\bgraduat\w*\b[^,;]{0,30}$/.test(clause.slice(0, m.index)));
+  const en = [...clause.matchAll(EN_OBTAINED)].find((m) => !/\bgraduat\w*\b[^,;]{0,30}$/.test(clause.slice(0, m.index)));
   const zh = en ? undefined : ZH_OBTAINED.exec(clause);
   const year = Number(en?.[2] ?? zh?.[1]);
   if (!year) return undefined;
