@@ -246,19 +246,20 @@ function preferUserLanguage(chunks: RetrievedChunk[], lang: Lang, index: Knowled
 
 function weightedQuery(query: string, index: KnowledgeIndex): Map<string, number> {
   const weights = new Map<string, number>();
-  const terms = [...tokenize(query), ...index.glossary.match(query).map((m) => `§${m.conceptId}`)];
+  const matches = index.glossary.match(query);
+  const terms = [...tokenize(query), ...matches.map((m) => `§${m.conceptId}`)];
   for (const t of terms) weights.set(t, Math.max(weights.get(t) ?? 0, index.bm25.idf(t)));
   // A colloquial form of a concept found nearly everywhere weighs no more than that concept: "评职称" is
   // rare in formal documents but asks about nothing beyond 职称, and would otherwise favour any sentence
   // quoting a claim "评职称必须…".
-  for (const m of index.glossary.match(query)) {
+  for (const m of matches) {
     const cap = index.bm25.idf(`§${m.conceptId}`);
     if (m.kind !== 'colloquial' || cap > GENERIC_CONCEPT_IDF) continue;
     for (const t of tokenize(m.surface)) if ((weights.get(t) ?? 0) > cap) weights.set(t, cap);
   }
   // Canonical names of the concepts asked about, in both languages, count a little; so do the concepts
   // they are made of (a question on title levels is answered by a sentence naming 副高级 and 正高级).
-  for (const m of index.glossary.match(query)) {
+  for (const m of matches) {
     const canon = index.glossary.canonical(m.conceptId);
     for (const t of canon ? [...tokenize(canon.zh), ...tokenize(canon.en)] : []) if (!weights.has(t)) weights.set(t, index.bm25.idf(t) * 0.35);
     for (const part of index.glossary.parts(m.conceptId)) if (!weights.has(`§${part}`)) weights.set(`§${part}`, index.bm25.idf(`§${part}`) * 0.35);
