@@ -47,6 +47,8 @@ const SHANGHAI_TITLE = /上海|shanghai/i;
 /** The glossary's concept of a professional title itself (职称). */
 const TITLE_CONCEPT = 'professional-title';
 const APPLY_CONCEPT = 'apply';
+/** Concepts said only of titles: "包过的中介靠谱吗" is answered by the integrity rules, not by what the assistant says of itself. */
+const TITLE_ONLY_CONCEPTS = new Set([TITLE_CONCEPT, 'fraud-agency', 'falsification']);
 /** A concept this common (职称 itself) says little about which sentence answers. */
 const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
@@ -84,7 +86,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   // A reply keeps to one field: job-interview tips do not round off an answer on titles, and a question
   // that names titles ("怎么查我的职称") is answered from the documents on titles when any were found.
   // 申报 is said of titles, while "apply" is said of jobs too.
-  const namesTitles = index.glossary.match(input.query).some((m) => m.conceptId === TITLE_CONCEPT || (m.conceptId === APPLY_CONCEPT && /[\u4e00-\u9fff]/.test(m.surface)));
+  const namesTitles = index.glossary.match(input.query).some((m) => TITLE_ONLY_CONCEPTS.has(m.conceptId) || (m.conceptId === APPLY_CONCEPT && /[\u4e00-\u9fff]/.test(m.surface)));
   const field = namesTitles && chunks.some((c) => c.chunk.scope === 'titles') ? 'titles' : chunks[0].chunk.scope;
   const top = chunks.filter((c) => c.chunk.scope === field).slice(0, 5);
   // "What is X?" is answered by the opening of X's document, even when another section ranked higher.
@@ -106,8 +108,11 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   const numberOf = new Map<string, number>();
   // In reading order, except that a definition question's answer, the opening of the document, comes first.
   const isOpening = (c: Candidate) => wantsDefinition && c.position === 0 && c.chunk.id.endsWith('#0') && namesAsked(c.terms, focus, index);
+  // The best answer first ("承诺包过的中介不可信" before the document's earlier lines on ages), the rest in
+  // reading order. (So a document's sentences each stand alone: no "据同一页面…", test/unit/knowledge.corpus.test.ts.)
+  const best = chosen[0];
   const lines = chosen
-    .sort((a, b) => Number(isOpening(b)) - Number(isOpening(a)) || a.rank - b.rank || a.position - b.position)
+    .sort((a, b) => Number(isOpening(b)) - Number(isOpening(a)) || Number(b === best) - Number(a === best) || a.rank - b.rank || a.position - b.position)
     .map((c) => {
       let n = numberOf.get(c.chunk.id);
       if (n === undefined) {

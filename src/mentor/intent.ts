@@ -69,8 +69,11 @@ export const asksConditions = (text: string) => ASKS_CONDITIONS.test(normalizeTe
  * A work the lexicon has no series for still starts a check (which asks the series), not "I can't help".
  */
 const STATES_WORK = /^(我|本人)(是|目前是|现在是)(一名|一个|个|一位)?[\u4e00-\u9fff]{0,6}(老师|教师|医生|护士|律师|设计师|程序员|研究员|技术员|编辑|记者|会计)[。.!！]*$|^(我|本人)(是|目前|现在|一直)?(做|从事|干)[^?？吗呢]{1,20}?(的|工作|行业|这一行|这行)?[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢]{1,20}(工作|上班|任职)[。.!！]*$|^i (work|am working|have been working) (in|as|at|for) [^?]{1,40}$|^i'?m an? [a-z -]{0,30}(developer|programmer|designer|analyst|consultant|researcher|technician)[.!]*$/i;
-/** "听说评高工必须要硕士，是真的吗", "My boss says I need a master's, is that true?": a claim about the rules, checked against them. */
-const CLAIM_CHECK = /\bis (that|it|this) (really )?true\b|\btrue that\b|\b(says|said|told me|heard) (that )?(i|you|we|one|people) (need|must|have to|can't|cannot)\b|听说|是真的吗|真的吗|是不是真的|真的假的/i;
+/**
+ * "听说评高工必须要硕士，是真的吗", "My boss says I need a master's, is that true?", "an agency promises a
+ * guaranteed title, can I trust it?": a claim about the rules, checked against them.
+ */
+const CLAIM_CHECK = /\bis (that|it|this) (really )?true\b|\b(can|should) i (really )?(trust|believe)\b|\btrustworthy\b|\blegit(imate)?\b|\b(a|it'?s a) scam\b|靠谱吗|能信吗|可信吗|\btrue that\b|\b(says|said|told me|heard) (that )?(i|you|we|one|people) (need|must|have to|can't|cannot)\b|听说|是真的吗|真的吗|是不是真的|真的假的/i;
 /** Whether `text` states a claim about the rules to check against the documents. */
 export const checksClaim = (text: string): boolean => CLAIM_CHECK.test(text);
 /** "哪个更适合我？", "Which one is better for me?": which way fits the asker is a check of their case. */

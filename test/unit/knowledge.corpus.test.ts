@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus, parseDoc, validateCorpus, type Problem } from '../../src/knowledge/index.js';
 import { BROKEN_DIR, FIXTURE_TODAY, loadFixtureCorpus } from '../fixtures/knowledge/fixtures.js';
@@ -92,5 +93,21 @@ describe('parseDoc dates', () => {
 
   it('a file without front matter is one problem, not an exception', () => {
     expect(parseDoc('# just markdown', 'docs/x.md').problems).toEqual([{ file: 'docs/x.md', field: 'front matter', message: expect.stringContaining('missing') }]);
+  });
+});
+
+describe('the shipped corpus', () => {
+  // A reply quotes single sentences and puts the best one first: a sentence that leans on the one before it
+  // ("据同一页面…", "According to the same summary…") would then name a source the reader never saw.
+  const LEANS_ON_EARLIER = /^(?:[-*]\s+)?(?:(?:据|根据|按照?)同一|同一家|(?:according to|under) the same\b|the same (?:page|site|website|summary|list|repost|source)\b)/i;
+  const { docs } = loadCorpus(path.join(import.meta.dirname, '..', '..', 'knowledge'));
+
+  it('has documents to check', () => {
+    expect(docs.length).toBeGreaterThan(50);
+  });
+
+  it('has no sentence that opens by pointing back at the one before it', () => {
+    const leaning = docs.flatMap((d) => d.body.split('\n').flatMap((line) => line.split(/(?<=[。！？])|(?<=[.!?])\s+(?=[A-Z])/)).map((s) => s.trim()).filter((s) => LEANS_ON_EARLIER.test(s)).map((s) => `${d.id}: ${s.slice(0, 60)}`));
+    expect(leaning).toEqual([]);
   });
 });
