@@ -133,7 +133,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   if (otherLanguage) parts.push(templates.other_language_note[lang]);
   parts.push(lines.length > 1 || !framed ? lines.map((l) => `• ${l}`).join('\n') : lines[0]);
   if (lowConfidence) parts.push(templates.confidence_note[lang]);
-  if (framed && !otherScope) parts.push(pick(templates.closings[lang], input.query));
+  // "Check this year's notice" closes an answer on titles, not interview tips.
+  if (framed && !otherScope && field === 'titles') parts.push(pick(templates.closings[lang], input.query));
   return { text: parts.join('\n\n'), citations, silent: false, otherLanguage, otherScope, lowConfidence };
 }
 
