@@ -43,7 +43,7 @@ const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|a
 /** Speaking of oneself: an eligibility question is about the asker. */
 export const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
 /** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
-const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|能考|可以考|能不能考|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
+const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|能考|可以考|能不能考|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|符合条件|符合要求|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
 /** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
 const RULE_QUESTION = /是不是|是否|要不要|需不需要|还要|必须|听说|真的吗|有用吗|有什么用|什么时候|多少|哪些|几个|几年|几门|几种|几类|多久|要啥|要什么|什么条件|啥条件|\bis it true\b|\bdo (you|people|applicants) need\b|\bmust\b|\bhow many\b|\bwhen\b|\bwhich\b/i;
 /** "How many years after X can I apply for Y?" asks what the rule is, though it says "I" (unless it also says who the asker is). */
@@ -82,8 +82,11 @@ const ASKS_WHICH_FITS = /(哪个|哪种|哪条|哪一个|哪一种|哪条路)(�
 const WANTS_LEVEL = /想评|想申报|想考|打算评|准备评|打算申报|准备申报|\b(want|would like|'d like|plan|hope) to (apply for|get|go for|obtain)\b/i;
 /** "How can I look up my title?", "我可以在哪里网上申报": how or where something is done, not whether one may apply. */
 const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|apply for|get|become|be eligible|go for))|^我?(可以|能|应该|该|要)?在?(哪里|哪儿|什么地方|哪个网站|哪个系统)(网上|在线)?(申报|报名|提交|上传|查|办理|交材料)/i;
-/** A how/what question is a policy question even mid-check: "怎么申报", "what materials", "还有效吗". */
-const POLICY_CUE = /有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
+/**
+ * A how/what question is a policy question even mid-check: "怎么申报", "what materials", "还有效吗", and whether
+ * a period counts toward the years ("我全日制读研的3年算不算工作年限", "does my maternity leave count").
+ */
+const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计入|扣除|\bcount(?:s|ed)? (?:as|toward|towards|in)\b|有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
