@@ -82,8 +82,29 @@ export function lexicalToken(raw: string): string | undefined {
   const t = raw.trim();
   if (!t) return undefined;
   if (isCjk(t)) return ZH_STOP.has(t) ? undefined : t;
-  if (LATIN_WORD.test(t)) return EN_STOP.has(t) ? undefined : /^[a-z]+$/.test(t) ? stemmer(t) : t;
+  if (LATIN_WORD.test(t)) return EN_STOP.has(t) ? undefined : /^[a-z]+$/.test(t) ? stemmer(americanSpelling(t)) : t;
   return undefined;
+}
+
+/** British spellings the corpus uses, and the usual exceptions to them. */
+const BRITISH_SPELLINGS: Array<[RegExp, string]> = [
+  [/(?<=[a-z]{3})is(e|ed|es|ing|ation|ations|er|ers)$/, 'iz$1'],
+  [/(?<=[a-z]{2})ys(e|ed|es|ing)$/, 'yz$1'],
+  [/(?<=[a-z]{3})our(s|ed|ing|ite|ites|able)?$/, 'or$1'],
+  [/(?<=[a-z]{3})tre(s)?$/, 'ter$1'],
+  [/(?<=[a-z]{4})ogue(s)?$/, 'og$1'],
+  [/^licence(s)?$/, 'license$1'],
+  [/^programme(s)?$/, 'program$1'],
+];
+
+/**
+ * One spelling for both sides of the Atlantic: the corpus writes "recognised", "catalogue", "centre",
+ * and a question may say "recognized", "catalog", "center". Applied to documents and questions alike,
+ * so a word it changes needlessly ("enterprise" → "enterprize") still meets itself.
+ */
+export function americanSpelling(word: string): string {
+  for (const [re, to] of BRITISH_SPELLINGS) if (re.test(word)) return word.replace(re, to);
+  return word;
 }
 
 /** Jieba's accurate-mode words (no overlapping sub-words), for embedding features. */

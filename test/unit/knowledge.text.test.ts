@@ -25,6 +25,15 @@ describe('tokenize (mixed zh/en)', () => {
     ]);
   });
 
+  it('gives British and American spellings one term (the corpus writes "recognised", a question may say "recognized")', () => {
+    for (const [british, american] of [['recognised', 'recognized'], ['organisations', 'organizations'], ['catalogue', 'catalog'], ['centre', 'center'], ['labour', 'labor'], ['analyse', 'analyze'], ['licence', 'license'], ['programme', 'program']]) {
+      expect(tokenize(british), british).toEqual(tokenize(american));
+    }
+    // Short words that only look British keep apart: "four" is not "for" (a stop word), "hours" not "hors".
+    expect(tokenize('four hours')).toEqual(['four', 'hour']);
+    expect(tokenize('raise')).not.toEqual(tokenize('raze'));
+  });
+
   it('handles both languages in one sentence, keeping numbers', () => {
     const tokens = tokenize('我想申报高级工程师职称，需要满足哪些requirements? The engineers had 3.5 years, 12333 热线 2024年');
     expect(tokens).toEqual(expect.arrayContaining(['申报', '工程师', '职称', '热线', 'requir', 'engin', 'year', '3.5', '12333', '2024']));
