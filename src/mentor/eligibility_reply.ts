@@ -92,7 +92,7 @@ export function routesToShow(result: EligibilityResult, headline?: RouteVerdict)
  * route asked about) with their citation numbers, the earliest date, one note and the next step. Every number
  * comes from the result.
  */
-export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string) => number | undefined, headline?: RouteVerdict): string {
+export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string, about?: string) => number | undefined, headline?: RouteVerdict): string {
   const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];
   // An exclusion the route's own reasons state ("…——适用，所有途径暂不能申报。") is said once, there.
@@ -109,7 +109,10 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     const byTitle = new Map(rules.map((r) => [r.title[lang], r.id]));
     for (const reason of shownReasons) {
       const ruleId = [...byTitle.entries()].find(([t]) => reason.startsWith(t))?.[1] ?? best.ruleIds[0];
-      lines.push(`• ${reason}${marker(citeRule(ruleId))}`);
+      // The condition alone, without the rule's name before it or the verdict after ("——符合（你有8年）"), says
+      // which of the rule's sentences to cite.
+      const condition = reason.split(/——| — /)[0].replace(/^[^：:]*[：:]\s*/, '');
+      lines.push(`• ${reason}${marker(citeRule(ruleId, condition))}`);
     }
     const note = best.notes[0];
     if (note) lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${note[lang]}`);

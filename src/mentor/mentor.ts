@@ -6,7 +6,7 @@ import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
 import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Route, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, simplifiedChinese, type SafetyRules } from '../guard/index.js';
-import { retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
+import { normalizeText, retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
 // The composer and prompts by their own modules: '../llm/index.js' also carries LangChain (LLM mode only).
 import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
@@ -360,11 +360,14 @@ export class Mentor {
     const citations: Citation[] = [];
     const byRule = new Map<string, number>();
     const index = this.deps.index();
-    const citeRule = (ruleId: string): number | undefined => {
+    // `condition`: what the reply states ("本科（学士）及以上学历，从事本专业工作满4年"). Its degree and numbers pick,
+    // of a rule whose clause lists every degree, the sentence on the asker's branch.
+    const citeRule = (ruleId: string, condition = ''): number | undefined => {
       if (byRule.has(ruleId)) return byRule.get(ruleId);
       const rule = rules.find((r) => r.id === ruleId);
       if (!rule) return undefined;
-      const found = bestSentence(index, docInLanguage(index, rule.source.docId, lang), `${rule.source.clause} ${rule.title[lang]}`);
+      const branch = branchOf(`${rule.source.clause} ${rule.title[lang]}`, condition, state.facts.education?.degree, this.deps.lexicon);
+      const found = bestSentence(index, docInLanguage(index, rule.source.docId, lang), branch.about, branch.stated);
       if (!found) return undefined;
       const existing = citations.find((c) => c.chunkId === found.chunk.id);
       const n = existing?.n ?? citations.length + 1;
@@ -620,16 +623,42 @@ function docInLanguage(index: KnowledgeIndex, docId: string, lang: Lang): string
  * bounded by the rules, and tokenising a source document's sentences was a fifth of an eligibility turn.
  */
 const bestSentences = new WeakMap<KnowledgeIndex, Map<string, ReturnType<typeof findBestSentence>>>();
-function bestSentence(index: KnowledgeIndex, docId: string, about: string): ReturnType<typeof findBestSentence> {
+function bestSentence(index: KnowledgeIndex, docId: string, about: string, stated = ''): ReturnType<typeof findBestSentence> {
   let cache = bestSentences.get(index);
   if (!cache) bestSentences.set(index, (cache = new Map()));
-  const key = `${docId}\u0000${about}`;
-  if (!cache.has(key)) cache.set(key, findBestSentence(index, docId, about));
+  const key = `${docId}\u0000${about}\u0000${stated}`;
+  if (!cache.has(key)) cache.set(key, findBestSentence(index, docId, about, stated));
   return cache.get(key);
 }
 
-function findBestSentence(index: KnowledgeIndex, docId: string, about: string): { chunk: KnowledgeIndex['chunks'][number]; quote: string } | undefined {
-  const want = new Set(tokenize(about));
+/**
+ * The degree and numbers of the condition the reply states, or of its alternative for the asker's degree when it
+ * lists several ("博士…满2年；或本科…满5年"): what picks the sentence on that branch; and the rule's clause without
+ * its other degrees, which would favour a sentence naming many. Nothing is stated when no branch is the asker's.
+ */
+function branchOf(about: string, condition: string, degree: string | undefined, lexicon: Lexicon): { about: string; stated: string } {
+  const alternatives = condition.split(/；或|; or /);
+  const degreesIn = (text: string) => lexicon.degrees.find(normalizeText(text));
+  const stated = alternatives.length === 1 ? condition : alternatives.find((a) => degreesIn(a).some((h) => h.value === degree));
+  if (!stated) return { about, stated: '' };
+  const branchDegrees = new Set(degreesIn(stated).map((h) => h.value));
+  let rest = normalizeText(about);
+  if (branchDegrees.size) for (const h of degreesIn(rest)) if (!branchDegrees.has(h.value)) rest = rest.split(h.surface).join(' ');
+  return { about: rest, stated: [...degreesIn(stated).map((h) => h.surface), ...(stated.match(/\d+/g) ?? [])].join(' ') };
+}
+
+/**
+ * `stated` (the degree and numbers of the branch that applied) counts three times. A sentence whose numbers are
+ * all other than the stated ones ("研究生班…满2年" for "硕士…满1年") is another branch.
+ */
+function findBestSentence(index: KnowledgeIndex, docId: string, about: string, stated: string): { chunk: KnowledgeIndex['chunks'][number]; quote: string } | undefined {
+  const statedWords = new Set(tokenize(stated));
+  const want = new Set([...tokenize(about), ...statedWords]);
+  const statedNumbers = new Set(stated.match(/\d+/g) ?? []);
+  const otherBranch = (sentence: string) => {
+    const numbers = sentence.match(/\d+/g);
+    return statedNumbers.size > 0 && numbers !== null && !numbers.some((n) => statedNumbers.has(n));
+  };
   let best: { chunk: KnowledgeIndex['chunks'][number]; quote: string; score: number } | undefined;
   for (const i of index.chunksByDoc.get(docId) ?? []) {
     const chunk = index.chunks[i];
@@ -637,8 +666,9 @@ function findBestSentence(index: KnowledgeIndex, docId: string, about: string): 
       for (const sentence of splitSentences(line.replace(/^\s*(?:[-*+]|\d+[.)、])\s+/, ''))) {
         if (sentence.length < 6 || !chunk.text.includes(sentence)) continue;
         const words = tokenize(sentence);
-        const score = words.filter((w) => want.has(w)).length / Math.sqrt(words.length + 1);
-        if (!best || score > best.score) best = { chunk, quote: sentence, score };
+        const score = words.filter((w) => want.has(w)).length + 2 * words.filter((w) => statedWords.has(w)).length;
+        const normalised = (score / Math.sqrt(words.length + 1)) * (otherBranch(sentence) ? 0.5 : 1);
+        if (!best || normalised > best.score) best = { chunk, quote: sentence, score: normalised };
       }
     }
   }

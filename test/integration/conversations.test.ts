@@ -14,6 +14,8 @@ const Turn = z.strictObject({
   must_not: z.array(z.string()).default([]),
   /** true: at least one citation; a list: cited doc ids must include one starting with each prefix. */
   cites: z.union([z.boolean(), z.array(z.string())]).optional(),
+  /** Words each found in some citation's quote: which sentence of a document is cited, not only which document. */
+  quotes: z.array(z.string()).optional(),
   /** Expected overall eligibility status, and optionally a route's status. */
   eligibility: z.strictObject({ status: z.enum(['eligible', 'not_yet', 'needs_info', 'not_eligible']).optional(), route: z.string().optional(), routeStatus: z.string().optional(), earliest: z.boolean().optional() }).optional(),
   asks_back: z.boolean().optional(),
@@ -73,6 +75,7 @@ describe('conversations as data', () => {
         if (turn.cites === true) expect(reply.citations.length, where).toBeGreaterThan(0);
         if (turn.cites === false) expect(reply.citations, where).toEqual([]);
         if (Array.isArray(turn.cites)) for (const prefix of turn.cites) expect(reply.citations.some((c) => c.docId.startsWith(prefix)), `${where}\n  cites ${prefix}: ${reply.citations.map((c) => c.docId)}`).toBe(true);
+        for (const q of turn.quotes ?? []) expect(reply.citations.some((c) => c.quote.includes(q)), `${where}\n  a quote holds: ${q}: ${reply.citations.map((c) => c.quote).join(' | ')}`).toBe(true);
         // Every [n] in the text resolves to a citation, and every quote is verbatim from its chunk.
         for (const m of reply.reply.matchAll(/\[(\d+)\]/g)) expect(reply.citations.some((c) => c.n === Number(m[1])), where).toBe(true);
         for (const c of reply.citations) expect(service.index().chunks.find((ch) => ch.id === c.chunkId)?.text, where).toContain(c.quote);
