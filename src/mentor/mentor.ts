@@ -462,8 +462,9 @@ export class Mentor {
         citations.push(...about.citations);
       }
     }
+    // "A first check only" closes a check; with no conditions to check against there was none.
     if (undecided) parts.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${result.overall.nextStep[lang]}`);
-    parts.push(t.eligibility_outro[lang]);
+    else parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
   }
 
