@@ -82,8 +82,20 @@ export function lexicalToken(raw: string): string | undefined {
   const t = raw.trim();
   if (!t) return undefined;
   if (isCjk(t)) return ZH_STOP.has(t) ? undefined : t;
-  if (LATIN_WORD.test(t)) return EN_STOP.has(t) ? undefined : /^[a-z]+$/.test(t) ? stemmer(americanSpelling(t)) : t;
+  if (LATIN_WORD.test(t)) return EN_STOP.has(t) ? undefined : /^[a-z]+$/.test(t) ? stemOf(t) : t;
   return undefined;
+}
+
+/** Stems, remembered: a corpus and its questions use a few thousand English words over and over. */
+const stems = new Map<string, string>();
+function stemOf(word: string): string {
+  let stem = stems.get(word);
+  if (stem === undefined) {
+    stem = stemmer(americanSpelling(word));
+    if (stems.size >= 50_000) stems.clear();
+    stems.set(word, stem);
+  }
+  return stem;
 }
 
 /** British spellings the corpus uses, and the usual exceptions to them. */
@@ -97,12 +109,16 @@ const BRITISH_SPELLINGS: Array<[RegExp, string]> = [
   [/^programme(s)?$/, 'program$1'],
 ];
 
+/** Any of the endings above: most words have none and skip the list. */
+const MAYBE_BRITISH = /(?:is|ys)(?:e|ed|es|ing|ation|ations|er|ers)$|our(?:s|ed|ing|ite|ites|able)?$|tres?$|ogues?$|^licences?$|^programmes?$/;
+
 /**
  * One spelling for both sides of the Atlantic: the corpus writes "recognised", "catalogue", "centre",
  * and a question may say "recognized", "catalog", "center". Applied to documents and questions alike,
  * so a word it changes needlessly ("enterprise" → "enterprize") still meets itself.
  */
-export function americanSpelling(word: string): string {
+function americanSpelling(word: string): string {
+  if (!MAYBE_BRITISH.test(word)) return word;
   for (const [re, to] of BRITISH_SPELLINGS) if (re.test(word)) return word.replace(re, to);
   return word;
 }
