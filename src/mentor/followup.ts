@@ -83,6 +83,12 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
     base = [...(base.match(JURISDICTION) ?? []), ...context.map((h) => h.surface)].join(' ');
   }
   if (s.match(JURISDICTION)) base = base.replace(JURISDICTION, ' ');
+  // "那直通车呢？" after "绿色通道是什么？": the route named replaces the one asked about.
+  const routes = lex.routes.find(s);
+  if (routes.length) {
+    remove(lex.routes.find(base).filter((r) => !routes.some((f) => f.value === r.value)));
+    base = base.replace(/\b(?:the|a|an)\s*(?=[?？.。]|$)/gi, '');
+  }
   const addition = s.replace(FILLERS, '').trim();
   return `${base.replace(/\s+/g, ' ').trim()} ${addition}`.trim();
 }
@@ -169,6 +175,9 @@ export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: L
   const s = normalizeText(text);
   const bare = NAMES_ROUTE.test(normalizeText(topic.query)) && asksBareQuestion(s, lex);
   if (!(REFERS_BACK.test(s) || bare) || lex.titles.find(s).length || lex.series.find(s).length) return false;
+  // "what about the green channel, can I use it?" after the direct train asks of the route it names.
+  const named = lex.routes.find(s);
+  if (named.length && !lex.routes.find(normalizeText(topic.query)).some((r) => named.some((n) => n.value === r.value))) return false;
   // "junior college" is a degree, not the junior level.
   const degrees = lex.degrees.find(s);
   return !lex.levels.find(s).some((l) => !degrees.some((d) => l.start < d.end && l.end > d.start));
