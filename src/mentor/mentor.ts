@@ -177,6 +177,8 @@ export class Mentor {
     const extraction = extractFacts(text, this.deps.lexicon, state.checking ? state.asked : [], this.now());
     // "是 / 没有 / no": the answer to a yes/no question the mentor just asked.
     // A "no" the message spends on a fact of its own ("no hukou, but I have a residence permit") answers nothing else.
+    // "oh wait, I actually graduated in 2020" with no work said to have begun then: not years of work.
+    if (extraction.yearsFromCorrectedGraduation && state.facts.yearsInSpecialty === undefined) delete extraction.facts.yearsInSpecialty;
     const answered = state.checking && !holdsNo(extraction.facts) ? yesNoAnswer(text, state.asked) : undefined;
     if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
     // "再交两个月呢？": months on top of those already said (at most the 24 the rule looks back over).

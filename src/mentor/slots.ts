@@ -17,6 +17,11 @@ export interface Extraction {
   route?: Route;
   /** "in 2 years?", "两年后呢", "明年呢": the check supposed that many years from now. */
   yearsLater?: number;
+  /**
+   * The years were read from a corrected graduation year alone ("不对，我是2020年毕业的"): they stand only if
+   * the work was said before to have begun at graduation ("2019年毕业，一直做设计").
+   */
+  yearsFromCorrectedGraduation?: boolean;
 }
 
 /**
@@ -216,9 +221,13 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
   // "2018年本科毕业，一直在做结构设计": the years since then, counted from the end of the month (or year) said.
   const since = facts.yearsInSpecialty === undefined && today ? workingSince(text, CORRECTION.test(text)) : undefined;
+  let yearsFromCorrectedGraduation = false;
   if (since) {
     const years = Math.floor(((today!.getTime() - Date.parse(since)) / (365.25 * 86_400_000)) * 10) / 10;
-    if (years >= 0 && years <= 60) facts.yearsInSpecialty = years;
+    if (years >= 0 && years <= 60) {
+      facts.yearsInSpecialty = years;
+      yearsFromCorrectedGraduation = workingSince(text) === undefined;
+    }
   }
   // "我是博士，刚毕业": no years of work yet and no title, unless the message says otherwise.
   if (JUST_GRADUATED.test(text)) {
@@ -235,7 +244,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   const months = facts.residence?.socialInsuranceMonthsLast24;
   // "我是高级技师，能评工程师吗": a skill grade is the overpass's business (whether it counts, the rules leave to the notice).
   if (facts.skill?.level) route ??= 'overpass';
-  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}), ...(yearsLater ? { yearsLater } : {}) };
+  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}), ...(yearsLater ? { yearsLater } : {}), ...(yearsFromCorrectedGraduation ? { yearsFromCorrectedGraduation } : {}) };
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
