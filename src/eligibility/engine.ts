@@ -695,7 +695,8 @@ function overallOf(routes: RouteVerdict[], facts: NormalisedFacts, rules: readon
   const lookInto = { zh: uniqNames(openNames, 'zh').join('、'), en: uniqNames(openNames, 'en').join(', ') };
   // A route whose conditions are all met on a source not confirmed officially ("to be confirmed", the
   // intermediate accountant exam) is the answer, not "cannot apply" because a route above it is closed.
-  const confirmable = routes.filter((v) => v.status === 'needs_info' && v.missing.length === 0 && v.reasons.en.length > 0).sort(byPreference);
+  // (Met, not merely undecided: a confidence-C route the asker fails, the AI pilot for a 大专 holder, is no answer.)
+  const confirmable = routes.filter((v) => v.status === 'needs_info' && v.missing.length === 0 && v.reasons.en.length > 0 && (v.indicativeStatus ?? 'eligible') === 'eligible').sort(byPreference);
   if (confirmable.length && !routes.some((v) => v.status === 'needs_info' && v.missing.length > 0 && isDecisive(v) && !untold(v))) return pick(confirmable[0], 'needs_info');
   let open = openOf(routes.filter((v) => !untold(v)));
   // Nothing else judged: "cannot apply" would claim too much. With only untold routes left, none of them is

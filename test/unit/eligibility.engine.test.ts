@@ -66,6 +66,14 @@ describe('a route whose conditions are all met on a source not confirmed officia
     expect(result.overall).toMatchObject({ status: 'needs_info', bestRoute: 'exam', bestLevel: 'intermediate', missing: [] });
     expect(result.overall.nextStep.en).not.toContain('cannot apply');
   });
+
+  it('is no answer when the asker fails those conditions: a 大专 holder is not "to be confirmed" for the AI pilot (bachelor\'s or above)', () => {
+    const facts = { series: 'engineering' as const, targetLevel: 'associate_senior' as const, education: { degree: 'junior_college' as const }, yearsInSpecialty: 12, currentTitle: { level: 'none' as const } };
+    const result = evaluate(rules, facts, '2026-11-25');
+    expect(result.routes.find((v) => v.route === 'recognition')).toMatchObject({ status: 'needs_info', indicativeStatus: 'not_eligible' });
+    expect(result.overall.status).toBe('not_eligible');
+    expect(result.overall.nextStep.zh).toContain('按已知条件目前无法申报');
+  });
 });
 
 describe('a route open only for a credential nobody mentioned', () => {
