@@ -83,7 +83,9 @@ export function titleName(series: string, level: Level, lang: Lang): string | un
 /** The routes worth telling a citizen about: decided ones first, special routes only when they apply. */
 export function routesToShow(result: EligibilityResult, headline?: RouteVerdict): { best?: RouteVerdict; others: RouteVerdict[] } {
   const best = headline ?? headlineRoute(result);
-  const others = result.routes.filter((r) => r !== best && (r.status === 'eligible' || r.status === 'not_yet'));
+  // A level below the best one on the same route says nothing new ("工程师：可以申报" needs no "助理工程师：可以申报").
+  const below = (r: RouteVerdict) => best !== undefined && r.route === best.route && LEVELS.indexOf(r.targetLevel) < LEVELS.indexOf(best.targetLevel);
+  const others = result.routes.filter((r) => r !== best && (r.status === 'eligible' || r.status === 'not_yet') && !below(r));
   return { best, others };
 }
 
@@ -120,7 +122,9 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${result.notes[0][lang]}`);
   }
   if (others.length) {
-    const list = others.map((r) => `${ROUTE_NAMES[r.route][lang]}（${STATUS_NAMES[r.status][lang]}）`).join(lang === 'zh' ? '；' : '; ');
+    // Another level of the same route is named by its level: "常规评审（可以申报）" twice would say nothing.
+    const name = (r: RouteVerdict) => `${ROUTE_NAMES[r.route][lang]}${best && r.targetLevel !== best.targetLevel ? ` · ${LEVEL_NAMES[r.targetLevel][lang]}` : ''}`;
+    const list = others.map((r) => `${name(r)}（${STATUS_NAMES[r.status][lang]}）`).join(lang === 'zh' ? '；' : '; ');
     lines.push(lang === 'zh' ? `其他途径：${list}` : `Other routes: ${list.replace(/（/g, ' (').replace(/）/g, ')')}`);
   }
   lines.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${(headline ?? result.overall).nextStep[lang]}`);

@@ -82,8 +82,8 @@ const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do no
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
 /** Saying what one studied: "学的是会计", "专业是金融", "I studied law", "a degree in business". */
 const STUDIED = /学的是?|读的是?|所学专业|专业是|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
-/** Just out of school: "刚毕业", "应届生", "I just graduated". */
-const JUST_GRADUATED = /刚毕业|刚刚毕业|应届|今年刚毕业|\bjust graduated\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
+/** Just out of school: "刚毕业", "刚硕士毕业", "应届生", "I just graduated", "just finished my PhD". */
+const JUST_GRADUATED = /刚(?:刚)?(?:[\u4e00-\u9fff]{1,8})?毕业|应届|\bjust (?:graduated|finished (?:my )?(?:phd|doctorate|master'?s|degree|studies))\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
 const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
 
 type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
