@@ -491,8 +491,9 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;
       if (display.length > 260) score -= 0.08;
-      // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician" does not).
-      if (TABLE_ROW.test(quote) && overlap(terms, query) === 0) return;
+      // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician"
+      // does not, nor the 助理工程师 row for a question on 正高级工程师).
+      if (TABLE_ROW.test(quote) && (overlap(terms, query) === 0 || !namesAsked(terms, focus, index))) return;
       out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score });
     });
   });
