@@ -247,6 +247,10 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
     const words = titleTerms(index, chunk);
     return hasAny(words, specific) && !hasAny(words, conceptSet);
   };
+  // A national-standard document ranks as one about another place only where a Shanghai document on the same
+  // title exists: for 助理工程师 there is none, and the national standard is what the corpus has.
+  const titledInShanghai = conceptsTitledInShanghai(index);
+  const shanghaiHasOwn = (chunk: Chunk) => [...titleTerms(index, chunk)].filter((t) => conceptSet.has(t)).every((t) => titledInShanghai.has(t));
   const ranked: RetrievedChunk[] = [];
   for (const [i, e] of fused) {
     const chunk = index.chunks[i];
@@ -261,7 +265,7 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
     // on the national standard alone ranks as one about another place.
-    else if (!askedPlace && isNationalStandardOnly(chunk.title)) score /= T.jurisdictionFactor;
+    else if (!askedPlace && isNationalStandardOnly(chunk.title) && shanghaiHasOwn(chunk)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     if (titledMoreSpecifically(chunk)) score /= T.specificTitleFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
@@ -287,6 +291,22 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
   }
   const bestCoverage = Math.max(0, ...chunks.map((c) => c.why.lexical?.coverage ?? 0));
   return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
+}
+
+/** The glossary concepts (§ terms) named in the title of some Shanghai document, kept per index snapshot. */
+const shanghaiConcepts = new WeakMap<KnowledgeIndex, Set<string>>();
+function conceptsTitledInShanghai(index: KnowledgeIndex): Set<string> {
+  let concepts = shanghaiConcepts.get(index);
+  if (!concepts) {
+    concepts = new Set();
+    for (const chunkIds of index.chunksByDoc.values()) {
+      const chunk = index.chunks[chunkIds[0]];
+      if (!chunk || !SHANGHAI.test(chunk.title) || isNationalStandardOnly(chunk.title)) continue;
+      for (const t of titleTerms(index, chunk)) if (t.startsWith('§')) concepts.add(t);
+    }
+    shanghaiConcepts.set(index, concepts);
+  }
+  return concepts;
 }
 
 /** A title's lexical terms, kept per index snapshot: tokenising ~100 titles per question cost ~1 ms. */
