@@ -59,8 +59,8 @@ const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b|^\s*(title|qualification)\s+for\b|^\s*职称\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年/;
 /** A clause that speaks of the present: a title in it without a target cue is held. */
-/** A clause that says a title named just before is held: "聘了6年", "评上3年了", "任职5年". */
-const HELD_NEXT = /^\s*(已经|已)?(聘了|聘任|受聘|任职|评上了?|拿到了?|取得了?|拿了)/;
+/** A clause that says a title named just before is held: "聘了6年", "评上3年了", "任职5年", "2020年评的". */
+const HELD_NEXT = /^\s*(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月)?份?\s*)?(已经|已)?(聘了|聘任|受聘|任职|评上了?|拿到了?|取得了?|拿了|(?:评|拿|考|聘|取得|获得)的)/;
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
 /**
