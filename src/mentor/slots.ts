@@ -60,6 +60,8 @@ const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请
 const HELD_AFTER = /^\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b|^\s*(title|qualification)\s+for\b|^\s*职称\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年/;
 /** A clause that speaks of the present: a title in it without a target cue is held. */
 /** A clause that says a title named just before is held: "聘了6年", "评上3年了", "任职5年", "2020年评的". */
+/** "accountant title since 2019", "Engineer, obtained in 2020": a title followed by when it was obtained is held. */
+const HELD_SINCE = /^\s*,?\s*(?:title\s+|qualification\s+)?(?:since|obtained in|awarded in|got in)\s+(?:[a-z]+\.?\s+)?(?:19|20)\d{2}\b/;
 const HELD_NEXT = /^\s*(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月)?份?\s*)?(已经|已)?(聘了|聘任|受聘|任职|评上了?|拿到了?|取得了?|拿了|(?:评|拿|考|聘|取得|获得)的)/;
 const CURRENT_ANYWHERE = /我是|我现在是|目前是|已经是|取得了|拿到了|持有|i am|i'm|i've been|i have been|currently|\bhold\b/;
 const TARGET_CLAUSE = /想|申报|报考|能不能|能否|可以评|能评|够不够|够条件|can i|could i|am i|do i qualify|eligible|apply|want|next/;
@@ -155,7 +157,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       if (facts.currentTitle?.level === hit.level && currentInClause && !TARGET_CUE.test(before)) continue;
       // "工程师，聘了6年": a title that ends its clause, held as the next clause says.
       const heldNext = !after.trim() && !TARGET_CUE.test(before) && !TARGET_CLAUSE.test(clause) && HELD_NEXT.test(allClauses[clauseIndex + 1] ?? '');
-      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) || heldNext ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
+      const role = CURRENT_CUE.test(before) || HELD_AFTER.test(after) || (HELD_SINCE.test(clause.slice(hit.end, hit.end + 40)) && !TARGET_CUE.test(before)) || heldNext ? 'current' : TARGET_CUE.test(before) ? 'target' : clauseHasCurrentCue || expectHeldTitle ? 'current' : 'target';
       if (role === 'current') {
         facts.currentTitle = { ...facts.currentTitle, level: hit.level };
         heldSeries = hit.series ?? heldSeries;
