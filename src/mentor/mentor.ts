@@ -369,6 +369,9 @@ export class Mentor {
       const rule = rules.find((r) => r.id === ruleId);
       if (!rule) return undefined;
       const branch = branchOf(`${rule.source.clause} ${rule.title[lang]}`, condition, state.facts.education?.degree, this.deps.lexicon);
+      // The residence condition met by hukou is cited from the sentence on hukou, not the one for those without it.
+      const met = rule.requires?.residence ? residenceMet(state.facts) : undefined;
+      if (met) Object.assign(branch, { about: rule.title[lang], stated: RESIDENCE_WORDS[met][lang] });
       const found = bestSentence(index, docInLanguage(index, rule.source.docId, lang), branch.about, branch.stated);
       if (!found) return undefined;
       const existing = citations.find((c) => c.chunkId === found.chunk.id);
@@ -634,6 +637,19 @@ function bestSentence(index: KnowledgeIndex, docId: string, about: string, state
   return cache.get(key);
 }
 
+/** Words of the sentence on each way of meeting the Shanghai residence condition. */
+const RESIDENCE_WORDS = {
+  hukou: { zh: '具有上海户籍', en: 'Shanghai hukou household registration' },
+  residencePermit: { zh: '持有有效的《上海市居住证》', en: 'a valid Shanghai Residence Permit' },
+} as const;
+
+/** Which way the asker meets the residence condition, when it is hukou or the permit (social insurance has one sentence either way). */
+function residenceMet(facts: Facts): keyof typeof RESIDENCE_WORDS | undefined {
+  if (facts.residence?.hukou) return 'hukou';
+  if (facts.residence?.residencePermit) return 'residencePermit';
+  return undefined;
+}
+
 /**
  * The degree and numbers of the condition the reply states, or of its alternative for the asker's degree when it
  * lists several ("博士…满2年；或本科…满5年"): what picks the sentence on that branch; and the rule's clause without
@@ -668,9 +684,11 @@ function findBestSentence(index: KnowledgeIndex, docId: string, about: string, s
     for (const line of chunk.text.split('\n')) {
       for (const sentence of splitSentences(line.replace(/^\s*(?:[-*+]|\d+[.)、])\s+/, ''))) {
         if (sentence.length < 6 || !chunk.text.includes(sentence)) continue;
-        const words = tokenize(sentence);
-        const score = words.filter((w) => want.has(w)).length + 2 * words.filter((w) => statedWords.has(w)).length;
-        const normalised = (score / Math.sqrt(words.length + 1)) * (otherBranch(sentence) ? 0.5 : 1);
+        // Each word once: "上海" three times in a long sentence is no better a match than once in a short one.
+        const words = new Set(tokenize(sentence));
+        let score = 0;
+        for (const w of words) score += (want.has(w) ? 1 : 0) + (statedWords.has(w) ? 2 : 0);
+        const normalised = (score / Math.sqrt(words.size + 1)) * (otherBranch(sentence) ? 0.5 : 1);
         if (!best || normalised > best.score) best = { chunk, quote: sentence, score: normalised };
       }
     }
