@@ -493,7 +493,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (display.length > 260) score -= 0.08;
       // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician"
       // does not, nor the 助理工程师 row for a question on 正高级工程师).
-      if (TABLE_ROW.test(quote) && (overlap(terms, query) === 0 || !namesAsked(terms, focus, index))) return;
+      if (TABLE_ROW.test(quote) && (!sharesWord(terms, query) || !namesAsked(terms, focus, index))) return;
       out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score });
     });
   });
@@ -546,6 +546,12 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
     used += next.display.length;
   }
   return chosen;
+}
+
+/** A word of the question (not only a concept of the glossary) in the sentence. */
+function sharesWord(terms: Set<string>, query: Map<string, number>): boolean {
+  for (const t of query.keys()) if (!t.startsWith('§') && terms.has(t)) return true;
+  return false;
 }
 
 function sharedTerms(a: Set<string>, b: Set<string>): number {
