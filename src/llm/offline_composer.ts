@@ -417,7 +417,7 @@ function clean(s: string): string {
 
 /** Asking for the conditions; "需要什么材料" asks for the papers instead. */
 const CONDITION_QUESTION = /条件|要求|要啥|想评|想申报|想报|want to (?:become|be|get|apply)|(?:要|需要)(?:什么|哪些)(?!材料|资料|证明|文件)|怎么才能|requirements?|conditions?|what do (i|you) need|who can|eligib|qualif/i;
-const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么意思|介绍一下|\bwhat (is|are)\b|\bwhat does .* mean\b|\bexplain\b|\btell me about\b/i;
+const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么意思|介绍一下|\bwhat(?: is|'s|s| are)\b|\bwhat does .* mean\b|\bexplain\b|\btell me about\b/i;
 
 /**
  * Score every sentence of the top chunks: its own overlap with the question, its section heading's,

@@ -204,7 +204,7 @@ function seriesWord(lex: Lexicon, series: string): string {
 
 /** A route or scheme of its own: a question naming one is not about the title just checked. */
 const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
-const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat (is|are)\b|\bwhat does\b/i;
+const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
 
 /**
  * "需要考试吗？" right after a check of 会计师 (or a question on it): a short question that names no title,

@@ -86,7 +86,7 @@ const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|
  * A how/what question is a policy question even mid-check: "怎么申报", "what materials", "还有效吗", and whether
  * a period counts toward the years ("我全日制读研的3年算不算工作年限", "does my maternity leave count").
  */
-const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计入|扣除|\bcount(?:s|ed)? (?:as|toward|towards|in)\b|有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat (is|are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
+const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计入|扣除|\bcount(?:s|ed)? (?:as|toward|towards|in)\b|有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat(?: is|'s|s| are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
