@@ -434,7 +434,8 @@ export class Mentor {
       return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
     }
     state.undecided = undecided;
-    state.asked = [];
+    // A verdict that still asks a yes/no ("请补充：是否已通过经济、统计或审计专业中级考试") takes "没有" as its answer.
+    state.asked = result.overall.status === 'needs_info' ? result.overall.missing.filter((p) => (FLAGS as readonly string[]).includes(p)) : [];
     if (undecided) {
       // Nothing to check the facts against: said first, plainly, instead of a check with no verdict in it.
       const noted = answering ? notedLine() : undefined;
