@@ -180,7 +180,11 @@ export class Mentor {
     // "oh wait, I actually graduated in 2020" with no work said to have begun then: not years of work.
     if (extraction.yearsFromCorrectedGraduation && state.facts.yearsInSpecialty === undefined) delete extraction.facts.yearsInSpecialty;
     const answered = state.checking && !holdsNo(extraction.facts) ? yesNoAnswer(text, state.asked) : undefined;
-    if (answered) setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
+    if (answered) {
+      // "yes, I passed the intermediate economist exam": the exam named is the answer, not a new title to check.
+      if (answered.path.startsWith('exams.')) for (const key of ['series', 'targetLevel', 'currentTitle'] as const) delete extraction.facts[key];
+      setPath(extraction.facts as Record<string, unknown>, answered.path, answered.value);
+    }
     // "再交两个月呢？": months on top of those already said (at most the 24 the rule looks back over).
     const known = state.facts.residence?.socialInsuranceMonthsLast24;
     if (extraction.moreSocialInsuranceMonths !== undefined && known !== undefined) {
@@ -549,7 +553,8 @@ interface Draft {
 
 const fillName = (template: string, name: string) => template.replace('{name}', name);
 
-const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure)\b|^(是|有|对)/i;
+/** "是", "有", "yes", and for a question on an exam "考过了", "通过了", "I passed". */
+const YES = /^(是|是的|对|对的|有|有的|嗯|好|yes|yeah|yep|i do|i have|correct|right|sure|i passed|passed)\b|^(是|有|对|考过|已经考过|已考过|通过了|已通过|过了)/i;
 /** "不知道", "not sure": no answer at all, though it starts like a no. */
 const UNSURE = /不知道|不清楚|不确定|不太清楚|说不准|不晓得|没数|不记得|记不清|not sure|no idea|don't know|do not know|dunno|not certain|can't remember|cannot remember|maybe|perhaps|也许|可能吧/i;
 /** A short "I don't know" (not a longer message that merely contains the words). */
