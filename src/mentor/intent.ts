@@ -40,8 +40,8 @@ const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(who|which (company
 const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|够不够|够条件|符合条件吗|有没有资格|\bcan i\b(?!\s+do\b)|\bcould i\b(?!\s+do\b)|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
 /** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
 const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|application|title|eligib|qualif|promot|sit the|exam/i;
-/** Speaking of oneself: an eligibility question is about the asker. */
-export const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b/i;
+/** Speaking of oneself: an eligibility question is about the asker ("working as an accountant for 5 years" in shorthand, too). */
+export const FIRST_PERSON = /我|本人|\bi\b|\bi'm\b|\bi've\b|\bmy\b|\bme\b|^[^?]{0,60}\bworking as an? \w+ for \d+ years?\b/i;
 /** "Can someone with X apply?" asked without "I": still a personal check when facts are given. */
 const CAN_APPLY = /能评|能报|能申报|可以评|可以报|可以申报|能不能评|能不能报|能考|可以考|能不能考|(能|可以)在[^，。？?,]{1,6}(评|申报|报)|够不够|够条件|符合条件|符合要求|行吗|行不行|有戏吗|\bcan (i |one |someone )?apply\b|\beligible\b|\b(ok|okay|possible|doable)\s*\?/i;
 /** Asking what a rule says ("is it true that…", "must one…") is a policy question, not a check. */
