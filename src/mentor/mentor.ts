@@ -404,7 +404,10 @@ export class Mentor {
       // for everyone, then the check offered.
       // Whatever else is open, an age ("I'm 48, is it too late?") is answered by the rule for everyone first.
       const aboutAge = question !== undefined && statesAge(question);
-      const general = question && !answeringSeries && (aboutAge || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question)))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
+      // "我是工程师，想评高工，需要什么条件" before the degree is known: the conditions as the documents give them, then the questions.
+      // (With no series yet the conditions depend on it: the series is asked first.)
+      const conditionsForAll = asked === 'conditions_required' && !askersBranch && state.facts.series !== undefined;
+      const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question)))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
