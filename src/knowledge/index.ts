@@ -14,7 +14,7 @@ export { Glossary, checkGlossary } from './glossary.js';
 export { Bm25Index } from './bm25.js';
 export { buildKnowledgeIndex, updateKnowledgeIndex, KnowledgeIndex, type DocChanges, corpusHash, type BuildProgress, type DocInfo, type IndexManifest } from './knowledge_index.js';
 export { loadCurrentIndex, readManifest, saveAndActivate, currentBuildId, indexRoot, type EmbedderFactory } from './index_store.js';
-export { isNationalStandardOnly, namesNoPlace, retrieve, retrievalCacheCounts, setRetrievalCacheSize, todayIso, RETRIEVAL_TUNING, type RetrievalResult, type RetrievedChunk, type RetrieveOptions } from './retriever.js';
+export { hasShanghaiCounterpart, isNationalStandardOnly, namesNoPlace, retrieve, retrievalCacheCounts, setRetrievalCacheSize, todayIso, RETRIEVAL_TUNING, type RetrievalResult, type RetrievedChunk, type RetrieveOptions } from './retriever.js';
 export { validateCorpus } from './validate.js';
 export { tokenize, normalizeText, isCjk, wordBoundaries, addSegmenterWords } from './text.js';
 export * from './schema.js';

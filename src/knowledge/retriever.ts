@@ -249,8 +249,6 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
   };
   // A national-standard document ranks as one about another place only where a Shanghai document on the same
   // title exists: for 助理工程师 there is none, and the national standard is what the corpus has.
-  const titledInShanghai = conceptsTitledInShanghai(index);
-  const shanghaiHasOwn = (chunk: Chunk) => [...titleTerms(index, chunk)].filter((t) => conceptSet.has(t)).every((t) => titledInShanghai.has(t));
   const ranked: RetrievedChunk[] = [];
   for (const [i, e] of fused) {
     const chunk = index.chunks[i];
@@ -265,7 +263,7 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
     else if (askedPlace && otherPlace.test(chunk.title) && !askedPlace.test(chunk.title)) score /= T.jurisdictionFactor;
     // No place named: this service's askers apply in Shanghai (as the eligibility tool assumes), so a document
     // on the national standard alone ranks as one about another place.
-    else if (!askedPlace && isNationalStandardOnly(chunk.title) && shanghaiHasOwn(chunk)) score /= T.jurisdictionFactor;
+    else if (!askedPlace && isNationalStandardOnly(chunk.title) && hasShanghaiCounterpart(index, chunk, conceptSet)) score /= T.jurisdictionFactor;
     if (e.why.otherLanguage) score *= T.otherLanguageFactor;
     if (titledMoreSpecifically(chunk)) score /= T.specificTitleFactor;
     ranked.push({ chunk, index: i, score, why: e.why });
@@ -291,6 +289,16 @@ async function retrieveAfresh(index: KnowledgeIndex, query: string, k: number, a
   }
   const bestCoverage = Math.max(0, ...chunks.map((c) => c.why.lexical?.coverage ?? 0));
   return { query, concepts, terms, chunks, inScopeMatch, bestCoverage };
+}
+
+/**
+ * Whether every concept asked about (§ terms) that a chunk's title names is also named in the title of some
+ * Shanghai document: then a national-standard chunk is the other place's version of what Shanghai has.
+ */
+export function hasShanghaiCounterpart(index: KnowledgeIndex, chunk: Chunk, asked: Set<string>): boolean {
+  const titledInShanghai = conceptsTitledInShanghai(index);
+  for (const t of titleTerms(index, chunk)) if (asked.has(t) && !titledInShanghai.has(t)) return false;
+  return true;
 }
 
 /** The glossary concepts (§ terms) named in the title of some Shanghai document, kept per index snapshot. */

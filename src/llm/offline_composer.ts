@@ -1,4 +1,4 @@
-import { isNationalStandardOnly, namesNoPlace, splitSentences, tokenize, type Chunk, type KnowledgeIndex, type RetrievalResult, type RetrievedChunk } from '../knowledge/index.js';
+import { hasShanghaiCounterpart, isNationalStandardOnly, namesNoPlace, splitSentences, tokenize, type Chunk, type KnowledgeIndex, type RetrievalResult, type RetrievedChunk } from '../knowledge/index.js';
 import type { Citation } from './citations.js';
 import { fill, pick, type Lang, type Templates } from './prompts.js';
 
@@ -43,7 +43,6 @@ interface Candidate {
 }
 
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
-const SHANGHAI_TITLE = /上海|shanghai/i;
 /** The glossary's concept of a professional title itself (职称). */
 const TITLE_CONCEPT = 'professional-title';
 const APPLY_CONCEPT = 'apply';
@@ -466,16 +465,14 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
   // No place named: the national standard's own wording ("the intermediate engineering title") does not
   // outrank a Shanghai document on the same title (for 助理工程师 there is none).
-  const askedIn = (title: string) => [...termSet(title, index)].filter((t) => focus.asked.has(t));
-  const shanghaiTitles = chunks.filter((c) => SHANGHAI_TITLE.test(c.chunk.title) && !isNationalStandardOnly(c.chunk.title)).map((c) => termSet(c.chunk.title, index));
-  const outranked = (title: string) => namesNoPlace(rawQuery) && isNationalStandardOnly(title) && shanghaiTitles.some((terms) => askedIn(title).every((t) => terms.has(t)));
+  const outranked = (chunk: Chunk) => namesNoPlace(rawQuery) && isNationalStandardOnly(chunk.title) && hasShanghaiCounterpart(index, chunk, focus.asked);
   const topScore = Math.max(...chunks.map((c) => c.score), 1e-9);
   const out: Candidate[] = [];
   chunks.forEach((r, rank) => {
     const headingTerms = termSet(r.chunk.headingPath.join(' '), index);
     const headingOverlap = overlap(headingTerms, query);
     const opensDocument = r.chunk.id.endsWith('#0');
-    const nationalOutranked = outranked(r.chunk.title);
+    const nationalOutranked = outranked(r.chunk);
     unitsOf(r.chunk.text).forEach(({ quote, display, items }, position) => {
       const terms = termSet(display, index);
       let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
