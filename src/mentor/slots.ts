@@ -97,9 +97,6 @@ const LEVEL_ALONE = /^(?:and |so |then |what about |how about |and what about |a
 /** "Senior" alone is the associate-senior level (高级) in English usage, as "Senior Engineer" is 高级工程师. */
 const LEVEL_ALONE_MEANS: Record<string, NonNullable<Facts['targetLevel']>> = { senior: 'associate_senior', intermediate: 'intermediate', junior: 'assistant' };
 
-/** A degree named anywhere in the message ("我本科，土木工程"): a clause that is only a major is then the asker's. */
-const DEGREE_WORD = /中专|大专|专科|本科|学士|硕士|研究生|博士|bachelor|master|phd|doctorate|degree/;
-
 /** "土木工程", "计算机专业": a clause that is a major's name and nothing else; bare 工程 is a line of work as often. */
 function majorAlone(clause: string, lex: Lexicon): boolean {
   const bare = clause.replace(/(专业)?(毕业)?的?$/, '');
@@ -132,6 +129,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   // Titles spoken of outside a question about one wanted ("appointed 6 years ago", not "can I get the … title?").
   const speaksOfTitleHeld = clauses(text).some((c) => SPEAKS_OF_TITLES.test(c) && !TARGET_CLAUSE.test(c) && !NO_TITLE.test(c));
   const allClauses = clauses(text);
+  // A degree named anywhere in the message ("我本科，土木工程"): a clause that is only a major is then the asker's.
+  const namesDegree = lex.degrees.find(text).length > 0;
   for (const [clauseIndex, clause] of allClauses.entries()) {
     const inside = (h: { start: number; end: number }, spans: { start: number; end: number }[]) => spans.some((t) => h.start < t.end && h.end > t.start);
     // "senior technician" (高级技师) is a skill grade, not the title Technician (技术员) with "senior" before it.
@@ -207,7 +206,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     // "学的是工商管理" to "is your degree in science or engineering?": the major says it.
-    else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause) || (DEGREE_WORD.test(text) && majorAlone(clause, lex))) {
+    else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause) || (namesDegree && majorAlone(clause, lex))) {
       // "我拿到工程师了": 工程 inside a title's name is no major.
       const major = lex.majors.find(clause).find((h) => !inside(h, titleHits));
       if (major) facts.education = { ...facts.education, fieldRelated: major.value };
