@@ -184,7 +184,8 @@ export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: L
 }
 
 /** A question of any kind: a question mark, a question particle or word ("Who qualifies?", "谁能申请"). */
-export const ASKS = /[?？]|吗|呢|谁|什么|啥|怎么|如何|哪|几|多少|多久|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
+// "认不认", "算不算", "有没有": a Chinese yes-or-no question without 吗.
+export const ASKS = /[?？]|吗|呢|谁|什么|啥|怎么|如何|哪|几|多少|多久|([\u4e00-\u9fff])[不没]\1|\b(what|how|which|when|where|why|who|can|could|do|does|is|are|should)\b/i;
 
 /**
  * "Who qualifies?", "需要什么材料？" right after "What is the green channel?": a question of a few words that
@@ -205,6 +206,8 @@ function seriesWord(lex: Lexicon, series: string): string {
 /** A route or scheme of its own: a question naming one is not about the title just checked. */
 const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
 const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
+/** Moving a title to another series (转评): a question of its own, not about the title in play. */
+export const NAMES_SERIES_SWITCH = /转评|跨系列|转系列|换系列|\b(?:switch|change|transfer)(?:ing)? (?:my |the )?(?:title )?series\b/i;
 
 /**
  * "需要考试吗？" right after a check of 会计师 (or a question on it): a short question that names no title,
@@ -214,7 +217,7 @@ export function asksOfTitleInPlay(text: string, lex: Lexicon): boolean {
   const s = normalizeText(text).trim();
   const short = /[\u3400-\u9fff]/.test(s) ? s.replace(/\s+/g, '').length <= 14 : s.split(/\s+/).length <= 8;
   // "What is 以考代评?" asks what a thing is; "what are the exam subjects?" asks an aspect of the title in play.
-  if (!short || NAMES_ROUTE.test(s) || (ASKS_WHAT_IS.test(s) && lex.aspects.find(s).length === 0)) return false;
+  if (!short || NAMES_ROUTE.test(s) || NAMES_SERIES_SWITCH.test(s) || (ASKS_WHAT_IS.test(s) && lex.aspects.find(s).length === 0)) return false;
   return lex.titles.find(s).length === 0 && lex.series.find(s).length === 0 && lex.levels.find(s).length === 0;
 }
 

@@ -1,6 +1,6 @@
 import { classifyUnsafe, inOtherLanguage, looksOutOfScope, mentionsDomain, type SafetyRules, type UnsafeKind } from '../guard/index.js';
 import { normalizeText } from '../knowledge/index.js';
-import { ASKS, looksLikeFollowUp } from './followup.js';
+import { ASKS, looksLikeFollowUp, NAMES_SERIES_SWITCH } from './followup.js';
 import { hasAnyFact, type Extraction } from './slots.js';
 
 export const INTENTS = ['policy_question', 'eligibility_check', 'greeting', 'thanks', 'help', 'out_of_scope', 'unsafe'] as const;
@@ -114,6 +114,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (ASKS_WHICH_FITS.test(s)) return { intent: 'eligibility_check' };
   // "Can I use it with only a junior college degree?" of the green channel just explained asks what its rules say.
   if (context.aboutRouteTopic && !context.checking) return { intent: 'policy_question' };
+  // "Can I switch series, from accounting to economics?" told nothing about the asker: what the rules say of 转评.
+  if (NAMES_SERIES_SWITCH.test(s) && !personal && !context.checking) return { intent: 'policy_question' };
   // "Can I ignore the continuing-education requirement?" asks about a rule, not about applying.
   const aboutApplying = facts || APPLYING.test(s);
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal) && !(ASKS_PROCEDURE.test(s) && !personal)) return { intent: 'eligibility_check' };

@@ -12,8 +12,12 @@ const Turn = z.strictObject({
   intent: z.enum(INTENTS).optional(),
   must: z.array(z.string()).default([]),
   must_not: z.array(z.string()).default([]),
+  /** Said at most once: two sources' copies of one rule are one point, not two. */
+  once: z.array(z.string()).default([]),
   /** true: at least one citation; a list: cited doc ids must include one starting with each prefix. */
   cites: z.union([z.boolean(), z.array(z.string())]).optional(),
+  /** Doc id prefixes no citation may start with: a document on what was not asked. */
+  not_cites: z.array(z.string()).default([]),
   /** Words each found in some citation's quote: which sentence of a document is cited, not only which document. */
   quotes: z.array(z.string()).optional(),
   /** Expected overall eligibility status, and optionally a route's status. */
@@ -72,9 +76,11 @@ describe('conversations as data', () => {
         if (turn.intent) expect(reply.intent, where).toBe(turn.intent);
         for (const m of turn.must) expect(mentions(reply.reply, m), `${where}\n  must mention: ${m}`).toBe(true);
         for (const m of turn.must_not) expect(mentions(reply.reply, m), `${where}\n  must not mention: ${m}`).toBe(false);
+        for (const m of turn.once) expect(reply.reply.toLowerCase().split(m.toLowerCase()).length - 1, `${where}\n  said at most once: ${m}`).toBeLessThanOrEqual(1);
         if (turn.cites === true) expect(reply.citations.length, where).toBeGreaterThan(0);
         if (turn.cites === false) expect(reply.citations, where).toEqual([]);
         if (Array.isArray(turn.cites)) for (const prefix of turn.cites) expect(reply.citations.some((c) => c.docId.startsWith(prefix)), `${where}\n  cites ${prefix}: ${reply.citations.map((c) => c.docId)}`).toBe(true);
+        for (const prefix of turn.not_cites) expect(reply.citations.map((c) => c.docId).filter((id) => id.startsWith(prefix)), `${where}\n  does not cite ${prefix}`).toEqual([]);
         for (const q of turn.quotes ?? []) expect(reply.citations.some((c) => c.quote.includes(q)), `${where}\n  a quote holds: ${q}: ${reply.citations.map((c) => c.quote).join(' | ')}`).toBe(true);
         // Every [n] in the text resolves to a citation, and every quote is verbatim from its chunk.
         for (const m of reply.reply.matchAll(/\[(\d+)\]/g)) expect(reply.citations.some((c) => c.n === Number(m[1])), where).toBe(true);

@@ -99,7 +99,8 @@ describe('parseDoc dates', () => {
 describe('the shipped corpus', () => {
   // A reply quotes single sentences and puts the best one first: a sentence that leans on the one before it
   // ("据同一页面…", "According to the same summary…") would then name a source the reader never saw.
-  const LEANS_ON_EARLIER = /^(?:[-*]\s+)?(?:(?:据|根据|按照?)同一|同一家|(?:according to|under) the same\b|the same (?:page|site|website|summary|list|repost|source)\b)/i;
+  // Nor one that counts itself among others ("Third, …", "第三种：…"): alone, the count means nothing.
+  const LEANS_ON_EARLIER = /^(?:[-*]\s+)?(?:(?:据|根据|按照?)同一|同一家|(?:according to|under) the same\b|the same (?:page|site|website|summary|list|repost|source)\b|(?:first|second|third|fourth|fifth|next|finally|lastly),|第[一二三四五六七八九十]+(?:种|类|条|项|点)?[：:，,]|其[一二三四五][，,：:]|(?:首先|其次|再次|最后)[，,])/i;
   const { docs } = loadCorpus(path.join(import.meta.dirname, '..', '..', 'knowledge'));
 
   it('has documents to check', () => {
