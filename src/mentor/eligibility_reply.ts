@@ -94,6 +94,15 @@ export function routesToShow(result: EligibilityResult, headline?: RouteVerdict)
  * route asked about) with their citation numbers, the earliest date, one note and the next step. Every number
  * comes from the result.
  */
+/**
+ * The rule a verdict's reason line states, and the condition alone, without the rule's name before it or the
+ * verdict after ("——符合（你有8年）"): what says which of the rule's sentences to cite.
+ */
+export function reasonSource(reason: string, verdict: RouteVerdict, rules: Rule[], lang: Lang): { ruleId: string; condition: string } {
+  const ruleId = rules.find((r) => reason.startsWith(r.title[lang]))?.id ?? verdict.ruleIds[0];
+  return { ruleId, condition: reason.split(/——| — /)[0].replace(/^[^：:]*[：:]\s*/, '') };
+}
+
 export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string, about?: string) => number | undefined, headline?: RouteVerdict): string {
   const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];
@@ -108,12 +117,8 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
     const level = `${LEVEL_NAMES[best.targetLevel][lang]}${title ? (lang === 'zh' ? `（${title}）` : ` (${title})`) : ''}`;
     const sep = lang === 'zh' ? '：' : ': ';
     lines.unshift(`${lang === 'zh' ? '结论' : 'Verdict'}${sep}${STATUS_NAMES[best.status][lang]} · ${ROUTE_NAMES[best.route][lang]} · ${series} ${level}`);
-    const byTitle = new Map(rules.map((r) => [r.title[lang], r.id]));
     for (const reason of shownReasons) {
-      const ruleId = [...byTitle.entries()].find(([t]) => reason.startsWith(t))?.[1] ?? best.ruleIds[0];
-      // The condition alone, without the rule's name before it or the verdict after ("——符合（你有8年）"), says
-      // which of the rule's sentences to cite.
-      const condition = reason.split(/——| — /)[0].replace(/^[^：:]*[：:]\s*/, '');
+      const { ruleId, condition } = reasonSource(reason, best, rules, lang);
       lines.push(`• ${reason}${marker(citeRule(ruleId, condition))}`);
     }
     const note = best.notes[0];

@@ -12,7 +12,7 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, levelToTryFirst, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
+import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
@@ -456,7 +456,10 @@ export class Mentor {
     const lower = below && state.facts.series ? headlineRoute(evaluate(rules, { ...state.facts, targetLevel: below }, asOf)) : undefined;
     const metUnconfirmed = lower?.status === 'needs_info' && lower.missing.length === 0 && lower.reasons[lang].length > 0;
     if (below && lower && (lower.status === 'eligible' || lower.status === 'not_yet' || metUnconfirmed)) {
-      const n = citeRule(lower.ruleIds[0]);
+      // Cited from the sentence on the asker's branch of that level's rule, as a verdict's own reasons are.
+      const reason = lower.reasons[lang][0];
+      const source = reason ? reasonSource(reason, lower, rules, lang) : { ruleId: lower.ruleIds[0], condition: '' };
+      const n = citeRule(source.ruleId, source.condition);
       const title = titleName(lower.series, below, lang) ?? LEVEL_NAMES[below][lang];
       const status = metUnconfirmed ? t.met_unconfirmed[lang] : STATUS_NAMES[lower.status][lang];
       parts.push(`${fill(t.level_below[lang], { title, status })}${n ? ` [${n}]` : ''}`);
