@@ -1,7 +1,7 @@
 import { evaluateConditions, FAILED } from '../eligibility/conditions.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { CREDENTIAL_FACT_GROUPS, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, DEGREES, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
@@ -103,11 +103,42 @@ export function reasonSource(reason: string, verdict: RouteVerdict, rules: Rule[
   return { ruleId, condition: reason.split(/——| — /)[0].replace(/^[^：:]*[：:]\s*/, '') };
 }
 
+/**
+ * The first few reasons of a verdict. A route failed for want of something else than the education is explained
+ * by the rules for an education like the asker's: a science master's holder short of the Engineer title is told
+ * the master's rule, not the doctorate's ("your education: master's degree") nor the non-science graduates'.
+ */
+function reasonsToShow(verdict: RouteVerdict, result: EligibilityResult, rules: Rule[], lang: Lang): string[] {
+  const reasons = verdict.reasons[lang];
+  const education = result.facts.education;
+  if (verdict.status !== 'not_eligible' || !education) return reasons.slice(0, 3);
+  // Lines on rules for a degree: the ones whose education is the asker's, and of those the rule for the highest
+  // degree (the bachelor's rule beside the master's only repeats it). Other lines (who may apply, exclusions) stay.
+  const requiresOf = (reason: string) => rules.find((r) => r.id === reasonSource(reason, verdict, rules, lang).ruleId)?.requires;
+  const degreeOf = (reason: string) => requiresOf(reason)?.degreeAtLeast;
+  const askersOwn = reasons.filter((reason) => degreeOf(reason) !== undefined && educationFits(requiresOf(reason), education));
+  if (askersOwn.length === 0) return reasons.slice(0, 3);
+  const top = Math.max(...askersOwn.map((reason) => DEGREES.indexOf(degreeOf(reason)!)));
+  return reasons.filter((reason) => degreeOf(reason) === undefined || (askersOwn.includes(reason) && DEGREES.indexOf(degreeOf(reason)!) === top)).slice(0, 3);
+}
+
+/**
+ * Whether a rule is for an education like the asker's: a degree they have and their field (science or not). A
+ * second diploma the rule asks for is one of its conditions, not whom it is for.
+ */
+function educationFits(requires: ConditionSet | undefined, education: NonNullable<Facts['education']>): boolean {
+  if (!requires) return true;
+  if (requires.degreeAtLeast && education.degree && DEGREES.indexOf(requires.degreeAtLeast) > DEGREES.indexOf(education.degree)) return false;
+  const field = education.fieldRelated;
+  if (field === undefined) return true;
+  return !(requires.flags?.includes('education.fieldRelated') && !field) && !(requires.notFlags?.includes('education.fieldRelated') && field);
+}
+
 export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string, about?: string) => number | undefined, headline?: RouteVerdict): string {
   const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];
   // An exclusion the route's own reasons state ("…——适用，所有途径暂不能申报。") is said once, there.
-  const shownReasons = best?.reasons[lang].slice(0, 3) ?? [];
+  const shownReasons = best ? reasonsToShow(best, result, rules, lang) : [];
   for (const e of result.excludedBy ?? []) {
     if (!shownReasons.some((r) => r.startsWith(e.reason[lang]))) lines.push(`• ${e.reason[lang]}${marker(citeRule(e.ruleId))}`);
   }

@@ -242,6 +242,13 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (held.yearsHeld !== undefined) facts.yearsInSpecialty ??= held.yearsHeld;
     delete facts.currentTitle;
   }
+  // "没有理工科大专" in answer to "你另外还有理工科的大专学历吗？" is about that second diploma, not the degree: its
+  // yes or no answers the question (mentor.ts), and the degree and field already told stand.
+  if (expecting.includes('education.relatedJuniorCollegeDiploma') && facts.education?.degree === 'junior_college') {
+    const { degree: _diploma, fieldRelated: _itsField, ...rest } = facts.education;
+    if (Object.keys(rest).length) facts.education = rest;
+    else delete facts.education;
+  }
   const months = facts.residence?.socialInsuranceMonthsLast24;
   // "我是高级技师，能评工程师吗": a skill grade is the overpass's business (whether it counts, the rules leave to the notice).
   if (facts.skill?.level) route ??= 'overpass';
