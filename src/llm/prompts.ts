@@ -49,6 +49,7 @@ const TemplatesSchema = z.object({
   conditions_not_held: Bi,
   certificate_not_named: Bi,
   corpus_on_level: Bi,
+  corpus_on_series: Bi,
   fact_questions: z.record(z.string(), Bi).refine((r) => 'default' in r, 'needs a default question'),
   fact_names: z.record(z.string(), Bi),
   /** A fact asked only once another is known (the answer to the other decides whether it matters). */

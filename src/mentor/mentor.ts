@@ -104,8 +104,11 @@ function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>,
   const named = titleName(series, level, lang);
   if (named && !named.includes('/')) return named;
   const seriesName = SERIES_NAMES[series]?.[lang] ?? series;
-  return lang === 'zh' ? `${seriesName}系列${LEVEL_NAMES[level].zh}` : `the ${LEVEL_NAMES[level].en} of the ${seriesName} series`;
+  return lang === 'zh' ? `${seriesName}系列${LEVEL_NAMES[level].zh}` : `the ${LEVEL_NAMES[level].en} of the ${lowerFirst(seriesName)} series`;
 }
+
+/** "Health technical staff" inside a sentence: "the health technical staff series". */
+const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 
 /** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
 function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
@@ -431,12 +434,19 @@ export class Mentor {
       parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('ask_back', lang), eligibility: result };
     }
-    // No conditions for this level in the rule base (高级经济师): told once, with what the documents say of it. A
-    // fact told after that decides nothing more, and the same block again would only repeat itself.
-    const undecided = state.facts.series && state.facts.targetLevel && !lead && !seriesRulesDecide(result.routes, rules) ? `${state.facts.series}:${state.facts.targetLevel}` : undefined;
+    // No conditions for this level in the rule base (高级经济师), or for any level of the series when none was named
+    // (a nurse asking "能评职称吗"): told once, with what the documents say of it. A fact told after that decides
+    // nothing more, and the same block again would only repeat itself.
+    const level = targetLevel;
+    // With no level named, the series' own regular and exam rules are what a check stands on (the health series has
+    // only a special route to full senior).
+    const regularRules = (s: string) => rules.some((r) => r.kind === 'eligibility' && r.series !== 'any' && r.series.includes(s) && (r.route === 'regular' || r.route === 'exam'));
+    const noRulesFor = series !== undefined && (level ? !seriesRulesDecide(result.routes, rules) : !regularRules(series));
+    const undecided = series && noRulesFor && !lead ? `${series}:${level ?? 'any'}` : undefined;
+    const undecidedTitle = () => (level ? levelOfSeries(series!, level, lang) : lang === 'zh' ? `${SERIES_NAMES[series!]?.zh ?? series}系列` : `the ${lowerFirst(SERIES_NAMES[series!]?.en ?? series!)} series`);
     if (undecided && state.undecided === undecided) {
       state.asked = [];
-      const title = levelOfSeries(state.facts.series!, state.facts.targetLevel!, lang);
+      const title = undecidedTitle();
       const noted = notedLine();
       return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
     }
@@ -446,7 +456,7 @@ export class Mentor {
     if (undecided) {
       // Nothing to check the facts against: said first, plainly, instead of a check with no verdict in it.
       const noted = answering ? notedLine() : undefined;
-      parts.push(...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title: levelOfSeries(state.facts.series!, state.facts.targetLevel!, lang) }));
+      parts.push(...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title: undecidedTitle() }));
     } else {
       parts.push(t.eligibility_intro[lang]);
       parts.push(renderEligibilityReply(result, lang, rules, citeRule, routeSettled));
@@ -466,7 +476,7 @@ export class Mentor {
     }
     // No conditions for this level in the rule base (the health series, say): what the corpus says of it.
     const checkedSeries = state.facts.series;
-    const noConditions = checkedSeries !== undefined && !seriesRulesDecide(result.routes, rules);
+    const noConditions = noRulesFor;
     if (checkedSeries && noConditions) {
       const level = state.facts.targetLevel ? (titleName(checkedSeries, state.facts.targetLevel, lang) ?? LEVEL_NAMES[state.facts.targetLevel][lang]) : '';
       const query = `${question ?? ''} ${SERIES_NAMES[checkedSeries]?.[lang] ?? ''} ${level}`.trim();
@@ -476,7 +486,7 @@ export class Mentor {
       const retrieval = { ...found, chunks: found.chunks.filter((r) => r.chunk.series.includes(series)) };
       const about = composeGroundedReply({ query, lang, retrieval, index, templates: t, firstCitation: citations.length + 1, bare: true });
       if (!about.silent && !about.otherScope) {
-        parts.push(t.corpus_on_level[lang], about.text);
+        parts.push((targetLevel ? t.corpus_on_level : t.corpus_on_series)[lang], about.text);
         citations.push(...about.citations);
       }
     }
