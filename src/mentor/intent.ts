@@ -88,6 +88,9 @@ const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|
  */
 const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计入|扣除|\bcount(?:s|ed)? (?:as|toward|towards|in)\b|有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat(?: is|'s|s| are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
+/** Having failed an evaluation: what the notices say of applying again is a rule question. */
+const FAILED_EVALUATION = /没评上|没评过|评审没通过|评审未通过|没通过评审|落选|\bfail(?:ed)? (?:the |my |an? )?(?:[a-z-]+ ){0,3}(?:evaluation|review)\b/i;
+
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
 export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
@@ -116,6 +119,8 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (context.aboutRouteTopic && !context.checking) return { intent: 'policy_question' };
   // "Can I switch series, from accounting to economics?" told nothing about the asker: what the rules say of 转评.
   if (NAMES_SERIES_SWITCH.test(s) && !personal && !context.checking) return { intent: 'policy_question' };
+  // "I failed the senior engineer evaluation last year, can I apply this year?": the rule on failing, for everyone alike.
+  if (FAILED_EVALUATION.test(s) && !personal && !context.checking) return { intent: 'policy_question' };
   // "Can I ignore the continuing-education requirement?" asks about a rule, not about applying.
   const aboutApplying = facts || APPLYING.test(s);
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal) && !(ASKS_PROCEDURE.test(s) && !personal)) return { intent: 'eligibility_check' };
