@@ -47,7 +47,7 @@ export const FLAG_NAMES: Record<Flag, Bilingual> = {
   'residence.hukou': { zh: '上海户籍', en: 'Shanghai hukou' },
   'residence.residencePermit': { zh: '有效的《上海市居住证》', en: 'a valid Shanghai Residence Permit' },
   'residence.overseasTalentResidencePermit': { zh: '上海海外人才居住证', en: 'a Shanghai Overseas Talent Residence Permit' },
-  'overseas.tookPartInEarlierRound': { zh: '参加过此前轮次的海外职业资格职称认定', en: 'took part in an earlier round of overseas-qualification recognition' },
+  'overseas.tookPartInEarlierRound': { zh: '参加过此前轮次的海外职业资格职称认定', en: 'a participant in an earlier round of overseas-qualification recognition' },
   'awards.chinaSkillsAward': { zh: '中华技能大奖获得者', en: 'a China Skills Award winner' },
   'awards.stateCouncilSpecialAllowance': { zh: '享受国务院特殊津贴', en: 'a State Council special allowance recipient' },
   'specialRoute.outstandingAchievements': { zh: '能力突出、业绩优秀', en: 'genuine ability and outstanding results' },
