@@ -379,6 +379,14 @@ export class Mentor {
       // The residence condition met by hukou is cited from the sentence on hukou, not the one for those without it.
       const met = rule.requires?.residence ? residenceMet(state.facts) : undefined;
       if (met) Object.assign(branch, { about: rule.title[lang], stated: RESIDENCE_WORDS[met][lang] });
+      // A rule on several levels ("初级、中级以考代评，副高级考评结合") is cited from the sentence on the level checked.
+      const level = state.facts.targetLevel;
+      if (level && Array.isArray(rule.targetLevel) && rule.targetLevel.length > 1) {
+        const name = LEVEL_NAMES[level][lang].replace(/ level$/, '');
+        const parts = branch.about.split(/[，,；;]\s*|\s+(?=\S*[\u4e00-\u9fff])/);
+        const own = parts.filter((p) => p.includes(name));
+        if (own.length && own.length < parts.length) Object.assign(branch, { about: own.join(' '), stated: `${branch.stated} ${name}`.trim() });
+      }
       const found = bestSentence(index, docInLanguage(index, rule.source.docId, lang), branch.about, branch.stated);
       if (!found) return undefined;
       const existing = citations.find((c) => c.chunkId === found.chunk.id);
@@ -391,6 +399,13 @@ export class Mentor {
     const routeAsked = state.routeAsked && result.routes.find((r) => r.route === state.routeAsked);
     const routeSettled = routeAsked && routeAsked.missing.every((path) => state.unsure?.includes(path)) ? routeAsked : undefined;
     const ask = result.overall.status === 'needs_info' && !routeSettled ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure), state.routeAsked) : [];
+    // "我是做统计的": no level named and no title held, so every level was checked, and the one the verdict would be on
+    // leaves its thresholds to the notice: which level is wanted is the question, not a verdict on one picked.
+    const headline = result.routes.find((r) => r.route === result.overall.bestRoute && r.targetLevel === result.overall.bestLevel);
+    const levelsChecked = new Set(result.routes.map((r) => r.targetLevel));
+    const noTitleHeld = !state.facts.currentTitle?.level || state.facts.currentTitle.level === 'none';
+    const pickedForAsker = !state.facts.targetLevel && noTitleHeld && levelsChecked.size > 1 && !state.routeAsked && headline?.basis === 'current_notice';
+    if (!ask.length && result.overall.status === 'needs_info' && pickedForAsker && !state.unsure?.includes('targetLevel')) ask.push('targetLevel');
     if (ask.length) {
       state.asked = ask;
       // "我本科，要工作几年才能评工程师", "评高工需要什么条件？我硕士": what the rule asks of someone like the asker,
@@ -444,13 +459,18 @@ export class Mentor {
     const noRulesFor = series !== undefined && (level ? !seriesRulesDecide(result.routes, rules) : !regularRules(series));
     const undecided = series && noRulesFor && !lead ? `${series}:${level ?? 'any'}` : undefined;
     const undecidedTitle = () => (level ? levelOfSeries(series!, level, lang) : lang === 'zh' ? `${SERIES_NAMES[series!]?.zh ?? series}系列` : `the ${lowerFirst(SERIES_NAMES[series!]?.en ?? series!)} series`);
-    if (undecided && state.undecided === undecided) {
+    // A level whose rules leave every threshold to the current notice (统计师: an exam, conditions not given) is
+    // checked once; a fact told after that changes nothing, and is answered like the level without rules.
+    // (Nothing is left to ask here: the facts other routes would want are not asked of someone who named none.)
+    const onlyTheNotice = headline?.basis === 'current_notice' && headline.status === 'needs_info' && headline.missing.length === 0;
+    const settled = undecided ?? (series && level && onlyTheNotice && !lead ? `${series}:${level}:notice` : undefined);
+    if (settled && state.undecided === settled) {
       state.asked = [];
       const title = undecidedTitle();
       const noted = notedLine();
       return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
     }
-    state.undecided = undecided;
+    state.undecided = settled;
     // A verdict that still asks a yes/no ("请补充：是否已通过经济、统计或审计专业中级考试") takes "没有" as its answer.
     state.asked = result.overall.status === 'needs_info' ? result.overall.missing.filter((p) => (FLAGS as readonly string[]).includes(p)) : [];
     if (undecided) {
