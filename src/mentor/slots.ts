@@ -28,13 +28,13 @@ export interface Extraction {
  * A time from now, not a length of work: "in 2 years", "两年后（呢）", "再过两年", "明年". "毕业3年后" is after an
  * event, not from now: a Chinese "N年后" counts only at the start of what is said (after 那, 如果, 再).
  */
-const LATER_BY = /\bin\s+(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\b(?!\s+(?:of|in)\b)|(?:再过|过)\s*(\d+|[一二两三四五六七八九十]+)\s*年|(?:^|那|那么|如果|要是|再)\s*(\d+|[一二两三四五六七八九十]+)\s*年(?:以)?后/;
+const LATER_BY = /\bin\s+(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\b(?!\s+(?:of|in)\b)|(?:再过|过)\s*(\d+|[一二两三四五六七八九十]+)\s*年|(?:^|那|那么|如果|要是|再)\s*(\d+|[一二两三四五六七八九十]+)\s*年(?:以)?后|(?<!\bbeen\s)\bwait(?:ing)?\s+(?:for\s+)?(?:another\s+)?(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|another)\s+(?:more\s+)?years?\b|(?:再|多)?等\s*(\d+|[一二两三四五六七八九十]+)\s*年/;
 const NEXT_YEARS: Array<[RegExp, number]> = [[/明年|\bnext year\b/, 1], [/后年|\bthe year after( next)?\b|\bin a couple of years\b/, 2]];
 
 function yearsLaterIn(text: string): { years: number; span: [number, number] } | undefined {
   const m = LATER_BY.exec(text);
   if (m) {
-    const word = m[1] ?? m[2] ?? m[3];
+    const word = m[1] ?? m[2] ?? m[3] ?? (m[4] === 'another' ? 'one' : m[4]) ?? m[5];
     const years = parseCount(word);
     if (years !== undefined && years > 0 && years <= 30) return { years, span: [m.index, m.index + m[0].length] };
   }
