@@ -33,7 +33,7 @@ const EN_NUMBERS: Record<string, number> = {
 };
 
 const ZH_DURATION = /(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+)\s*(?:个)?\s*(年|个?月)(半)?(?:多)?|半年/g;
-const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
+const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\+?\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
 
 /** "快3年", "不到3年", "almost 3 years": less than the number said; "5-6年", "五六年": at least the lower. */
 const ZH_UNDER_BEFORE = /(快|快要|近|将近|接近|不到|不足|未满|还没到|差不多快)\s*$/;

@@ -23,6 +23,9 @@ describe('durations', () => {
     ['a year and a half', 1.5],
     ['3 years', 3],
     ['6 months', 0.5],
+    // "5+ years" as a CV says it: at least the number.
+    ['5+ years', 5],
+    ['10+ yrs', 10],
   ])('%s = %d years', (text, years) => {
     const found = findDurations(text);
     expect(found).toHaveLength(1);
