@@ -47,7 +47,7 @@ const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
 const TITLE_CONCEPT = 'professional-title';
 const APPLY_CONCEPT = 'apply';
 /** Concepts said only of titles: "包过的中介靠谱吗" is answered by the integrity rules, not by what the assistant says of itself. */
-const TITLE_ONLY_CONCEPTS = new Set([TITLE_CONCEPT, 'fraud-agency', 'falsification']);
+const TITLE_ONLY_CONCEPTS = new Set([TITLE_CONCEPT, 'fraud-agency', 'falsification', 'fees']);
 /** A concept this common (职称 itself) says little about which sentence answers. */
 const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
