@@ -320,7 +320,8 @@ function residenceFacts(clause: string, facts: CollectedFacts): void {
   if (ASKS_IF_REQUIRED.test(clause)) return;
   const negated = (re: RegExp) => {
     const m = re.exec(clause);
-    return m ? /(没有|没|无|不是|非|未|not|no|don't|do not|without)\s*\S{0,4}$/.test(clause.slice(Math.max(0, m.index - 10), m.index)) : undefined;
+    // "没有上海户口和居住证", "no hukou or residence permit": one negation over both.
+    return m ? /(没有|没|无|不是|非|未|not|no|don't|do not|without)\s*(?:\S{0,4}|[^，。,.;；]{0,32}(?:和|与|及|或|、|\band\b|\bor\b|\bnor\b)(?:\s+(?:a|an|the|any))?\s*)$/.test(clause.slice(Math.max(0, m.index - 44), m.index)) : undefined;
   };
   const permit = negated(/居住证|residence permit/);
   if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit };

@@ -312,6 +312,12 @@ describe('extractFacts', () => {
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    // One negation over two things said together; a "but" or a comma ends it.
+    expect(extractFacts('没有上海户口和居住证', lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
+    expect(extractFacts("I don't have a Shanghai hukou or a residence permit", lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
+    expect(extractFacts('有上海户口和居住证', lex).facts.residence).toMatchObject({ hukou: true, residencePermit: true });
+    expect(extractFacts('I have no hukou but I have a residence permit', lex).facts.residence).toMatchObject({ hukou: false, residencePermit: true });
+    expect(extractFacts('没有户口，有居住证', lex).facts.residence).toMatchObject({ hukou: false, residencePermit: true });
     const overseas = extractFacts('我的证书在清单2.0里，是C类', lex).facts.overseas;
     expect(overseas).toMatchObject({ listVersion: '2.0', category: 'C' });
     expect(extractFacts('I hold a List 2.0 category C certificate', lex).facts.overseas).toMatchObject({ listVersion: '2.0', category: 'C' });
