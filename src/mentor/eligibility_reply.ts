@@ -1,7 +1,7 @@
 import { evaluateConditions, FAILED } from '../eligibility/conditions.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
-import { CREDENTIAL_FACT_GROUPS, DEGREES, LEVELS, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
+import { CREDENTIAL_FACT_GROUPS, DEGREES, LEVELS, type Bilingual, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
 import type { Lang } from '../llm/prompts.js';
 
 /** Fact groups asked about only when the user brought them up: special routes' credentials and the exclusions. */
@@ -152,8 +152,10 @@ export function renderEligibilityReply(result: EligibilityResult, lang: Lang, ru
       const { ruleId, condition } = reasonSource(reason, best, rules, lang);
       lines.push(`• ${reason}${marker(citeRule(ruleId, condition))}`);
     }
-    const note = best.notes[0];
-    if (note) lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${note[lang]}`);
+    // The route's first note, and any note the asker's own facts called up (an in-service degree counts only after
+    // a year's work): the rest are general and the reply stays short.
+    const ownFacts = (n: Bilingual) => rules.some((r) => r.kind === 'info' && r.requires !== undefined && r.note?.zh === n.zh);
+    for (const note of best.notes.filter((n, i) => i === 0 || ownFacts(n))) lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${note[lang]}`);
   } else if (result.notes[0]) {
     lines.push(`${lang === 'zh' ? '提示：' : 'Note: '}${result.notes[0][lang]}`);
   }

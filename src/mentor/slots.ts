@@ -86,7 +86,7 @@ const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)
 const STUDIED = /学的是?|读的是?|所学专业|专业是|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
 /** Just out of school: "刚毕业", "刚硕士毕业", "应届生", "I just graduated", "just finished my PhD". */
 const JUST_GRADUATED = /刚(?:刚)?(?:[\u4e00-\u9fff]{1,8})?毕业|应届|\bjust (?:graduated|finished (?:my )?(?:phd|doctorate|master'?s|degree|studies))\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
-const CORRECTION = /不对|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
+const CORRECTION = /不对(?!口)|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
 
 type SkillLevel = NonNullable<NonNullable<Facts['skill']>['level']>;
 
@@ -205,12 +205,18 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     exclusionFacts(clause, facts);
     if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
     else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
+    // "专业不对口" / "专业对口": the degree's field against the specialty, said outright.
+    else if (/(?:专业)?(?:不|没有?)(?:对口|相关)|\b(?:un|not )related (?:field|major|degree|to my (?:job|work))/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
+    else if (/专业(?:对口|相关)|^对口|\b(?:a )?related (?:field|major|degree)\b/.test(clause)) facts.education = { ...facts.education, fieldRelated: true };
     // "学的是工商管理" to "is your degree in science or engineering?": the major says it.
     else if (expecting.includes('education.fieldRelated') || STUDIED.test(clause) || (namesDegree && majorAlone(clause, lex))) {
       // "我拿到工程师了": 工程 inside a title's name is no major.
       const major = lex.majors.find(clause).find((h) => !inside(h, titleHits));
       if (major) facts.education = { ...facts.education, fieldRelated: major.value };
     }
+    // "在职硕士", "非全日制", "a part-time master's": a degree earned in service (it counts only after a year's work, in
+    // the Shanghai senior engineering notices).
+    if (/在职(?:读|攻读|取得|拿)?的?(?:硕士|研究生|博士|本科|学历|学位)|非全日制|\bpart-time (?:master|degree|phd|bachelor|study|studies)|\bstudied part-time\b|\bin-service (?:degree|master)/.test(clause)) facts.education = { ...facts.education, inService: true };
     if (/全国|国家标准|国家规定|national/.test(clause)) facts.jurisdiction = 'national';
     else if (/上海|沪|shanghai/.test(clause) && !/外地|non-shanghai/.test(clause)) facts.jurisdiction ??= 'shanghai';
     previousClauseCurrent = currentInClause;

@@ -312,6 +312,12 @@ describe('extractFacts', () => {
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    // The field said outright, an in-service degree, and "我本科学的…" (jieba cuts 我本|科学).
+    expect(extractFacts('专业不对口', lex)).toMatchObject({ facts: { education: { fieldRelated: false } }, correction: false });
+    expect(extractFacts('专业对口', lex).facts.education?.fieldRelated).toBe(true);
+    expect(extractFacts('我是非全日制硕士', lex).facts.education).toMatchObject({ degree: 'master', inService: true });
+    expect(extractFacts("I studied part-time for my master's", lex).facts.education).toMatchObject({ degree: 'master', inService: true });
+    expect(extractFacts('我本科学的会计', lex).facts.education).toMatchObject({ degree: 'bachelor', fieldRelated: false });
     // One negation over two things said together; a "but" or a comma ends it.
     expect(extractFacts('没有上海户口和居住证', lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
     expect(extractFacts("I don't have a Shanghai hukou or a residence permit", lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
