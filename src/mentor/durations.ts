@@ -36,7 +36,7 @@ const ZH_DURATION = /(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]
 const EN_DURATION = /\b(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|twenty-four)\+?\s+(and a half\s+)?(years?|yrs?|months?)(\s+and a half)?\b|\bhalf a year\b/g;
 
 /** "快3年", "不到3年", "almost 3 years": less than the number said; "5-6年", "五六年": at least the lower. */
-const ZH_UNDER_BEFORE = /(快|快要|近|将近|接近|不到|不足|未满|还没到|差不多快)\s*$/;
+const ZH_UNDER_BEFORE = /(快|快要|(?<!最)近|将近|接近|不到|不足|未满|还没到|差不多快)\s*$/;
 const ZH_UNDER_AFTER = /^\s*(不到|不足|未满)/;
 const EN_UNDER_BEFORE = /\b(almost|nearly|less than|under|not quite|just under|close to|not yet)\s+$/i;
 const RANGE_BEFORE = /(\d+(?:\.\d+)?)\s*(?:-|–|~|～|到|至|、|or|to)\s*$/i;

@@ -312,6 +312,12 @@ describe('extractFacts', () => {
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    // "工程师是2021年6月评上的": a title said to have been obtained is held; "我想评的是工程师" is wanted.
+    expect(extractFacts('工程师是2021年6月评上的', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2021-06-30' });
+    expect(extractFacts('工程师是去年评的', lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts('我想评的是工程师', lex).facts).toMatchObject({ targetLevel: 'intermediate' });
+    // "最近两年" is the last two years, not "nearly two".
+    expect(extractFacts('最近两年社保都在上海交的', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(24);
     // The field said outright, an in-service degree, and "我本科学的…" (jieba cuts 我本|科学).
     expect(extractFacts('专业不对口', lex)).toMatchObject({ facts: { education: { fieldRelated: false } }, correction: false });
     expect(extractFacts('专业对口', lex).facts.education?.fieldRelated).toBe(true);
