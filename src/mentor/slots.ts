@@ -53,6 +53,10 @@ const SOCIAL_INSURANCE = /社保|社会保险|social insurance|shebao/;
 /** Paying something for a time ("交了2年", "缴了两年", "paid for 2 years"). */
 const PAID = /(交|缴|缴纳)了?\s*[^，。]{0,4}年|\bpaid (it )?for\b/;
 
+/** A degree still being studied for: said before it ("在读", "studying for a") or after it ("在读", "candidate"). */
+const STUDYING_BEFORE = /(在读|正在读|还在读|攻读中|读在)\s*$|\b(studying for|doing|pursuing|working on|enrolled in|currently in)\s+(?:a|an|my|the)?\s*$/;
+const STUDYING_AFTER = /^\s*(?:学位|研究生)?\s*(在读|在读中|还没毕业|未毕业)|^\s*(?:'s|s)?\s*(?:degree\s+)?(candidate|student|in progress)\b|^\s*(?:'s|s)?\s*(?:degree\s+)?now\b/;
+
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|take|sit( for)?|register for|for)\s*(一个|个|an?|the)?\s*$/;
@@ -170,6 +174,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (!STUDIED.test(clause)) for (const hit of lex.series.find(clause)) facts.series ??= hit.value as Facts['series'];
     for (const hit of degreeHits) {
       if (NEGATION.test(clause.slice(Math.max(0, hit.start - 8), hit.start))) continue;
+      // "博士在读", "I'm a PhD candidate", "studying for a master's": a degree not yet held.
+      if (STUDYING_BEFORE.test(clause.slice(Math.max(0, hit.start - 24), hit.start)) || STUDYING_AFTER.test(clause.slice(hit.end, hit.end + 16))) continue;
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
     }
 
@@ -322,6 +328,11 @@ export function requirementAskedAbout(message: string): 'residence.residencePerm
   return undefined;
 }
 
+/** A hukou of another place ("北京户口", "江苏户籍", "a Beijing hukou"): the condition asks for Shanghai's. */
+const PLACES = '北京|天津|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古?|广西|西藏|宁夏|新疆|香港|澳门|台湾|深圳|广州|杭州|南京|苏州|无锡|宁波|武汉|成都|西安|老家|农村|外省|外地';
+const PLACES_EN = 'beijing|tianjin|chongqing|hebei|shanxi|liaoning|jilin|heilongjiang|jiangsu|zhejiang|anhui|fujian|jiangxi|shandong|henan|hubei|hunan|guangdong|hainan|sichuan|guizhou|yunnan|shaanxi|gansu|qinghai|inner mongolia|guangxi|tibet|ningxia|xinjiang|shenzhen|guangzhou|hangzhou|nanjing|suzhou|wuhan|chengdu|xi\'an|my hometown|another (?:city|province)|rural';
+const OTHER_PLACE_HUKOU = new RegExp(`(?:${PLACES})(?:市|省)?(?:的)?户[口籍]|\\b(?:${PLACES_EN})\\s+hukou\\b|\\bhukou\\s+(?:is\\s+)?(?:in|from)\\s+(?:${PLACES_EN})\\b`);
+
 function residenceFacts(clause: string, facts: CollectedFacts): void {
   if (ASKS_IF_REQUIRED.test(clause)) return;
   const negated = (re: RegExp) => {
@@ -331,7 +342,7 @@ function residenceFacts(clause: string, facts: CollectedFacts): void {
   };
   const permit = negated(/居住证|residence permit/);
   if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit };
-  if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|没有上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou|\bno (shanghai )?hukou|without (a )?(shanghai )?hukou|(don't|do not|doesn't) have (a )?(shanghai )?hukou/.test(clause)) facts.residence = { ...facts.residence, hukou: false };
+  if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|没有上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou|\bno (shanghai )?hukou|without (a )?(shanghai )?hukou|(don't|do not|doesn't) have (a )?(shanghai )?hukou/.test(clause) || OTHER_PLACE_HUKOU.test(clause)) facts.residence = { ...facts.residence, hukou: false };
   else {
     const hukou = negated(/上海户[口籍]|沪籍|本地户口|户口|户籍|hukou/);
     if (hukou !== undefined) facts.residence = { ...facts.residence, hukou: !hukou };

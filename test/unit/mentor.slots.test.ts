@@ -312,6 +312,17 @@ describe('extractFacts', () => {
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    // A degree still studied for is not held; the one before it is.
+    expect(extractFacts('博士在读', lex).facts.education?.degree).toBeUndefined();
+    expect(extractFacts("I'm a PhD candidate", lex).facts.education?.degree).toBeUndefined();
+    expect(extractFacts("I have a bachelor's and I'm studying for a master's", lex).facts.education?.degree).toBe('bachelor');
+    expect(extractFacts('硕士在读，本科是计算机', lex).facts.education?.degree).toBe('bachelor');
+    expect(extractFacts('我是博士', lex).facts.education?.degree).toBe('phd');
+    // Another place's hukou is not Shanghai's.
+    expect(extractFacts('我是北京户口', lex).facts.residence?.hukou).toBe(false);
+    expect(extractFacts('I have a Beijing hukou', lex).facts.residence?.hukou).toBe(false);
+    expect(extractFacts('my hukou is in Jiangsu', lex).facts.residence?.hukou).toBe(false);
+    expect(extractFacts('我是上海户口', lex).facts.residence?.hukou).toBe(true);
     // "工程师是2021年6月评上的": a title said to have been obtained is held; "我想评的是工程师" is wanted.
     expect(extractFacts('工程师是2021年6月评上的', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2021-06-30' });
     expect(extractFacts('工程师是去年评的', lex).facts.currentTitle?.level).toBe('intermediate');
