@@ -87,7 +87,7 @@ const NEGATION = /(不是|没有|没|无|非|not an?|no|without|don't have|do no
 /** "没有任何职称", "I don't hold a title": no title at all (a level of "none"). */
 const NO_TITLE = /(没有|没|无|还没有?|尚无|未取得|未评|没评过?)(任何)?(的)?职称|no (professional )?title|(don't|do not|doesn't) (have|hold) (a|any) (professional )?title|(haven't|have not|never) (got|gotten|obtained|held|had) (a|any) (professional )?title|without (a|any) (professional )?title/;
 /** Saying what one studied: "学的是会计", "专业是金融", "I studied law", "a degree in business". */
-const STUDIED = /学的是?|读的是?|所学专业|专业是|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|diploma) in\b/;
+const STUDIED = /学的是?|读的是?|所学专业|专业是|\bstudied\b|\bmajor(ed)? in\b|\b(degree|bachelor'?s?|master'?s?|phd|diploma) (?:is |was )?in\b|\bbut not in\b|^\s*not in\b/;
 /** Just out of school: "刚毕业", "刚硕士毕业", "应届生", "I just graduated", "just finished my PhD". */
 const JUST_GRADUATED = /刚(?:刚)?(?:[\u4e00-\u9fff]{1,8})?毕业|应届|\bjust (?:graduated|finished (?:my )?(?:phd|doctorate|master'?s|degree|studies))\b|\bfresh graduate\b|\bnew graduate\b|\brecent graduate\b|\bgraduated last month\b/;
 const CORRECTION = /不对(?!口)|错了|说错|更正|纠正|其实是|应该是|我是说|改成|sorry|i meant|actually|correction|not .{1,20} but/;
@@ -209,8 +209,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     }
     route ??= lex.routes.find(clause)[0]?.value;
     exclusionFacts(clause, facts);
-    if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (a )?(science|engineering)/.test(clause) };
-    else if (/文科|非理工|not (a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
+    if (/理工科|理工类|工科|理科|(电气|机械|土木|计算机|电子|化工|自动化|软件|通信|材料|建筑)(工程)?专业|science or engineering|science\/engineering|stem|(science|engineering|technical|stem) degree|(degree|bachelor'?s?|master'?s?|phd|doctorate|msc|bsc|meng|beng) in [a-z ]*(engineering|science|physics|chemistry|mathematics|maths?|computing|\bee\b|\bcs\b|electrical|electronics?|mechanical|civil)/.test(clause)) facts.education = { ...facts.education, fieldRelated: !/非理工|不是理工|not (?:in )?(a )?(science|engineering)/.test(clause) };
+    else if (/文科|非理工|not (?:in )?(a )?(science|engineering)/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     // "专业不对口" / "专业对口": the degree's field against the specialty, said outright.
     else if (/(?:专业)?(?:不|没有?)(?:对口|相关)|\b(?:un|not )related (?:field|major|degree|to my (?:job|work))/.test(clause)) facts.education = { ...facts.education, fieldRelated: false };
     else if (/专业(?:对口|相关)|^对口|\b(?:a )?related (?:field|major|degree)\b/.test(clause)) facts.education = { ...facts.education, fieldRelated: true };

@@ -312,6 +312,9 @@ describe('extractFacts', () => {
     expect(extractFacts('没有居住证', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('社保交了18个月', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     expect(extractFacts('外地户口', lex).facts.residence?.hukou).toBe(false);
+    // A field named as what was studied is not the series applied in.
+    expect(extractFacts("I have a master's but not in engineering", lex).facts).toEqual({ education: { degree: 'master', fieldRelated: false } });
+    expect(extractFacts("my bachelor's is in economics, master's in computer science", lex).facts.series).toBeUndefined();
     // A degree still studied for is not held; the one before it is.
     expect(extractFacts('博士在读', lex).facts.education?.degree).toBeUndefined();
     expect(extractFacts("I'm a PhD candidate", lex).facts.education?.degree).toBeUndefined();
