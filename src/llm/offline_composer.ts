@@ -14,6 +14,11 @@ export interface ComposeInput {
   bare?: boolean;
   /** The question is a claim to check ("I heard I need a master's, is that true?"): lists are shown whole, to compare. */
   checksClaim?: boolean;
+  /**
+   * Sentences the previous replies quoted, and the follow-up as typed: a sentence already said that holds none of
+   * the follow-up's own words ("需要什么条件" after "直通车是什么") is heard again only when nothing new answers as well.
+   */
+  alreadySaid?: { quotes: ReadonlySet<string>; followUp: string };
 }
 
 export interface ComposedReply {
@@ -26,6 +31,8 @@ export interface ComposedReply {
   otherLanguage: boolean;
   otherScope: boolean;
   lowConfidence: boolean;
+  /** The sentences quoted, for the next turn's alreadySaid. */
+  said?: string[];
 }
 
 interface Candidate {
@@ -53,6 +60,8 @@ const GENERIC_CONCEPT_IDF = 2;
 /** What a sentence of a national-standard document loses when the question names no place. */
 const NATIONAL_STANDARD_PENALTY = 0.15;
 const MAX_SENTENCES = 4;
+/** How much less a sentence the previous reply quoted is worth in a follow-up. */
+const SAID_BEFORE_PENALTY = 0.4;
 const MIN_COVERAGE = 0.2;
 /** Terms shared with a chosen sentence, of the larger set of the two, above which a sentence only repeats it. */
 const SAME_SENTENCE = 0.8;
@@ -96,7 +105,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
   const focus = titleFocus(input.query, index);
   const wantsConditions = CONDITION_QUESTION.test(input.query);
-  const candidates = candidateSentences(top, queryWeights, input.query, index, focus);
+  const candidates = candidateSentences(top, queryWeights, input.query, index, focus, input.alreadySaid);
   // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
   const gaps = statedGaps(candidates, queryWeights);
   if (gaps.length) return statedGapReply(input, gaps);
@@ -134,7 +143,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   if (lowConfidence) parts.push(templates.confidence_note[lang]);
   // "Check this year's notice" closes an answer on titles, not interview tips.
   if (framed && !otherScope && field === 'titles') parts.push(pick(templates.closings[lang], input.query));
-  return { text: parts.join('\n\n'), citations, silent: false, otherLanguage, otherScope, lowConfidence };
+  return { text: parts.join('\n\n'), citations, silent: false, otherLanguage, otherScope, lowConfidence, said: chosen.map((c) => c.quote) };
 }
 
 export function citationFor(chunk: Chunk, quote: string, n: number): Citation {
@@ -456,7 +465,9 @@ function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFo
   return false;
 }
 
-function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>): Candidate[] {
+function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid']): Candidate[] {
+  const followUpWords = alreadySaid ? termSet(alreadySaid.followUp, index) : undefined;
+  const answersFollowUp = (terms: Set<string>) => [...(followUpWords ?? [])].some((t) => terms.has(t));
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
   const measure = MEASURE.exec(rawQuery);
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
@@ -488,6 +499,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;
       if (display.length > 260) score -= 0.08;
+      // Just said in the previous reply: "需要什么条件" after "直通车是什么" wants what was not said yet.
+      if (alreadySaid?.quotes.has(quote) && !answersFollowUp(terms)) score -= SAID_BEFORE_PENALTY;
       // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician"
       // does not, nor the 助理工程师 row for a question on 正高级工程师).
       if (TABLE_ROW.test(quote) && (!sharesWord(terms, query) || !namesAsked(terms, focus, index))) return;

@@ -60,6 +60,8 @@ export interface SessionState {
   routeAsked?: Route;
   /** "series:level" whose missing conditions the last verdict told of, with what the documents say of it. */
   undecided?: string;
+  /** Sentences the last policy answers quoted: a follow-up on the same topic is not told them again first. */
+  said?: string[];
   turns: number;
 }
 
@@ -269,6 +271,8 @@ export class Mentor {
     const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
     const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
     const question = withImpliedAge(withImpliedOverseasQualification(plainQuestion(rewritten)));
+    // A follow-up (not the same question asked again) hears first what the last answer did not say.
+    const alreadySaid = state.said?.length && state.topic?.query !== question ? { quotes: new Set(state.said), followUp: text } : undefined;
     const found = await retrieve(index, question, { k: 6, lang });
     // A short question on the title in play ("考几门？" after 中级经济师) asks of its series: a document on
     // another series alone (the accountants' exam subjects) answers another question.
@@ -299,7 +303,9 @@ export class Mentor {
     }
 
     const aboutTitles = mentionsDomain(this.deps.safety, text);
-    let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text) });
+    let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text), alreadySaid });
+    // The last few answers' sentences (a topic is rarely followed up more than twice).
+    state.said = [...new Set([...(composed.said ?? []), ...(state.said ?? [])])].slice(0, 12);
     // A question about titles that only an off-topic document matches: the documents are silent on it
     // ("what does applying cost?" is not answered by a news item on medical-insurance funds).
     if (composed.otherScope && aboutTitles) composed = silentReply({ lang, index, templates: this.deps.prompts.templates });
