@@ -304,8 +304,8 @@ export class Mentor {
 
     const aboutTitles = mentionsDomain(this.deps.safety, text);
     let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text), alreadySaid });
-    // The last few answers' sentences (a topic is rarely followed up more than twice).
-    state.said = [...new Set([...(composed.said ?? []), ...(state.said ?? [])])].slice(0, 12);
+    // The last two answers' sentences (a topic is rarely followed up more than twice).
+    state.said = [...new Set([...(composed.said ?? []), ...(state.said ?? [])])].slice(0, 2 * 4);
     // A question about titles that only an off-topic document matches: the documents are silent on it
     // ("what does applying cost?" is not answered by a news item on medical-insurance funds).
     if (composed.otherScope && aboutTitles) composed = silentReply({ lang, index, templates: this.deps.prompts.templates });
