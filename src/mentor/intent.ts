@@ -23,7 +23,7 @@ const WANTS_TO_KNOW = /了解|介绍|知道|问问|问一下|看看|讲讲|说�
 /** A greeting that opens a longer message: "Hi, I work in IT in Shanghai". */
 const GREETING_LEAD = /^(你好|您好|嗨|哈喽|hello|hi|hey|早上好|下午好|晚上好|good (morning|afternoon|evening))[呀啊哦~！!。.，,\s]+\S/i;
 const THANKS = /^(谢谢|多谢|感谢|谢啦|thx|thanks|thank you|ok thanks|好的谢谢|明白了谢谢|ok|好的|明白了|懂了|got it|great|cool|嗯+|哦+|好吧|知道了|了解了|收到|👍|🙏|👌|🙂|😊)[你您呀啊哦~！!。.，,\s]*(much|a lot|so much)?[!！。.\s]*$/i;
-const HELP = /^(帮助|help|菜单|menu|你能做什么|你会什么|你可以做什么|你是谁|怎么用|how (do i|to) use( this| you)?|what can you do|who are you|[?？]+|(我)?(还是)?(不太|不是很|不|没|看不|听不)(懂|明白)(了)?|(i )?(still )?(don'?t|do not) (really )?(understand|get it)|i'?m (a bit )?confused|(你|您)?(这是|这个是|说的是)?(什么|啥)意思|what do you mean)[?？!！。.啊呀\s]*$/i;
+const HELP = /^(?:(?:你好|您好|嗨|哈喽|hello|hi|hey)[呀啊，,!！.。\s]*)?(帮助|help|菜单|menu|你(?:都)?(?:能|会|可以)(?:做|干)(?:什么|啥|嘛)|你会什么|你有(?:什么|哪些)功能|你是谁|怎么用|how (do i|to) use( this| you)?|what can you (?:do|help (?:me )?with)|what do you do|who are you|[?？]+|(我)?(还是)?(不太|不是很|不|没|看不|听不)(懂|明白)(了)?|(i )?(still )?(don'?t|do not) (really )?(understand|get it)|i'?m (a bit )?confused|(你|您)?(这是|这个是|说的是)?(什么|啥)意思|what do you mean)[?？!！。.啊呀\s]*$/i;
 /** "我想问问职称的事", "I have some questions about titles": nothing asked yet, so the mentor says what it can answer. */
 /** "评职称", "职称的事": the subject alone, as typed into a chat app: what the mentor can do, and what to tell it. */
 const NAMES_SUBJECT = /^(https?:\/\/\S+|www\.\S+|评|评审|申报)[。.!！?？\s]*$|^(我|本人)?(要|想|想要)?(评|申报|办|问问?|咨询)?(个|一下)?职称(的事|的事情|的问题|评审|申报|评定)?[吧呀啊呢吗。.!！?？\s]*$|^((hi|hello|hey)[,\s]+)?((i('d| would)? (like|want|wish|hope) to (apply for|get|obtain|go for) (a |an )?(professional |chinese )?title)|(professional )?titles?)[.!?\s]*$/i;
