@@ -466,8 +466,8 @@ function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFo
 }
 
 function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid']): Candidate[] {
-  const followUpWords = alreadySaid ? termSet(alreadySaid.followUp, index) : undefined;
-  const answersFollowUp = (terms: Set<string>) => [...(followUpWords ?? [])].some((t) => terms.has(t));
+  const followUpWords = alreadySaid ? [...termSet(alreadySaid.followUp, index)] : [];
+  const answersFollowUp = (terms: Set<string>) => followUpWords.some((t) => terms.has(t));
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
   const measure = MEASURE.exec(rawQuery);
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;

@@ -90,11 +90,6 @@ export function routesToShow(result: EligibilityResult, headline?: RouteVerdict)
 }
 
 /**
- * A phone-screen explanation of a verdict: the headline, the reasons of the best route (or of `headline`, the
- * route asked about) with their citation numbers, the earliest date, one note and the next step. Every number
- * comes from the result.
- */
-/**
  * The rule a verdict's reason line states, and the condition alone, without the rule's name before it or the
  * verdict after ("——符合（你有8年）"): what says which of the rule's sentences to cite.
  */
@@ -134,6 +129,11 @@ function educationFits(requires: ConditionSet | undefined, education: NonNullabl
   return !(requires.flags?.includes('education.fieldRelated') && !field) && !(requires.notFlags?.includes('education.fieldRelated') && field);
 }
 
+/**
+ * A phone-screen explanation of a verdict: the headline, the reasons of the best route (or of `headline`, the
+ * route asked about) with their citation numbers, the earliest date, one note and the next step. Every number
+ * comes from the result.
+ */
 export function renderEligibilityReply(result: EligibilityResult, lang: Lang, rules: Rule[], citeRule: (ruleId: string, about?: string) => number | undefined, headline?: RouteVerdict): string {
   const { best, others } = routesToShow(result, headline);
   const lines: string[] = [];

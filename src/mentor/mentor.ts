@@ -501,24 +501,21 @@ export class Mentor {
       parts.push(`${fill(t.level_below[lang], { title, status })}${n ? ` [${n}]` : ''}`);
     }
     // No conditions for this level in the rule base (the health series, say): what the corpus says of it.
-    const checkedSeries = state.facts.series;
-    const noConditions = noRulesFor;
-    if (checkedSeries && noConditions) {
-      const level = state.facts.targetLevel ? (titleName(checkedSeries, state.facts.targetLevel, lang) ?? LEVEL_NAMES[state.facts.targetLevel][lang]) : '';
-      const query = `${question ?? ''} ${SERIES_NAMES[checkedSeries]?.[lang] ?? ''} ${level}`.trim();
+    if (series && noRulesFor) {
+      const levelName = level ? (titleName(series, level, lang) ?? LEVEL_NAMES[level][lang]) : '';
+      const query = `${question ?? ''} ${SERIES_NAMES[series]?.[lang] ?? ''} ${levelName}`.trim();
       const found = await retrieve(index, query, { k: 6, lang });
       // Only what is about this series: the asker's degree and years would otherwise find another series' conditions.
-      const series = checkedSeries;
       const retrieval = { ...found, chunks: found.chunks.filter((r) => r.chunk.series.includes(series)) };
       const about = composeGroundedReply({ query, lang, retrieval, index, templates: t, firstCitation: citations.length + 1, bare: true });
       if (!about.silent && !about.otherScope) {
-        parts.push((targetLevel ? t.corpus_on_level : t.corpus_on_series)[lang], about.text);
+        parts.push((level ? t.corpus_on_level : t.corpus_on_series)[lang], about.text);
         citations.push(...about.citations);
       }
     }
     // "A first check only" closes a check; with no conditions to check against there was none.
     if (undecided) parts.push(`${lang === 'zh' ? '下一步：' : 'Next step: '}${result.overall.nextStep[lang]}`);
-    else if (!noConditions) parts.push(t.eligibility_outro[lang]);
+    else if (!noRulesFor) parts.push(t.eligibility_outro[lang]);
     return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('eligibility', lang), eligibility: result };
   }
 
