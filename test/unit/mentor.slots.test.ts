@@ -330,6 +330,8 @@ describe('extractFacts', () => {
     expect(extractFacts('工程师是2021年6月评上的', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2021-06-30' });
     expect(extractFacts('工程师是去年评的', lex).facts.currentTitle?.level).toBe('intermediate');
     expect(extractFacts('我想评的是工程师', lex).facts).toMatchObject({ targetLevel: 'intermediate' });
+    // "工程师刚评上": held, with no years yet.
+    expect(extractFacts('工程师刚评上', lex).facts.currentTitle).toEqual({ level: 'intermediate', yearsHeld: 0 });
     // "最近两年" is the last two years, not "nearly two".
     expect(extractFacts('最近两年社保都在上海交的', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(24);
     // The field said outright, an in-service degree, and "我本科学的…" (jieba cuts 我本|科学).
