@@ -330,6 +330,10 @@ describe('extractFacts', () => {
     expect(extractFacts('工程师是2021年6月评上的', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2021-06-30' });
     expect(extractFacts('工程师是去年评的', lex).facts.currentTitle?.level).toBe('intermediate');
     expect(extractFacts('我想评的是工程师', lex).facts).toMatchObject({ targetLevel: 'intermediate' });
+    // "I became an engineer", "I was promoted to engineer in 2022": held; "I want to become an engineer": wanted.
+    expect(extractFacts('I became an engineer last year', lex).facts.currentTitle?.level).toBe('intermediate');
+    expect(extractFacts('I was promoted to engineer in 2022', lex).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2022-12-31' });
+    expect(extractFacts('I want to become an engineer', lex).facts).toMatchObject({ targetLevel: 'intermediate' });
     // "工程师刚评上": held, with no years yet.
     expect(extractFacts('工程师刚评上', lex).facts.currentTitle).toEqual({ level: 'intermediate', yearsHeld: 0 });
     // "最近两年" is the last two years, not "nearly two".
