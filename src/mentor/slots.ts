@@ -343,7 +343,9 @@ function residenceFacts(clause: string, facts: CollectedFacts): void {
     return m ? /(没有|没|无|不是|非|未|not|no|don't|do not|without)\s*(?:\S{0,4}|[^，。,.;；]{0,32}(?:和|与|及|或|、|\band\b|\bor\b|\bnor\b)(?:\s+(?:a|an|the|any))?\s*)$/.test(clause.slice(Math.max(0, m.index - 44), m.index)) : undefined;
   };
   const permit = negated(/居住证|residence permit/);
-  if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit };
+  // "居住证过期了", "my residence permit expired": the condition asks for a valid one ("快到期了" still is).
+  const expired = /居住证[^，。,.]{0,6}(?<!快)(?:过期|失效|已到期|到期了)|residence permit\s+(?:has\s+|had\s+)?(?:expired|lapsed)|expired\s+(?:shanghai\s+)?residence permit/.test(clause);
+  if (permit !== undefined) facts.residence = { ...facts.residence, residencePermit: !permit && !expired };
   if (/外地户口|非沪籍|非上海户[口籍]|不是上海户[口籍]|没有上海户[口籍]|外省户口|not (a )?shanghai hukou|non-shanghai hukou|\bno (shanghai )?hukou|without (a )?(shanghai )?hukou|(don't|do not|doesn't) have (a )?(shanghai )?hukou/.test(clause) || OTHER_PLACE_HUKOU.test(clause)) facts.residence = { ...facts.residence, hukou: false };
   else {
     const hukou = negated(/上海户[口籍]|沪籍|本地户口|户口|户籍|hukou/);

@@ -344,6 +344,10 @@ describe('extractFacts', () => {
     expect(extractFacts('我是非全日制硕士', lex).facts.education).toMatchObject({ degree: 'master', inService: true });
     expect(extractFacts("I studied part-time for my master's", lex).facts.education).toMatchObject({ degree: 'master', inService: true });
     expect(extractFacts('我本科学的会计', lex).facts.education).toMatchObject({ degree: 'bachelor', fieldRelated: false });
+    // The condition asks for a valid permit: an expired one is none ("快到期了" still is valid).
+    expect(extractFacts('居住证过期了', lex).facts.residence?.residencePermit).toBe(false);
+    expect(extractFacts('my residence permit expired', lex).facts.residence?.residencePermit).toBe(false);
+    expect(extractFacts('我有居住证，但是快到期了', lex).facts.residence?.residencePermit).toBe(true);
     // One negation over two things said together; a "but" or a comma ends it.
     expect(extractFacts('没有上海户口和居住证', lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
     expect(extractFacts("I don't have a Shanghai hukou or a residence permit", lex).facts.residence).toMatchObject({ hukou: false, residencePermit: false });
