@@ -190,7 +190,8 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     const socialInsurance = SOCIAL_INSURANCE.test(clause) || PAID_MONTHS.test(clause) || (PAID.test(clause) && (SOCIAL_INSURANCE.test(text) || expecting.some((e) => e.startsWith('residence'))));
     for (const d of durations) {
       if (socialInsurance) {
-        facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
+        // Paid elsewhere ("社保是在苏州交的", "paid in Beijing") or a gap ("社保断了半年"): no Shanghai months said.
+        if (!INSURANCE_ELSEWHERE.test(text) && !/断(?:了|过)?\s*$/.test(clause.slice(0, d.start))) facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, Math.round(d.years * 12)) };
       } else if (currentInClause || /聘|任职|appointed|held|holding/.test(clause) || (expectYearsHeld && !WORK_YEARS.test(clause)) || (previousClauseCurrent && (/已经|已|了|already|now|\bfor\b/.test(clause) || clause.length <= 12) && !lex.titles.find(clause).length && !WORK_YEARS.test(clause))) {
         facts.currentTitle = { ...facts.currentTitle, yearsHeld: Math.min(60, d.years) };
       } else {
@@ -334,6 +335,9 @@ export function requirementAskedAbout(message: string): 'residence.residencePerm
 const PLACES = '北京|天津|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|内蒙古?|广西|西藏|宁夏|新疆|香港|澳门|台湾|深圳|广州|杭州|南京|苏州|无锡|宁波|武汉|成都|西安|老家|农村|外省|外地';
 const PLACES_EN = 'beijing|tianjin|chongqing|hebei|shanxi|liaoning|jilin|heilongjiang|jiangsu|zhejiang|anhui|fujian|jiangxi|shandong|henan|hubei|hunan|guangdong|hainan|sichuan|guizhou|yunnan|shaanxi|gansu|qinghai|inner mongolia|guangxi|tibet|ningxia|xinjiang|shenzhen|guangzhou|hangzhou|nanjing|suzhou|wuhan|chengdu|xi\'an|my hometown|another (?:city|province)|rural';
 const OTHER_PLACE_HUKOU = new RegExp(`(?:${PLACES})(?:市|省)?(?:的)?户[口籍]|\\b(?:${PLACES_EN})\\s+hukou\\b|\\bhukou\\s+(?:is\\s+)?(?:in|from)\\s+(?:${PLACES_EN})\\b`);
+
+/** Social insurance paid in another place than Shanghai. */
+const INSURANCE_ELSEWHERE = new RegExp(`(?:社保|社会保险)[^，。,.]{0,6}(?:在|是在)\\s*(?:${PLACES})|(?:在)(?:${PLACES})(?:市|省)?(?:交|缴)(?:的|了)?(?:社保|社会保险)?|social insurance[^,.]{0,20}\\bin\\s+(?:${PLACES_EN})\\b`);
 
 function residenceFacts(clause: string, facts: CollectedFacts): void {
   if (ASKS_IF_REQUIRED.test(clause)) return;

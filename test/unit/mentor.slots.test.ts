@@ -344,6 +344,11 @@ describe('extractFacts', () => {
     expect(extractFacts('我是非全日制硕士', lex).facts.education).toMatchObject({ degree: 'master', inService: true });
     expect(extractFacts("I studied part-time for my master's", lex).facts.education).toMatchObject({ degree: 'master', inService: true });
     expect(extractFacts('我本科学的会计', lex).facts.education).toMatchObject({ degree: 'bachelor', fieldRelated: false });
+    // Shanghai months only: social insurance paid elsewhere, or a gap in it, says none.
+    expect(extractFacts('我的社保是在苏州交的，交了两年', lex).facts.residence?.socialInsuranceMonthsLast24).toBeUndefined();
+    expect(extractFacts('social insurance paid in Beijing for 2 years', lex).facts.residence?.socialInsuranceMonthsLast24).toBeUndefined();
+    expect(extractFacts('社保断了半年', lex).facts.residence?.socialInsuranceMonthsLast24).toBeUndefined();
+    expect(extractFacts('在上海交了一年半社保', lex).facts.residence?.socialInsuranceMonthsLast24).toBe(18);
     // The condition asks for a valid permit: an expired one is none ("快到期了" still is valid).
     expect(extractFacts('居住证过期了', lex).facts.residence?.residencePermit).toBe(false);
     expect(extractFacts('my residence permit expired', lex).facts.residence?.residencePermit).toBe(false);
