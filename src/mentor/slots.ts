@@ -54,8 +54,8 @@ const SOCIAL_INSURANCE = /社保|社会保险|social insurance|shebao/;
 const PAID = /(交|缴|缴纳)了?\s*[^，。]{0,4}年|\bpaid (it )?for\b/;
 
 /** A degree still being studied for: said before it ("在读", "studying for a") or after it ("在读", "candidate"). */
-const STUDYING_BEFORE = /(在读|正在读|还在读|攻读中|读在)\s*$|\b(studying for|doing|pursuing|working on|enrolled in|currently in)\s+(?:a|an|my|the)?\s*$/;
-const STUDYING_AFTER = /^\s*(?:学位|研究生)?\s*(在读|在读中|还没毕业|未毕业)|^\s*(?:'s|s)?\s*(?:degree\s+)?(candidate|student|in progress)\b|^\s*(?:'s|s)?\s*(?:degree\s+)?now\b/;
+const STUDYING_BEFORE = /(在读|正在读|还在读|攻读中|读在)\s*$|\b(studying for|doing|pursuing|working on|enrolled in|currently in|dropped out of|didn't finish|did not finish|never finished)\s+(?:a|an|my|the)?\s*$/;
+const STUDYING_AFTER = /^\s*(?:学位|研究生)?\s*(在读|在读中|还没毕业|未毕业|没毕业|肄业|没读完)|^\s*(?:'s|s)?\s*(?:degree\s+)?(candidate|student|in progress)\b|^\s*(?:'s|s)?\s*(?:degree\s+)?now\b/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
 const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?|became|(?:was|got) promoted to)\s*(一名|一个|an?|the|my)?\s*$/;

@@ -315,6 +315,11 @@ describe('extractFacts', () => {
     // A field named as what was studied is not the series applied in.
     expect(extractFacts("I have a master's but not in engineering", lex).facts).toEqual({ education: { degree: 'master', fieldRelated: false } });
     expect(extractFacts("my bachelor's is in economics, master's in computer science", lex).facts.series).toBeUndefined();
+    // Nor is one left unfinished; 专升本 is a bachelor's.
+    expect(extractFacts('本科肄业', lex).facts.education?.degree).toBeUndefined();
+    expect(extractFacts('本科没毕业，大专毕业', lex).facts.education?.degree).toBe('junior_college');
+    expect(extractFacts("I dropped out of my master's, I have a bachelor's", lex).facts.education?.degree).toBe('bachelor');
+    expect(extractFacts('专升本', lex).facts.education?.degree).toBe('bachelor');
     // A degree still studied for is not held; the one before it is.
     expect(extractFacts('博士在读', lex).facts.education?.degree).toBeUndefined();
     expect(extractFacts("I'm a PhD candidate", lex).facts.education?.degree).toBeUndefined();
