@@ -29,7 +29,8 @@ export interface Extraction {
  * event, not from now: a Chinese "N年后" counts only at the start of what is said (after 那, 如果, 再).
  */
 const LATER_BY = /\bin\s+(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+years?\b(?!\s+(?:of|in)\b)|(?:再过|过)\s*(\d+|[一二两三四五六七八九十]+)\s*年|(?:^|那|那么|如果|要是|再)\s*(\d+|[一二两三四五六七八九十]+)\s*年(?:以)?后|(?<!\bbeen\s)\bwait(?:ing)?\s+(?:for\s+)?(?:another\s+)?(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|another)\s+(?:more\s+)?years?\b|(?:再|多)?等\s*(\d+|[一二两三四五六七八九十]+)\s*年/;
-const NEXT_YEARS: Array<[RegExp, number]> = [[/明年|\bnext year\b/, 1], [/后年|\bthe year after( next)?\b|\bin a couple of years\b/, 2]];
+// "明年退休", "retiring next year": when something else happens, not a question of applying a year later.
+const NEXT_YEARS: Array<[RegExp, number]> = [[/明年(?!就?要?退休)|(?<!retir(?:e|ing) )\bnext year\b(?! i(?:'ll| will) retire)/, 1], [/后年|\bthe year after( next)?\b|\bin a couple of years\b/, 2]];
 
 function yearsLaterIn(text: string): { years: number; span: [number, number] } | undefined {
   const m = LATER_BY.exec(text);
@@ -369,10 +370,10 @@ function overseasFacts(clause: string, facts: CollectedFacts): void {
 }
 
 function exclusionFacts(clause: string, facts: CollectedFacts): void {
-  if (/已经?退休|退休了|retired/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.retirement = { ...facts.retirement, retired: true };
+  if (/已经?退休|退休了|返聘|retired|rehired after retirement/.test(clause) && !/没有?退休|未退休|not retired/.test(clause)) facts.retirement = { ...facts.retirement, retired: true };
   if (/今年(就)?(要)?退休|今年到退休年龄|reach(ing)? (the )?(statutory )?retirement age this year|retire this year/.test(clause)) facts.retirement = { ...facts.retirement, reachesStatutoryAgeThisYear: true };
   if (/出版(了)?专著|省部级(以上)?奖|monograph|provincial or ministerial award|ministerial award/.test(clause) && !/没有|没|无|\bno\b|not|never/.test(clause)) facts.lastYear = { ...facts.lastYear, newMajorResults: true };
-  if (/去年(没|未)(评上|通过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (the )?(senior )?(evaluation )?last year|didn't pass last year/.test(clause)) facts.lastYear = { ...facts.lastYear, failedShanghaiSeniorEvaluation: true };
+  if (/去年[^，。,.]{0,8}(没|未)(评上|通过|评过)|去年(评审)?落选|去年(高级)?(职称)?没过|failed (?:the |my )?(?:[a-z-]+ ){0,3}(?:evaluation|review )?last year|didn't pass last year/.test(clause)) facts.lastYear = { ...facts.lastYear, failedShanghaiSeniorEvaluation: true };
 }
 
 /** Merge newer facts over older ones (a later answer corrects an earlier one); returns the changed paths. */

@@ -315,6 +315,13 @@ describe('extractFacts', () => {
     // A field named as what was studied is not the series applied in.
     expect(extractFacts("I have a master's but not in engineering", lex).facts).toEqual({ education: { degree: 'master', fieldRelated: false } });
     expect(extractFacts("my bachelor's is in economics, master's in computer science", lex).facts.series).toBeUndefined();
+    // "明年退休" is when one retires, not a question a year on; 返聘 is after retirement; "去年高工没评上" failed last year.
+    expect(extractFacts('明年退休', lex).yearsLater).toBeUndefined();
+    expect(extractFacts("I'm retiring next year", lex).yearsLater).toBeUndefined();
+    expect(extractFacts('明年能评吗', lex).yearsLater).toBe(1);
+    expect(extractFacts('退休返聘，能评职称吗', lex).facts.retirement?.retired).toBe(true);
+    expect(extractFacts('去年高工没评上', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
+    expect(extractFacts('I failed the senior engineer evaluation last year', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
     // Nor is one left unfinished; 专升本 is a bachelor's.
     expect(extractFacts('本科肄业', lex).facts.education?.degree).toBeUndefined();
     expect(extractFacts('本科没毕业，大专毕业', lex).facts.education?.degree).toBe('junior_college');
