@@ -15,7 +15,10 @@ const SPECIAL_GROUPS: readonly string[] = [...CREDENTIAL_FACT_GROUPS, 'integrity
  */
 export function factsToAskFor(result: EligibilityResult, mentioned: Set<string>, askAfter: Record<string, string> = {}, unsure: Set<string> = new Set(), route?: Route): string[] {
   const asked = route ? result.routes.filter((r) => r.route === route && r.status === 'needs_info').flatMap((r) => r.missing) : [];
-  const missing = [...new Set([...asked, ...result.overall.missing])];
+  // The exception to an exclusion the asker falls under ("已退休", unless an approved senior-expert extension) is asked
+  // first: without it no route is open, whatever the degree and years.
+  const closesAll = (path: string) => path.startsWith('retirement.') || path.startsWith('lastYear.');
+  const missing = [...new Set([...asked, ...result.overall.missing])].sort((a, b) => Number(closesAll(b)) - Number(closesAll(a)));
   return missing.filter((path) => {
     if (unsure.has(path)) return false;
     const group = path.split('.')[0];
@@ -104,7 +107,9 @@ export function reasonSource(reason: string, verdict: RouteVerdict, rules: Rule[
  * the master's rule, not the doctorate's ("your education: master's degree") nor the non-science graduates'.
  */
 function reasonsToShow(verdict: RouteVerdict, result: EligibilityResult, rules: Rule[], lang: Lang): string[] {
-  const reasons = verdict.reasons[lang];
+  // Closed by an exclusion (retired, no extension): the rules still waiting on facts decide nothing now.
+  const open = /——需补充|— still to know/;
+  const reasons = result.excludedBy?.length && verdict.status === 'not_eligible' ? verdict.reasons[lang].filter((r) => !open.test(r)) : verdict.reasons[lang];
   const education = result.facts.education;
   if (verdict.status !== 'not_eligible' || !education) return reasons.slice(0, 3);
   // Lines on rules for a degree: the ones whose education is the asker's, and of those the rule for the highest
