@@ -68,7 +68,7 @@ export const asksConditions = (text: string) => ASKS_CONDITIONS.test(normalizeTe
  * "我是做软件开发的", "我在一家外企上班", "I work as a developer": one's own work, stated with nothing asked.
  * A work the lexicon has no series for still starts a check (which asks the series), not "I can't help".
  */
-const STATES_WORK = /^(我|本人)(是|目前是|现在是)(一名|一个|个|一位)?[\u4e00-\u9fff]{0,6}(老师|教师|医生|护士|律师|设计师|程序员|研究员|技术员|编辑|记者|会计)[。.!！]*$|^(我|本人)(是|目前|现在|一直)?(做|从事|干)[^?？吗呢]{1,20}?(的|工作|行业|这一行|这行)?[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢]{1,20}(工作|上班|任职)[。.!！]*$|^i (work|am working|have been working) (in|as|at|for) [^?]{1,40}$|^i'?m an? [a-z -]{0,30}(developer|programmer|designer|analyst|consultant|researcher|technician)[.!]*$/i;
+const STATES_WORK = /^(我|本人)(是|目前是|现在是)(一名|一个|个|一位)?[\u4e00-\u9fff]{0,6}(老师|教师|医生|护士|律师|设计师|程序员|研究员|技术员|编辑|记者|会计)[。.!！]*$|^(我|本人)(是|目前|现在|一直)?(做|从事|干)[^?？吗呢]{1,20}?(的|工作|行业|这一行|这行)?[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢]{1,20}(工作|上班|任职)[。.!！]*$|^(我|本人)(目前|现在|一直)?在[^?？吗呢，,]{1,16}(公司|企业|外企|国企|民企|单位|医院|学校|研究所|出版社)(做|从事|干|当)[^?？吗呢]{1,12}?(的|工作)?[。.!！]*$|^i (work|am working|have been working) (in|as|at|for) [^?]{1,40}$|^i'?m an? [a-z -]{0,30}(developer|programmer|designer|analyst|consultant|researcher|technician)[.!]*$/i;
 /**
  * "听说评高工必须要硕士，是真的吗", "My boss says I need a master's, is that true?", "an agency promises a
  * guaranteed title, can I trust it?": a claim about the rules, checked against them.
@@ -92,7 +92,7 @@ const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计
 const FAILED_EVALUATION = /没评上|没评过|评审没通过|评审未通过|没通过评审|落选|\bfail(?:ed)? (?:the |my |an? )?(?:[a-z-]+ ){0,3}(?:evaluation|review)\b/i;
 
 /** Decide what the user wants, with the conversation's context (an eligibility check in progress). */
-export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; namesOnly?: boolean }): IntentDecision {
+export function classifyIntent(text: string, extraction: Extraction, safety: SafetyRules, context: { checking: boolean; aboutRouteTopic?: boolean; titleTopic?: boolean; personalTopic?: boolean; topicInPlay?: boolean; routeTopic?: boolean; namesOnly?: boolean }): IntentDecision {
   const unsafeKind = classifyUnsafe(safety, text);
   if (unsafeKind) return { intent: 'unsafe', unsafeKind };
   if (inOtherLanguage(text)) return { intent: 'help', otherLanguage: true };
@@ -136,7 +136,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   const afterTitle = context.titleTopic === true && !looksLikeFollowUp(s) && factCount >= (context.personalTopic ? 1 : 2);
   // Two facts stated with nothing asked ("本科，计算机专业，工作4年了") are the asker's own, too, unless they follow a
   // question on a topic (the direct train): then they ask what it says of someone like that.
-  const statesSituation = (factCount >= 2 && (CAN_APPLY.test(s) || (!ASKS.test(s) && (context.checking || !context.topicInPlay)))) || afterTitle;
+  const statesSituation = (factCount >= 2 && (CAN_APPLY.test(s) || (!ASKS.test(s) && (context.checking || !context.topicInPlay || context.routeTopic === false)))) || afterTitle;
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
   // "我是做会计的", "I work in engineering": one's own field, stated with nothing asked, starts a check. (A title
   // one wants, "我想评工程师", is answered with its conditions first.)
