@@ -170,10 +170,13 @@ export const looksLikeFollowUp = (text: string) => {
  * back with a pronoun and names no title of its own, and the topic was no title either (a route, a procedure).
  * After a question on a title, "can I apply for it?" is a check of that title instead.
  */
+/** The topic in play is a route or scheme ("直通车是什么", "海外职业资格清单"), not a title. */
+export const topicNamesRoute = (topic: Topic): boolean => NAMES_ROUTE.test(normalizeText(topic.query));
+
 export function isAboutRouteTopic(text: string, topic: Topic | undefined, lex: Lexicon): boolean {
   if (!topic || namesTitle(topic)) return false;
   const s = normalizeText(text);
-  const bare = NAMES_ROUTE.test(normalizeText(topic.query)) && asksBareQuestion(s, lex);
+  const bare = topicNamesRoute(topic) && asksBareQuestion(s, lex);
   if (!(REFERS_BACK.test(s) || bare) || lex.titles.find(s).length || lex.series.find(s).length) return false;
   // "what about the green channel, can I use it?" after the direct train asks of the route it names.
   const named = lex.routes.find(s);
@@ -204,7 +207,7 @@ function seriesWord(lex: Lexicon, series: string): string {
 }
 
 /** A route or scheme of its own: a question naming one is not about the title just checked. */
-export const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
+const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
 const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
 /** Moving a title to another series (转评): a question of its own, not about the title in play. */
 export const NAMES_SERIES_SWITCH = /转评|跨系列|转系列|换系列|\b(?:switch|change|transfer)(?:ing)? (?:my |the )?(?:title )?series\b/i;

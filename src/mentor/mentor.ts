@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, NAMES_ROUTE, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -208,7 +208,7 @@ export class Mentor {
       personalTopic: state.topic?.personal === true,
       topicInPlay: state.topic !== undefined,
       // A topic on a route or scheme (the direct train): facts told after it ask what it says of someone like that.
-      routeTopic: state.topic !== undefined && (NAMES_ROUTE.test(state.topic.query) || namesForeignCredential(state.topic.query)),
+      routeTopic: state.topic !== undefined && (topicNamesRoute(state.topic) || namesForeignCredential(state.topic.query)),
       namesOnly: namesOnlyTitle(text, this.deps.lexicon),
     };
     const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
