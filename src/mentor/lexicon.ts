@@ -27,7 +27,16 @@ const LexiconFile = z.object({
   route_facts: z.array(z.object({ fact: Flag.refine((f) => f.startsWith('specialRoute.'), 'a special route\'s fact (specialRoute.…)'), forms })).default([]),
   /** Majors, by whether they are science or engineering (the engineering series' related field). */
   majors: z.array(z.object({ related: z.boolean(), forms })).default([]),
+  /** Work several series share ("我是老师"): the series question to ask instead, and the answers that pick one. */
+  shared_work: z.array(z.object({ question: z.string(), forms, answers: z.array(z.object({ series: z.string(), forms })).min(2) })).default([]),
 });
+
+/** Work several series share: saying it has the series asked as `question`; a bare answer then picks by `answers`. */
+export interface SharedWork {
+  question: string;
+  said: PhraseMatcher<true>;
+  answers: PhraseMatcher<string>;
+}
 
 /** The slot vocabulary from knowledge/slots.yaml, compiled into phrase matchers. */
 export interface Lexicon {
@@ -41,6 +50,7 @@ export interface Lexicon {
   routes: PhraseMatcher<Route>;
   routeFacts: PhraseMatcher<string>;
   majors: PhraseMatcher<boolean>;
+  sharedWork: SharedWork[];
   /** Display names of titles by series and level, for replies. */
   titleNames: Map<string, string[]>;
   /** Words for each series, first Chinese then English. */
@@ -64,6 +74,11 @@ export function loadLexicon(file: string): Lexicon {
     routes: new PhraseMatcher(d.routes.map((x) => ({ forms: x.forms, value: x.route }))),
     routeFacts: new PhraseMatcher(d.route_facts.map((x) => ({ forms: x.forms, value: x.fact }))),
     majors: new PhraseMatcher(d.majors.map((x) => ({ forms: x.forms, value: x.related }))),
+    sharedWork: d.shared_work.map((w) => ({
+      question: w.question,
+      said: new PhraseMatcher([{ forms: w.forms, value: true as const }]),
+      answers: new PhraseMatcher(w.answers.map((a) => ({ forms: a.forms, value: a.series }))),
+    })),
     titleNames: new Map(d.titles.map((t) => [`${t.series}:${t.level}`, t.forms])),
     seriesNames: new Map(d.series.map((x) => [x.series, x.forms])),
   };

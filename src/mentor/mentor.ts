@@ -454,7 +454,9 @@ export class Mentor {
       const noted = answering ? notedLine() : undefined;
       if (noted) parts.push(noted);
       parts.push(general ? t.check_offer[lang] : t.ask_back_intro[lang]);
-      parts.push(ask.map((path) => `• ${this.question(path, lang)}`).join('\n'));
+      // "我是老师，能评职称吗": the series asked as the choice that work leaves (school or university), not with engineering examples.
+      const sharedWork = question ? this.deps.lexicon.sharedWork.find((w) => w.said.find(question).length > 0 && t.fact_questions[w.question]) : undefined;
+      parts.push(ask.map((path) => `• ${path === 'series' && sharedWork ? t.fact_questions[sharedWork.question][lang] : this.question(path, lang)}`).join('\n'));
       return { intent: 'eligibility_check', reply: parts.join('\n\n'), citations, suggestions: this.suggestions('ask_back', lang), eligibility: result };
     }
     // No conditions for this level in the rule base (高级经济师), or for any level of the series when none was named

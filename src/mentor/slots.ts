@@ -112,6 +112,9 @@ function clauses(text: string): string[] {
   return text.split(CLAUSE_BREAK).map((c) => c.trim()).filter(Boolean);
 }
 
+/** After a school's name: one's studies there ("大学学的会计", "高中毕业", "university degree"), not one's work. */
+const STUDIES_AFTER = /^\s*(?:里|时|的时候)?(?:学|读|念|毕业|本科|专业|学历|文凭|degree|diploma|graduate|student)/;
+
 /** Work or specialty years, as opposed to years at a title. */
 const WORK_YEARS = /工作|从事|专业|干了|工龄|work|worked|experience|in the (field|specialty)/;
 
@@ -236,6 +239,16 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
   const alone = facts.targetLevel === undefined ? LEVEL_ALONE.exec(text) : null;
   if (alone) facts.targetLevel = LEVEL_ALONE_MEANS[alone[1].toLowerCase()];
   if (bestDegree) facts.education = { ...facts.education, degree: bestDegree };
+  // "我在大学教书", or "中学" in answer to "你是中小学老师还是高校老师？": the kind of work picks the series.
+  if (facts.series === undefined) {
+    // A bare answer is short; "大学学的会计" and "高中毕业" speak of one's studies, not of where one teaches.
+    const bareAnswer = expecting.includes('series') && text.length <= 24 && lex.degrees.find(text).length === 0;
+    for (const work of lex.sharedWork) {
+      if (!bareAnswer && work.said.find(text).length === 0) continue;
+      const picked = new Set(work.answers.find(text).filter((h) => !STUDIES_AFTER.test(text.slice(h.end))).map((h) => h.value));
+      if (picked.size === 1) facts.series = [...picked][0] as Facts['series'];
+    }
+  }
   // "2018年本科毕业，一直在做结构设计": the years since then, counted from the end of the month (or year) said.
   const since = facts.yearsInSpecialty === undefined && today ? workingSince(text, CORRECTION.test(text)) : undefined;
   let yearsFromCorrectedGraduation = false;

@@ -388,6 +388,17 @@ describe('extractFacts', () => {
     expect(extractFacts('我已经退休了', lex).facts.retirement?.retired).toBe(true);
     expect(extractFacts('去年没评上', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
   });
+
+  it('picks the teachers\' series from where one teaches, said or given in answer to the series question', () => {
+    expect(extractFacts('我在大学教书', lex).facts.series).toBe('higher_ed_teacher');
+    expect(extractFacts('I teach at a high school', lex).facts.series).toBe('primary_secondary_teacher');
+    expect(extractFacts('中学', lex, ['series']).facts.series).toBe('primary_secondary_teacher');
+    expect(extractFacts('university', lex, ['series']).facts.series).toBe('higher_ed_teacher');
+    // Not asked, and no teaching said: a school's name alone is no series; nor is where one studied.
+    expect(extractFacts('中学', lex).facts.series).toBeUndefined();
+    expect(extractFacts('大学学的会计', lex, ['series']).facts.series).toBeUndefined();
+    expect(extractFacts('我是老师，高中毕业后读了师范', lex).facts.series).toBeUndefined();
+  });
 });
 
 describe('mergeFacts', () => {
