@@ -70,7 +70,7 @@ const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number 
 const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
 const NUMBER = '(?:\\d[\\d,.]*|[一二两三四五六七八九十百千万]+)';
 /** The corpus's own list of what it does not hold (the hotline document): "本资料中没有", "not in these sources". */
-const NOT_IN_SOURCES = /本资料中没有|资料中没有官方答案|现有资料中都?没有(找到|得到确认)|资料没有写明|not (?:confirmed )?in these sources|no official answer in this assistant's sources|the sources do not cover|not found in (?:the sources|this corpus)|^no official .{0,80} was confirmed/i;
+const NOT_IN_SOURCES = /本资料中没有|资料中没有官方答案|现有资料中都?没有(找到|得到确认)|资料没有写明|not (?:confirmed )?in these sources|no official answer in this assistant's sources|the sources do not cover|not found in (?:the sources|this corpus)|(?:not|cannot be) (?:confirmed|retrieved|verified|stated) in this knowledge base|^no official .{0,80} was confirmed/i;
 /** A second stated gap joins the first when it scores this close to it ("单位不聘": appointment and pay). */
 const STATED_GAP_NEAR = 0.9;
 /** Statements that the sources are silent: useful when nothing else answers, never ahead of a fact. */
@@ -186,7 +186,14 @@ function statedGaps(candidates: Candidate[], query: Map<string, number>): Candid
   for (const [t, w] of query) if ((heaviest === undefined || w > query.get(heaviest)!) && candidates.some((c) => c.terms.has(t))) heaviest = t;
   const holders = heaviest === undefined ? [] : candidates.filter((c) => c.terms.has(heaviest!));
   const onlyGapsHoldIt = holders.length > 0 && holders.every((c) => NOT_IN_SOURCES.test(c.quote));
-  if (!onlyGapsHoldIt) return [];
+  // Or only a statement of a gap holds every word the question weighs ("change", "jobs", "still", "count"), though
+  // other sentences hold some ("changed" in a notice's news): the question as the corpus lists it.
+  const heavy = [...query].filter(([t, w]) => w >= 1 && candidates.some((c) => c.terms.has(t))).map(([t]) => t);
+  const holdsAll = (c: Candidate) => heavy.length >= 2 && heavy.every((t) => c.terms.has(t));
+  if (!onlyGapsHoldIt) {
+    const whole = candidates.filter(holdsAll);
+    return whole.length > 0 && whole.every((c) => NOT_IN_SOURCES.test(c.quote) && !/[：:]$/.test(c.quote)) ? whole.sort((a, b) => b.score - a.score).slice(0, 1) : [];
+  }
   const top = Math.max(...holders.map((c) => c.score));
   // The lead of the corpus's list of gaps ("下列…没有官方答案：") is said by the reply's own opening.
   return candidates
