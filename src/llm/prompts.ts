@@ -38,6 +38,7 @@ const TemplatesSchema = z.object({
   eligibility_intro: Bi,
   eligibility_outro: Bi,
   what_if_lead: Bi,
+  more_months_lead: Bi,
   years_later_lead: Bi,
   noted_ack: Bi,
   correction_ack: Bi,

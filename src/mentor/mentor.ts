@@ -121,7 +121,7 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
 
-const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)/i;
+const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
 
 export class Mentor {
   constructor(private readonly deps: MentorDeps) {}
@@ -249,7 +249,14 @@ export class Mentor {
         }
         if (later || supposing) {
           const supposed: SessionState = { ...state, facts: later ? sanitizeFacts(yearsOn(state.facts, later)) : sanitizeFacts(merged) };
-          const lead = later ? fill(t.years_later_lead[lang], { years: lang === 'en' ? yearsEn(later) : String(later) }) : t.what_if_lead[lang];
+          // "再交两个月呢": the months supposed, and what they add up to.
+          const more = extraction.moreSocialInsuranceMonths;
+          const supposedMonths = supposed.facts.residence?.socialInsuranceMonthsLast24;
+          const lead = later
+            ? fill(t.years_later_lead[lang], { years: lang === 'en' ? yearsEn(later) : String(later) })
+            : more !== undefined && known !== undefined && supposedMonths !== undefined
+              ? fill(t.more_months_lead[lang], { more: String(more), months: String(supposedMonths) })
+              : t.what_if_lead[lang];
           const draft = await this.eligibility(supposed, lang, [], { lead, question: text, yearsLater: later });
           state.asked = supposed.asked;
           return { draft };

@@ -48,6 +48,7 @@ function yearsLaterIn(text: string): { years: number; span: [number, number] } |
 
 /** "再交两个月", "又缴了3个月": social insurance paid on top of what was said before. */
 const MORE_PAID = /(再|又|多)(交|缴)(了)?/;
+const EN_MORE_PAID = /\b(?:pay|paid|paying|contribute|contributed)\b[^.?!]{0,24}?\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+more\s+months?\b/;
 /** Paying (交/缴) for months is paying social insurance, in this domain, even when the word is left out. */
 const PAID_MONTHS = /(交|缴)(了)?\s*[^，。]{0,4}个?月/;
 const SOCIAL_INSURANCE = /社保|社会保险|social insurance|shebao/;
@@ -278,10 +279,13 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     if (Object.keys(rest).length) facts.education = rest;
     else delete facts.education;
   }
+  // "what if I pay two more months?": months on top of those told (the Chinese "再交两个月" is read above).
+  const moreEn = facts.residence?.socialInsuranceMonthsLast24 === undefined ? EN_MORE_PAID.exec(text) : null;
+  if (moreEn) facts.residence = { ...facts.residence, socialInsuranceMonthsLast24: Math.min(24, parseCount(moreEn[1]) ?? 0) };
   const months = facts.residence?.socialInsuranceMonthsLast24;
   // "我是高级技师，能评工程师吗": a skill grade is the overpass's business (whether it counts, the rules leave to the notice).
   if (facts.skill?.level) route ??= 'overpass';
-  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && MORE_PAID.test(text) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}), ...(yearsLater ? { yearsLater } : {}), ...(yearsFromCorrectedGraduation ? { yearsFromCorrectedGraduation } : {}) };
+  return { facts, correction: CORRECTION.test(text), ...(months !== undefined && (MORE_PAID.test(text) || moreEn) ? { moreSocialInsuranceMonths: months } : {}), ...(route ? { route } : {}), ...(yearsLater ? { yearsLater } : {}), ...(yearsFromCorrectedGraduation ? { yearsFromCorrectedGraduation } : {}) };
 }
 
 const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
