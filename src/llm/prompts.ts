@@ -48,6 +48,7 @@ const TemplatesSchema = z.object({
   unsure_ack: Bi,
   level_below: Bi,
   conditions_not_held: Bi,
+  route_check_stands: Bi,
   certificate_not_named: Bi,
   corpus_on_level: Bi,
   corpus_on_series: Bi,

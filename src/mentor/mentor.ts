@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { evaluate, seriesRulesDecide } from '../eligibility/engine.js';
 import { describeConditions, yearsEn } from '../eligibility/conditions.js';
 import { eligibilityRecord, headlineRoute } from '../eligibility/explain.js';
-import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
+import { FACT_NAMES, FLAG_NAMES, LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { FactsSchema, FLAGS, type EligibilityResult, type Facts, type Route, type Rule } from '../eligibility/schema.js';
 import { maskPii, mentionsDomain, replyLanguage, simplifiedChinese, type SafetyRules } from '../guard/index.js';
 import { normalizeText, retrieve, splitSentences, tokenize, type KnowledgeIndex, type RetrievalResult } from '../knowledge/index.js';
@@ -479,13 +479,15 @@ export class Mentor {
     // A level whose rules leave every threshold to the current notice (统计师: an exam, conditions not given) is
     // checked once; a fact told after that changes nothing, and is answered like the level without rules.
     // (Nothing is left to ask here: the facts other routes would want are not asked of someone who named none.)
-    const onlyTheNotice = headline?.basis === 'current_notice' && headline.status === 'needs_info' && headline.missing.length === 0;
-    const settled = undecided ?? (series && level && onlyTheNotice && !lead ? `${series}:${level}:notice` : undefined);
+    // So is a special route asked about whose thresholds the notice sets ("我是高级技师，能评工程师吗": the overpass).
+    const shown = routeSettled ?? headline;
+    const onlyTheNotice = shown?.basis === 'current_notice' && shown.status === 'needs_info' && shown.missing.length === 0;
+    const settled = undecided ?? (series && level && onlyTheNotice && !lead ? `${series}:${level}:${routeSettled ? routeSettled.route : 'notice'}` : undefined);
     if (settled && state.undecided === settled) {
       state.asked = [];
-      const title = undecidedTitle();
       const noted = notedLine();
-      return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), fill(t.conditions_not_held[lang], { title })].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
+      const unchanged = routeSettled && !undecided ? fill(t.route_check_stands[lang], { route: ROUTE_NAMES[routeSettled.route][lang] }) : fill(t.conditions_not_held[lang], { title: undecidedTitle() });
+      return { intent: 'eligibility_check', reply: [...parts, ...(noted ? [noted] : []), unchanged].join('\n\n'), citations: [], suggestions: this.suggestions('eligibility', lang), eligibility: result };
     }
     state.undecided = settled;
     // A verdict that still asks a yes/no ("请补充：是否已通过经济、统计或审计专业中级考试") takes "没有" as its answer.
