@@ -70,7 +70,7 @@ const QUANTITY_QUESTION = /几|多少|多久|多长|how (many|long|much)|number 
 const MEASURE = /(?:几|多少)\s*(?:个)?([类种门科年人字级批项条天月位名个])|how many ([a-z]+)|how (long)/i;
 const NUMBER = '(?:\\d[\\d,.]*|[一二两三四五六七八九十百千万]+)';
 /** The corpus's own list of what it does not hold (the hotline document): "本资料中没有", "not in these sources". */
-const NOT_IN_SOURCES = /本资料中没有|资料中没有官方答案|现有资料中都?没有(找到|得到确认)|资料没有写明|not (?:confirmed )?in these sources|no official answer in this assistant's sources|the sources do not cover|not found in (?:the sources|this corpus)|(?:not|cannot be) (?:confirmed|retrieved|verified|stated) in this knowledge base|^no official .{0,80} was confirmed/i;
+const NOT_IN_SOURCES = /本资料中没有|本资料库[均也]?(?:没有|未)(?:检索到|确认|整理到)|本资料库无法(?:确认|核实)|本次资料整理没有(?:取得|找到|核实)|资料中没有官方答案|现有资料中都?没有(找到|得到确认)|资料没有写明|not (?:confirmed )?in these sources|no official answer in this assistant's sources|the sources do not cover|not found in (?:the sources|this corpus)|(?:not|cannot be) (?:confirmed|retrieved|verified|stated) in this knowledge base|^no official .{0,80} was confirmed/i;
 /** A second stated gap joins the first when it scores this close to it ("单位不聘": appointment and pay). */
 const STATED_GAP_NEAR = 0.9;
 /** Statements that the sources are silent: useful when nothing else answers, never ahead of a fact. */
