@@ -121,6 +121,8 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
 
+/** "是什么", "what's": a question on what something is. */
+const WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s| are)\b|\btell me about\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
 
 export class Mentor {
@@ -440,7 +442,9 @@ export class Mentor {
       // "我是工程师，想评高工，需要什么条件" before the degree is known: the conditions as the documents give them, then the questions.
       // (With no series yet the conditions depend on it: the series is asked first.)
       const conditionsForAll = asked === 'conditions_required' && !askersBranch && state.facts.series !== undefined;
-      const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question)))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
+      // "绿色通道是什么？我博士，工作2年，能走吗": what the route is, before the questions a check of it needs.
+      const asksWhatRouteIs = question !== undefined && WHAT_IS.test(question) && this.deps.lexicon.routes.find(normalizeText(question)).length > 0;
+      const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question) || asksWhatRouteIs))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
         parts.push(t.general_rule_first[lang], general.text);
         citations.push(...general.citations);
