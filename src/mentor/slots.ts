@@ -184,6 +184,10 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
       // "博士在读", "I'm a PhD candidate", "studying for a master's": a degree not yet held.
       if (STUDYING_BEFORE.test(clause.slice(Math.max(0, hit.start - 24), hit.start)) || STUDYING_AFTER.test(clause.slice(hit.end, hit.end + 16))) continue;
       if (!bestDegree || DEGREE_RANK.get(hit.value)! > DEGREE_RANK.get(bestDegree)!) bestDegree = hit.value;
+      // "本科土木", "硕士计算机": the major named right after the degree is its field.
+      const after = clause.slice(hit.end);
+      const major = lex.majors.find(after).find((h) => /^\s*(?:学历|毕业)?\s*(?:学的是?|读的是?|专业是?)?\s*$/.test(after.slice(0, h.start)));
+      if (major && facts.education?.fieldRelated === undefined) facts.education = { ...facts.education, fieldRelated: major.value };
     }
 
     const later = yearsLaterIn(clause);

@@ -389,6 +389,14 @@ describe('extractFacts', () => {
     expect(extractFacts('去年没评上', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
   });
 
+  it('reads a major named right after the degree as its field', () => {
+    expect(extractFacts('本科土木', lex).facts.education).toEqual({ degree: 'bachelor', fieldRelated: true });
+    expect(extractFacts('硕士读的是计算机', lex).facts.education).toEqual({ degree: 'master', fieldRelated: true });
+    expect(extractFacts('本科工商管理', lex).facts.education).toEqual({ degree: 'bachelor', fieldRelated: false });
+    // A major elsewhere in the clause is not the degree's.
+    expect(extractFacts('本科，在计算机公司工作', lex).facts.education?.fieldRelated).toBeUndefined();
+  });
+
   it('picks the teachers\' series from where one teaches, said or given in answer to the series question', () => {
     expect(extractFacts('我在大学教书', lex).facts.series).toBe('higher_ed_teacher');
     expect(extractFacts('I teach at a high school', lex).facts.series).toBe('primary_secondary_teacher');
