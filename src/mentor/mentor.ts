@@ -446,7 +446,8 @@ export class Mentor {
       const asksWhatRouteIs = question !== undefined && WHAT_IS.test(question) && this.deps.lexicon.routes.find(normalizeText(question)).length > 0;
       const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question) || asksWhatRouteIs))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
-        parts.push(t.general_rule_first[lang], general.text);
+        // A gap the corpus states ("我是公务员，能评职称吗") opens with its own words: no rule for everyone precedes it.
+        parts.push(...(general.statedGap ? [] : [t.general_rule_first[lang]]), general.text);
         citations.push(...general.citations);
       } else if (question && ask.includes('series') && ASKS_WHICH_TITLE.test(question)) {
         // "能评什么职称？" with the series still unknown: which title depends on the series, each with its own levels.
