@@ -34,11 +34,13 @@ export function rewriteFollowUp(text: string, topic: Topic | undefined, lex: Lex
   if (isAboutRouteTopic(s, topic, lex)) return `${normalizeText(topic.query).trim()} ${s}`;
   const short = s.replace(/\s+/g, '').length <= 14 || s.split(/\s+/).length <= 6;
   if (!short) return text;
+  const degrees = lex.degrees.find(s);
   const fresh = {
     title: lex.titles.find(s),
-    level: lex.levels.find(s),
+    // "junior college" is a degree, not the junior level.
+    level: lex.levels.find(s).filter((l) => !degrees.some((d) => l.start < d.end && l.end > d.start)),
     series: lex.series.find(s),
-    degree: lex.degrees.find(s),
+    degree: degrees,
     aspect: lex.aspects.find(s),
   };
   // "本科，工作6年" after a question on a route: no question of its own, what the route says of someone like that.

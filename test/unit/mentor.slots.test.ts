@@ -438,6 +438,12 @@ describe('rewriteFollowUp', () => {
     expect(rewriteFollowUp('工程师怎么评？', topic, lex)).toBe('工程师怎么评？');
   });
 
+  it('keeps the title of the topic for a degree named ("junior college" is no junior level)', () => {
+    const rewritten = rewriteFollowUp('what about a junior college diploma?', { query: 'What do I need for Engineer in Shanghai?' }, lex);
+    expect(rewritten).toContain('for engineer in shanghai');
+    expect(rewritten).not.toContain('assistant engineer');
+  });
+
   it('asks a follow-up on another aspect (materials after conditions) of the same title and place only', () => {
     expect(rewriteFollowUp('那需要什么材料呢？', { query: '上海评工程师要什么条件？' }, lex)).toBe('上海 工程师 需要什么材料');
     const en = rewriteFollowUp('and the deadline?', { query: 'What materials do I need for Senior Engineer in Shanghai?' }, lex);
