@@ -444,7 +444,7 @@ export class Mentor {
       const conditionsForAll = asked === 'conditions_required' && !askersBranch && state.facts.series !== undefined;
       // "绿色通道是什么？我博士，工作2年，能走吗": what the route is, before the questions a check of it needs.
       const asksWhatRouteIs = question !== undefined && WHAT_IS.test(question) && this.deps.lexicon.routes.find(normalizeText(question)).length > 0;
-      const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question) || namesForeignCredential(question) || asksWhatRouteIs))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
+      const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question, residenceMet(state.facts) !== undefined) || namesForeignCredential(question) || asksWhatRouteIs))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
         // A gap the corpus states ("我是公务员，能评职称吗") opens with its own words: no rule for everyone precedes it.
         parts.push(...(general.statedGap ? [] : [t.general_rule_first[lang]]), general.text);
