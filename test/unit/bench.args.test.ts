@@ -56,7 +56,7 @@ describe('benchmark options', () => {
   });
 
   // The benchmarks themselves: --help must answer at once, not start a 20-minute run.
-  it.each(['e2e', 'soak', 'retrieval', 'eligibility', 'turn_cost'])('bench/%s.ts answers --help and refuses an unknown option without starting', (name) => {
+  it.each(['e2e', 'soak', 'retrieval', 'eligibility', 'turn_cost', 'scale_out'])('bench/%s.ts answers --help and refuses an unknown option without starting', (name) => {
     const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', `${name}.ts`), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     const help = run(['--help']);
     expect(help.status).toBe(0);
