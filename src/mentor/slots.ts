@@ -60,7 +60,7 @@ const STUDYING_BEFORE = /(在读|正在读|还在读|攻读中|读在)\s*$|\b(st
 const STUDYING_AFTER = /^\s*(?:学位|研究生)?\s*(在读|在读中|还没毕业|未毕业|没毕业|肄业|没读完)|^\s*(?:'s|s)?\s*(?:degree\s+)?(candidate|student|in progress)\b|^\s*(?:'s|s)?\s*(?:degree\s+)?now\b/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
-const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?|became|(?:was|got) promoted to)\s*(一名|一个|an?|the|my)?\s*$/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得|评上|拿到|考上|考过|考下)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?|became|(?:was|got) promoted to)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|take|sit( for)?|register for|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(?:刚刚?|才)?\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b|^\s*(title|qualification)\s+for\b|^\s*职称\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*(?:职称)?\s*是\s*(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月)?份?|去年|前年|今年)?\s*(?:评上|拿到|取得|获得|(?:评|拿|考|聘)的)/;
@@ -209,7 +209,7 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     }
 
     // "工程师，2021年3月取得", "an Engineer since 2020": the date the title held was obtained.
-    const obtained = currentInClause || previousClauseCurrent || expecting.includes('currentTitle.yearsHeld') ? obtainedDate(clause) : undefined;
+    const obtained = currentInClause || previousClauseCurrent || expecting.includes('currentTitle.yearsHeld') ? obtainedDate(clause, today) : undefined;
     if (obtained && facts.currentTitle?.level !== 'none') facts.currentTitle = { ...facts.currentTitle, obtained };
     residenceFacts(clause, facts);
     overseasFacts(clause, facts);
@@ -296,6 +296,9 @@ const MONTHS: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5,
 const EN_OBTAINED = /\b(?:since|in|from|obtained|got it|awarded)\s+(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+)?((?:19|20)\d{2})\b/g;
 const ZH_OBTAINED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:起|开始|就|取得|拿到|拿的|评上|评的|评了|获得|聘任|聘的|聘)/;
 
+const RELATIVE_YEARS: Record<string, number> = { 今年: 0, 去年: 1, 前年: 2, 'this year': 0, 'last year': 1 };
+const ZH_OBTAINED_RELATIVE = /(今年|去年|前年)\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:才|就|刚)?\s*(?:取得|拿到|拿的|评上|评的|评了|考上|考过|获得|聘任|聘的|聘)/;
+const EN_OBTAINED_RELATIVE = /\b(?:got|obtained|became|awarded|promoted)\b[^.?!]{0,40}?\b(last year|this year)\b/;
 const ZH_GRADUATED = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:[\u4e00-\u9fff]{0,4})?毕业/;
 const ZH_ALL_ALONG = /一直|至今|到现在|到今天|以来/;
 const ZH_STARTED_WORK = /((?:19|20)\d{2})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?\s*(?:开始工作|参加工作|入职|开始从事|起从事|开始做)/;
@@ -327,10 +330,17 @@ function lastDayOf(year: number, month = 12): string {
  * The date a title was obtained, from "since 2020", "in March 2021", "2021年3月取得". Only the year (or month)
  * is said: the last day of it is taken, so the years are never overstated.
  */
-function obtainedDate(clause: string): string | undefined {
+function obtainedDate(clause: string, today?: Date): string | undefined {
   // "graduated in 2015 and have been an Engineer since 2020": the year of the degree is not the title's.
   const en = [...clause.matchAll(EN_OBTAINED)].find((m) => !/\bgraduat\w*\b[^,;]{0,30}$/.test(clause.slice(0, m.index)));
   const zh = en ? undefined : ZH_OBTAINED.exec(clause);
+  // "我去年评上的工程师", "got it last year": a year counted back from today (its last month, so never overstated).
+  const relative = !en && !zh && today ? (ZH_OBTAINED_RELATIVE.exec(clause) ?? EN_OBTAINED_RELATIVE.exec(clause)) : null;
+  if (relative) {
+    const back = RELATIVE_YEARS[relative[1]];
+    const month = relative[2] ? Number(relative[2]) : 12;
+    return month >= 1 && month <= 12 ? lastDayOf(today!.getUTCFullYear() - back, month) : undefined;
+  }
   const year = Number(en?.[2] ?? zh?.[1]);
   if (!year) return undefined;
   const month = en?.[1] ? MONTHS[en[1]] : zh?.[2] ? Number(zh[2]) : 12;

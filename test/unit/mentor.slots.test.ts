@@ -389,6 +389,15 @@ describe('extractFacts', () => {
     expect(extractFacts('去年没评上', lex).facts.lastYear?.failedShanghaiSeniorEvaluation).toBe(true);
   });
 
+  it('reads a title obtained last year or the year before as held, dated to that year\'s end', () => {
+    const today = new Date('2026-11-25T10:00:00Z');
+    expect(extractFacts('我去年评上的工程师，什么时候能评高工？', lex, [], today).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2025-12-31' });
+    expect(extractFacts('我前年拿的工程师', lex, [], today).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2024-12-31' });
+    expect(extractFacts('I became an engineer last year', lex, [], today).facts.currentTitle).toEqual({ level: 'intermediate', obtained: '2025-12-31' });
+    // Without today's date, no date is guessed.
+    expect(extractFacts('我前年拿的工程师', lex).facts.currentTitle).toEqual({ level: 'intermediate' });
+  });
+
   it('reads a major named right after the degree as its field', () => {
     expect(extractFacts('本科土木', lex).facts.education).toEqual({ degree: 'bachelor', fieldRelated: true });
     expect(extractFacts('硕士读的是计算机', lex).facts.education).toEqual({ degree: 'master', fieldRelated: true });
