@@ -48,6 +48,8 @@ const TemplatesSchema = z.object({
   unsure_ack: Bi,
   level_below: Bi,
   conditions_not_held: Bi,
+  years_when: Bi,
+  years_when_met: Bi,
   route_check_stands: Bi,
   certificate_not_named: Bi,
   corpus_on_level: Bi,

@@ -1,4 +1,4 @@
-import { evaluateConditions, FAILED } from '../eligibility/conditions.js';
+import { evaluateConditions, FAILED, MET, SHORT } from '../eligibility/conditions.js';
 import { headlineRoute } from '../eligibility/explain.js';
 import { LEVEL_NAMES, ROUTE_NAMES, SERIES_NAMES, STATUS_NAMES } from '../eligibility/labels.js';
 import { CREDENTIAL_FACT_GROUPS, DEGREES, LEVELS, type Bilingual, type ConditionSet, type EligibilityResult, type Facts, type Level, type Route, type Rule, type RouteVerdict } from '../eligibility/schema.js';
@@ -75,6 +75,20 @@ export function yearsAskedOfAsker(result: EligibilityResult, rules: Rule[]): { r
     }
     if (best) return best;
   }
+  return undefined;
+}
+
+/**
+ * "什么时候能评高工？": when the years of the asker's own branch of the rule (yearsAskedOfAsker) are met, on the
+ * years they told, whatever else is still open: `earliest` when they fall short, `met` when they are met already.
+ */
+export function whenYearsMet(result: EligibilityResult, rules: Rule[]): { rule: Rule; met: true } | { rule: Rule; met: false; earliest: string } | undefined {
+  const branch = yearsAskedOfAsker(result, rules);
+  const level = result.facts.targetLevel;
+  if (!branch?.conditions.years || !level) return undefined;
+  const outcome = evaluateConditions({ years: branch.conditions.years }, { facts: result.facts, asOf: result.asOf, targetLevel: level });
+  if (outcome.best === MET && outcome.worst === MET) return { rule: branch.rule, met: true };
+  if (outcome.best === SHORT && outcome.worst === SHORT && outcome.earliest) return { rule: branch.rule, met: false, earliest: outcome.earliest };
   return undefined;
 }
 

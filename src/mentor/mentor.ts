@@ -12,7 +12,7 @@ import type { Citation } from '../llm/citations.js';
 import type { LlmOutcome } from '../llm/llm_responder.js';
 import { citationFor, composeGroundedReply, findSentence, silentReply, type ComposedReply } from '../llm/offline_composer.js';
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
-import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, yearsAskedOfAsker } from './eligibility_reply.js';
+import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, whenYearsMet, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
@@ -121,6 +121,8 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
 
+/** "什么时候能评", "when can I apply": asks when, not whether. */
+const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
 /** "是什么", "what's": a question on what something is. */
 const WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s| are)\b|\btell me about\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
@@ -429,6 +431,13 @@ export class Mentor {
       // before asking theirs.
       const asked = question && asksHowLong(question) ? 'years_required' : question && asksConditions(question) ? 'conditions_required' : undefined;
       const askersBranch = asked ? yearsAskedOfAsker(result, rules) : undefined;
+      // "什么时候能评高工？" with the years told but something else still open: when the years are met, first.
+      const when = question && !asked && ASKS_WHEN.test(question) ? whenYearsMet(result, rules) : undefined;
+      if (when) {
+        const n = citeRule(when.rule.id);
+        const line = when.met ? fill(t.years_when_met[lang], { rule: when.rule.title[lang] }) : fill(t.years_when[lang], { rule: when.rule.title[lang], date: when.earliest });
+        parts.push(`${line}${when.rule.confidence === 'C' ? t.third_party_caveat[lang] : ''}${n ? ` [${n}]` : ''}`);
+      }
       if (asked && askersBranch) {
         const { rule, conditions } = askersBranch;
         const n = citeRule(rule.id);
