@@ -121,6 +121,8 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
 
+/** Social insurance said to be paid ("有社保", "I pay social insurance"), without saying it is not. */
+const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't))(?:.*)(?:社保|社会保险|social insurance|shebao)/i;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
 const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
 /** "是什么", "what's": a question on what something is. */
@@ -215,7 +217,9 @@ export class Mentor {
       routeTopic: state.topic !== undefined && (topicNamesRoute(state.topic) || namesForeignCredential(state.topic.query)),
       namesOnly: namesOnlyTitle(text, this.deps.lexicon),
     };
-    const decision = answered ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
+    // "有社保" to the residence question: an answer (how many months is asked next), not a question on social insurance.
+    const answersInsurance = state.checking && state.asked.some((p) => p.startsWith('residence')) && SAYS_INSURANCE.test(text) && !ASKS.test(text);
+    const decision = answered || answersInsurance ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':
@@ -418,6 +422,9 @@ export class Mentor {
     const routeAsked = state.routeAsked && result.routes.find((r) => r.route === state.routeAsked);
     const routeSettled = routeAsked && routeAsked.missing.every((path) => state.unsure?.includes(path)) ? routeAsked : undefined;
     const ask = result.overall.status === 'needs_info' && !routeSettled ? factsToAskFor(result, new Set(Object.keys(state.facts)), t.ask_after, new Set(state.unsure), state.routeAsked) : [];
+    // "有社保" with no months: the months are what is left to ask of the residence condition.
+    const insuranceSaid = question !== undefined && SAYS_INSURANCE.test(question) && state.facts.residence?.socialInsuranceMonthsLast24 === undefined;
+    if (insuranceSaid) ask.splice(0, ask.length, ...ask.map((p) => (p === 'residence' ? 'residence.socialInsuranceMonthsLast24' : p)));
     // "我是做统计的": no level named and no title held, so every level was checked, and the one the verdict would be on
     // leaves its thresholds to the notice: which level is wanted is the question, not a verdict on one picked.
     const headline = result.routes.find((r) => r.route === result.overall.bestRoute && r.targetLevel === result.overall.bestLevel);
@@ -715,12 +722,14 @@ function bestSentence(index: KnowledgeIndex, docId: string, about: string, state
 const RESIDENCE_WORDS = {
   hukou: { zh: '具有上海户籍', en: 'Shanghai hukou household registration' },
   residencePermit: { zh: '持有有效的《上海市居住证》', en: 'a valid Shanghai Residence Permit' },
+  socialInsurance: { zh: '近2年内在上海缴纳社会保险满12个月', en: '12 months of social insurance paid in Shanghai within the last 2 years' },
 } as const;
 
-/** Which way the asker meets the residence condition, when it is hukou or the permit (social insurance has one sentence either way). */
+/** Which way the asker meets the residence condition: hukou, the permit, or 12 months of social insurance in 24. */
 function residenceMet(facts: Facts): keyof typeof RESIDENCE_WORDS | undefined {
   if (facts.residence?.hukou) return 'hukou';
   if (facts.residence?.residencePermit) return 'residencePermit';
+  if ((facts.residence?.socialInsuranceMonthsLast24 ?? 0) >= 12) return 'socialInsurance';
   return undefined;
 }
 

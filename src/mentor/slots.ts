@@ -196,7 +196,9 @@ export function extractFacts(message: string, lex: Lexicon, expecting: readonly 
     // "毕业3年后评了助理工程师": a time after an event, not a length of work or of holding a title now.
     const durations = findDurations(clause).filter((d) => (!later || d.end <= later.span[0] || d.start >= later.span[1]) && !/^\s*(后|以后|之后)/.test(clause.slice(d.end)));
     // "有社保，交了2年": paying, in a message on social insurance (or in answer to the mentor's question on it).
-    const socialInsurance = SOCIAL_INSURANCE.test(clause) || PAID_MONTHS.test(clause) || (PAID.test(clause) && (SOCIAL_INSURANCE.test(text) || expecting.some((e) => e.startsWith('residence'))));
+    // "for 18 months", "两年" in answer to "how many months of social insurance?": those months.
+    const answersMonths = expecting.includes('residence.socialInsuranceMonthsLast24') && !WORK_YEARS.test(clause) && !/聘|任职|appointed|held|holding/.test(clause);
+    const socialInsurance = SOCIAL_INSURANCE.test(clause) || PAID_MONTHS.test(clause) || answersMonths || (PAID.test(clause) && (SOCIAL_INSURANCE.test(text) || expecting.some((e) => e.startsWith('residence'))));
     for (const d of durations) {
       if (socialInsurance) {
         // Paid elsewhere ("社保是在苏州交的", "paid in Beijing") or a gap ("社保断了半年"): no Shanghai months said.
