@@ -210,7 +210,8 @@ function seriesWord(lex: Lexicon, series: string): string {
 
 /** A route or scheme of its own: a question naming one is not about the title just checked. */
 const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
-const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
+/** "是什么", "what's": a question on what something is. */
+export const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
 /** Moving a title to another series (转评): a question of its own, not about the title in play. */
 export const NAMES_SERIES_SWITCH = /转评|跨系列|转系列|换系列|两个系列|\b(?:switch|change|transfer)(?:ing)? (?:my |the )?(?:title )?series\b|\b(?:two|2|several|multiple) (?:title )?series\b/i;
 

@@ -54,11 +54,11 @@ const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b
  */
 const GENERAL_CIRCUMSTANCE = /民营|私营|私企|外企|外资|非公|自由职业|个体|灵活就业|公务员|机关|外地|户口|户籍|居住证|社保|外籍|外国|港澳台|港澳|香港|澳门|台湾|台胞|异地|远程|\bprivate(ly)?[- ](owned|company|firm|sector|employer|business|enterprise)\b|\b(company|employer|firm|business|enterprise|workplace) is (a )?(private|privately owned)\b|\bfreelanc|\bself[- ]employed\b|\bhukou\b|\bresidence permit\b|\bsocial insurance\b|\bforeign(er|ers)?\b|\bhong kong\b|\bmaca[ou]\b|\btaiwan(ese)?\b|\bnon-?public\b|\bremote(ly)?\b|\blive in\b|\bcivil servant|\bgovernment (official|employee)/i;
 /** Hukou, a residence permit, social insurance: no question for everyone when the asker says they have it. */
-const RESIDENCE_WORDS = /(?:上海)?(?:户口|户籍|居住证|社保)|\b(?:shanghai )?(?:hukou|residence permit|social insurance|shebao)\b/gi;
+const RESIDENCE_PHRASES = /(?:上海)?(?:户口|户籍|居住证|社保)|\b(?:shanghai )?(?:hukou|residence permit|social insurance|shebao)\b/gi;
 /** `residenceMet`: the message says the asker meets the residence condition ("shanghai hukou"), so that is no circumstance. */
 export const statesGeneralCircumstance = (text: string, residenceMet = false) => {
   const s = normalizeText(text);
-  return GENERAL_CIRCUMSTANCE.test(residenceMet ? s.replace(RESIDENCE_WORDS, ' ') : s);
+  return GENERAL_CIRCUMSTANCE.test(residenceMet ? s.replace(RESIDENCE_PHRASES, ' ') : s);
 };
 /** "要工作几年", "how many years do I need": asks how long a rule asks for. */
 export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));

@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, whenYearsMet, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, ASKS_WHAT_IS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -122,11 +122,9 @@ function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
 
 /** Social insurance said to be paid ("有社保", "I pay social insurance"), without saying it is not. */
-const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't))(?:.*)(?:社保|社会保险|social insurance|shebao)/i;
+const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't)).*(?:社保|社会保险|social insurance|shebao)/i;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
 const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
-/** "是什么", "what's": a question on what something is. */
-const WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s| are)\b|\btell me about\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
 
 export class Mentor {
@@ -459,7 +457,7 @@ export class Mentor {
       // (With no series yet the conditions depend on it: the series is asked first.)
       const conditionsForAll = asked === 'conditions_required' && !askersBranch && state.facts.series !== undefined;
       // "绿色通道是什么？我博士，工作2年，能走吗": what the route is, before the questions a check of it needs.
-      const asksWhatRouteIs = question !== undefined && WHAT_IS.test(question) && this.deps.lexicon.routes.find(normalizeText(question)).length > 0;
+      const asksWhatRouteIs = question !== undefined && ASKS_WHAT_IS.test(question) && this.deps.lexicon.routes.find(normalizeText(question)).length > 0;
       const general = question && !answeringSeries && (aboutAge || conditionsForAll || (ask.includes('series') && (statesGeneralCircumstance(question, residenceMet(state.facts) !== undefined) || namesForeignCredential(question) || asksWhatRouteIs))) ? await this.generalAnswer(aboutAge ? ageQuestion(lang) : question, lang, citations.length + 1) : undefined;
       if (general) {
         // A gap the corpus states ("我是公务员，能评职称吗") opens with its own words: no rule for everyone precedes it.

@@ -60,7 +60,7 @@ const STUDYING_BEFORE = /(在读|正在读|还在读|攻读中|读在)\s*$|\b(st
 const STUDYING_AFTER = /^\s*(?:学位|研究生)?\s*(在读|在读中|还没毕业|未毕业|没毕业|肄业|没读完)|^\s*(?:'s|s)?\s*(?:degree\s+)?(candidate|student|in progress)\b|^\s*(?:'s|s)?\s*(?:degree\s+)?now\b/;
 
 const CLAUSE_BREAK = /[，,。;；!！?？\n]|\.(?=\s)|\s(?:but|and then|so)\s/;
-const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得|评上|拿到|考上|考过|考下)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?|became|(?:was|got) promoted to)\s*(一名|一个|an?|the|my)?\s*$/;
+const CURRENT_CUE = /(我是|现在是|目前是|已经是|已是|拿了|拿到|(评|拿|考|聘|取得|获得|评上|考上|考过|考下)的|取得了?|持有|评上了?|评了|评过|考过了?|考出了?|考下了?|考到了?|通过了?|有|聘任?|担任|当了|做了|i passed|passed|i am|i'm|im|i've been|i have been|have been|i have|i hold|i got|got|obtained|received|awarded|holding|currently|already|as an?|became|(?:was|got) promoted to)\s*(一名|一个|an?|the|my)?\s*$/;
 const TARGET_CUE = /(想评|想申报|想考|想报|申报|报考|评|考|申请|升|晋升|能不能|能否|可以|够|冲|apply(ing)? for|go for|aim(ing)? for|want|become|get|qualify for|eligible for|upgrade to|promoted to|take|sit( for)?|register for|for)\s*(一个|个|an?|the)?\s*$/;
 /** A title followed by its years or appointment is one the person holds: "工程师聘任6年". */
 const HELD_AFTER = /^\s*(?:刚刚?|才)?\s*(已经|已|聘任|任职|满|做了|当了|拿了|拿到|取得了?|评上了?|考了|考下了?|考过了?|(评|考|拿|聘)了?\s*(\d+(\.\d+)?|[一二两三四五六七八九十半]+)\s*(多)?年)|^\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*for (\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\b|^\s*(title|qualification)\s+for\b|^\s*职称\s*(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*年|^\s*(?:职称)?\s*是\s*(?:(?:19|20)\d{2}\s*年(?:\s*\d{1,2}\s*月)?份?|去年|前年|今年)?\s*(?:评上|拿到|取得|获得|(?:评|拿|考|聘)的)/;
