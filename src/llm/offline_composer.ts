@@ -442,11 +442,29 @@ const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么�
  * The concepts a question names and the more specific titles it does not (§concept terms): a sentence
  * that names one of those before the one asked about is about another title (高级工程师 for 工程师).
  */
-function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>; narrower: Set<string> } {
+/** The levels a question can ask about one at a time (高级 alone, level-senior, covers two of them). */
+const LEVEL_CONCEPTS = ['§level-clerk', '§level-assistant', '§level-intermediate', '§level-associate-senior', '§level-full-senior'];
+
+function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>; narrower: Set<string>; otherLevels: Set<string> } {
   const ids = new Set(index.glossary.match(query).map((m) => m.conceptId));
   const narrower = new Set<string>();
   for (const id of ids) for (const n of index.glossary.narrowerThan(id)) if (!ids.has(n)) narrower.add(`§${n}`);
-  return { asked: new Set([...ids].map((id) => `§${id}`)), narrower };
+  const asked = new Set([...ids].map((id) => `§${id}`));
+  // One level asked ("正高需要什么条件"): the others, which a sentence on the conditions of that level does not name.
+  const levelsAsked = LEVEL_CONCEPTS.filter((l) => asked.has(l));
+  const otherLevels = new Set(levelsAsked.length === 1 ? LEVEL_CONCEPTS.filter((l) => l !== levelsAsked[0]) : []);
+  return { asked, narrower, otherLevels };
+}
+
+/** A sentence naming another level than the one asked, and not the one asked. */
+function aboutOtherLevel(terms: Set<string>, focus: ReturnType<typeof titleFocus>): boolean {
+  if (focus.otherLevels.size === 0) return false;
+  let other = false;
+  for (const t of terms) {
+    if (focus.asked.has(t) && LEVEL_CONCEPTS.includes(t)) return false;
+    if (focus.otherLevels.has(t)) other = true;
+  }
+  return other;
 }
 
 /**
@@ -501,7 +519,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       if (GAP_STATEMENT.test(quote)) score -= 0.1;
       if (nationalOutranked) score -= NATIONAL_STANDARD_PENALTY;
       // A sentence on 高级工程师 answers another question than one on 工程师, however many words they share.
-      if (aboutNarrowerTitle(terms, focus)) score -= 0.15;
+      // So does one on another level only (副高级) when the conditions of one level are asked ("正高需要什么条件").
+      if (aboutNarrowerTitle(terms, focus) || (wantsConditions && aboutOtherLevel(terms, focus))) score -= 0.15;
       const carriesList = display.includes('\n');
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;
