@@ -438,19 +438,20 @@ const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么�
  * Score every sentence of the top chunks: its own overlap with the question, its section heading's,
  * and how well its chunk ranked; a definition question favours a document's opening sentence.
  */
-/**
- * The concepts a question names and the more specific titles it does not (§concept terms): a sentence
- * that names one of those before the one asked about is about another title (高级工程师 for 工程师).
- */
 /** The levels a question can ask about one at a time (高级 alone, level-senior, covers two of them). */
 const LEVEL_CONCEPTS = ['§level-clerk', '§level-assistant', '§level-intermediate', '§level-associate-senior', '§level-full-senior'];
 
+/**
+ * The concepts a question names and the more specific titles it does not (§concept terms): a sentence
+ * that names one of those before the one asked about is about another title (高级工程师 for 工程师); and,
+ * when the question names one level, the other levels.
+ */
 function titleFocus(query: string, index: KnowledgeIndex): { asked: Set<string>; narrower: Set<string>; otherLevels: Set<string> } {
   const ids = new Set(index.glossary.match(query).map((m) => m.conceptId));
   const narrower = new Set<string>();
   for (const id of ids) for (const n of index.glossary.narrowerThan(id)) if (!ids.has(n)) narrower.add(`§${n}`);
   const asked = new Set([...ids].map((id) => `§${id}`));
-  // One level asked ("正高需要什么条件"): the others, which a sentence on the conditions of that level does not name.
+  // One level asked ("正高需要什么条件"): a sentence naming only another one is on another question.
   const levelsAsked = LEVEL_CONCEPTS.filter((l) => asked.has(l));
   const otherLevels = new Set(levelsAsked.length === 1 ? LEVEL_CONCEPTS.filter((l) => l !== levelsAsked[0]) : []);
   return { asked, narrower, otherLevels };
