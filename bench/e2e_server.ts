@@ -57,9 +57,10 @@ async function main(): Promise<void> {
   loop.enable();
   const eventLoop = (): EventLoopStats => ({ p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) });
   // Imported here, so the time the modules take (a fixed cost of every start) is reported on its own.
-  const [{ loadConfig }, { startMentorServer }, { retrievalCacheCounts }] = await Promise.all([import('../src/config.js'), import('../src/server/index.js'), import('../src/knowledge/index.js')]);
+  const [{ loadConfig }, { limitHeapGrowth, startMentorServer }, { retrievalCacheCounts }] = await Promise.all([import('../src/config.js'), import('../src/server/index.js'), import('../src/knowledge/index.js')]);
   const importedAt = Date.now();
   const config = loadConfig(process.env);
+  limitHeapGrowth(config.HEAP_GROWING_PERCENT);
   const { server, service } = await startMentorServer(config, { onProgress: (message) => send({ type: 'progress', message, at: Date.now() }), log: () => {} });
   send({ type: 'listening', url: server.url, at: Date.now(), importedAt });
   const s = await service.catch((err: Error) => {

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from './config.js';
 import { runEligibilityCommand } from './eligibility/cli.js';
 import { registerKbCommands } from './corpus/commands.js';
 import { openMentorService, TurnError } from './mentor/index.js';
-import { startMentorServer } from './server/index.js';
+import { limitHeapGrowth, startMentorServer } from './server/index.js';
 
 // The evaluation commands load on use: they bring the LLM judge (LangChain), which `serve` and `ask` never need.
 const evalCommands = () => import('./eval/index.js');
@@ -71,6 +71,7 @@ export function buildProgram(): Command {
     })
     .action(async (opts: { port?: number }) => {
       const cfg = config();
+      limitHeapGrowth(cfg.HEAP_GROWING_PERCENT);
       // Listen at once (/healthz answers), and open the mentor meanwhile (/readyz answers when the index is loaded).
       const { server, service } = await startMentorServer(cfg, { port: opts.port, onProgress: (m) => process.stderr.write(`${m}\n`) });
       console.log(`Title Mentor listening on ${server.url} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'}; channels: ${server.channels.join(', ')})`);

@@ -74,6 +74,9 @@ const ConfigSchema = z.object({
   INDEX_BUILD_CHILD_MIN_DOCS: z.coerce.number().int().min(0).default(300),
   // Recent retrieval results kept per index version, for questions asked again in the same words; 0 = off.
   RETRIEVAL_CACHE_SIZE: z.coerce.number().int().min(0).max(100_000).default(1024),
+  // `serve`: the heap may grow this many percent past what the last full collection kept (V8's own
+  // policy allows up to 300 %, which at 100k chunks is ~180 MB of garbage held); 0 = V8's policy.
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(400).default(25),
 });
 
 /** "https://host[:port]" exactly, as a browser sends it in the Origin header. */
