@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { REPO_ROOT } from '../repo_root.js';
 import { RuleFileSchema, type ConditionSet, type Rule } from './schema.js';
 
 /** knowledge/rules in the repository this module belongs to. */
-export const DEFAULT_RULES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'knowledge', 'rules');
+export const DEFAULT_RULES_DIR = path.join(REPO_ROOT, 'knowledge', 'rules');
 
 export interface Problem {
   file: string;
