@@ -39,6 +39,7 @@ const TemplatesSchema = z.object({
   eligibility_outro: Bi,
   what_if_lead: Bi,
   more_months_lead: Bi,
+  no_degree_query: Bi,
   years_later_lead: Bi,
   noted_ack: Bi,
   correction_ack: Bi,

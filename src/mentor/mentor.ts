@@ -123,6 +123,13 @@ const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(�
 
 /** Social insurance said to be paid ("有社保", "I pay social insurance"), without saying it is not. */
 const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't)).*(?:社保|社会保险|social insurance|shebao)/i;
+/**
+ * "我没有学历", "I don't have a degree" (not "没有学历要求吗", which asks of the rule): the rules hold no
+ * route without one, so no check can run on it (the degree would be asked again and again). What the
+ * documents say of that (the green channel sets the usual degree conditions aside) answers, on its own
+ * rather than as a follow-up on the title in play.
+ */
+const SAYS_NO_DEGREE = /(?:没有?(?:任何)?(?:学历|文凭|毕业证)|无学历|学历(?:都)?没有)(?!\s*(?:要求|限制|条件|门槛))|初中(?:学历|毕业|文化)|小学(?:学历|毕业|文化)|\b(?:no|without an?|don'?t have an?|do not have an?|never got an?|never finished an?y?)\s+(?:formal\s+)?(?:degree|diploma|education|qualifications?)\b/i;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
 const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
@@ -217,7 +224,9 @@ export class Mentor {
     };
     // "有社保" to the residence question: an answer (how many months is asked next), not a question on social insurance.
     const answersInsurance = state.checking && state.asked.some((p) => p.startsWith('residence')) && SAYS_INSURANCE.test(text) && !ASKS.test(text);
+    const noDegree = SAYS_NO_DEGREE.test(text) && !extraction.facts.education?.degree;
     const decision = answered || answersInsurance ? { intent: 'eligibility_check' as const } : classifyIntent(text, extraction, this.deps.safety, context);
+    if (noDegree && (decision.intent === 'eligibility_check' || decision.intent === 'policy_question')) return this.policy(text, lang, state, extraction.facts, { standalone: true, query: t.no_degree_query[lang] });
     const name = this.deps.prompts.persona.name[lang];
     switch (decision.intent) {
       case 'greeting':
@@ -275,17 +284,17 @@ export class Mentor {
     }
   }
 
-  private async policy(text: string, lang: Lang, state: SessionState, named: Facts): Promise<{ draft: Draft; fallback?: string }> {
+  private async policy(text: string, lang: Lang, state: SessionState, named: Facts, options: { standalone?: boolean; query?: string } = {}): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
     // A short "需要考试吗？" right after a check asks about the title checked; after a question on a title (and
     // not in the form of a follow-up, which rewriteFollowUp reads), about that title.
     const lex = this.deps.lexicon;
-    const afterCheck = state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
-    const followedUp = afterCheck ? text : rewriteFollowUp(text, state.topic, lex);
-    const titled = afterCheck ?? (followedUp === text && namesTitle(state.topic) ? state.topic : undefined);
+    const afterCheck = !options.standalone && state.checking && state.facts.series ? checkedTopic(state.facts, lang) : undefined;
+    const followedUp = afterCheck || options.standalone ? text : rewriteFollowUp(text, state.topic, lex);
+    const titled = afterCheck ?? (followedUp === text && !options.standalone && namesTitle(state.topic) ? state.topic : undefined);
     const inPlay = titled && asksOfTitleInPlay(text, lex) ? titled : undefined;
     const rewritten = inPlay ? `${afterCheck ? inPlay.query : topicNames(inPlay, lex)} ${text}` : followedUp;
-    const question = withImpliedAge(withImpliedOverseasQualification(plainQuestion(rewritten)));
+    const question = options.query ? `${plainQuestion(rewritten)} ${options.query}` : withImpliedAge(withImpliedOverseasQualification(plainQuestion(rewritten)));
     // A follow-up (not the same question asked again) hears first what the last answer did not say.
     const alreadySaid = state.said?.length && state.topic?.query !== question ? { quotes: new Set(state.said), followUp: text } : undefined;
     const found = await retrieve(index, question, { k: 6, lang });
