@@ -375,11 +375,16 @@ export class Mentor {
     // What the mentor had asked before this turn: a fact told in answer ("有居住证") asks nothing of the rules.
     const answeringSeries = state.asked.includes('series') && question !== undefined && !ASKS.test(question);
     const answering = state.asked.length > 0;
-    // "好的，记下了：学历。" for facts told for the first time in a message that asks nothing.
+    // "好的，记下了：学历。" for facts told for the first time in a message that asks nothing. Not for a plain
+    // answer to all that was just asked: "工程" to "你想评哪个系列？" would be "记下了：系列".
+    const askedBefore = state.asked;
+    const covers = (a: string, p: string) => a === p || a.startsWith(`${p}.`) || p.startsWith(`${a}.`);
     const notedLine = (): string | undefined => {
       if (!question || ASKS.test(question) || changed.length) return undefined;
       const order = Object.keys(this.deps.prompts.templates.fact_names);
       const told = added.filter((p) => order.includes(p) && p !== 'jurisdiction').sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      const justAnswers = askedBefore.length > 0 && told.every((p) => askedBefore.some((a) => covers(a, p))) && askedBefore.every((a) => told.some((p) => covers(a, p)));
+      if (justAnswers) return undefined;
       const names = told.map((p) => this.deps.prompts.templates.fact_names[p]?.[lang] ?? FACT_NAMES[p]?.[lang] ?? p);
       return names.length ? fill(this.deps.prompts.templates.noted_ack[lang], { facts: names.join(lang === 'zh' ? '、' : ', ') }) : undefined;
     };
