@@ -37,7 +37,7 @@ const GOODBYE = /^(谢谢|多谢|感谢|好的|ok|thanks|thank you)?[你您呀�
 const ASKS_FOR_PERSON = /人工客服|转人工|找人工|人工服务|真人客服|真人服务|\b(talk|speak|chat) (to|with) (a |an )?(human|person|real person|agent)\b|\bhuman (agent|support)\b/i;
 const ASKS_IF_HUMAN = /^(你是谁|您是谁|who are you\b)|^(who|which (company|organi[sz]ation))\s+(made|built|created|developed|runs|operates|owns|is behind)\s+(you|this)\b|^(你|您|这个助手)?是(谁|哪家|哪个单位)(做|开发|制作|运营|推出)的|^谁(做|开发|制作|运营)[了的]?(你|这个)|^(你|您)(叫|叫做)?(什么|啥)(名字)?[?？呀啊呢\s]*$|^(what'?s|what is) your name\b|^(你是|您是|是)(不是)?(机器人|真人|人工智能|ai|人工|真的人)(吗|么|嘛)?|^are you (a |an )?(bot|robot|human|real person|person|ai|machine)\b|^is this (a )?(bot|robot|human|real person|ai)\b/i;
 /** Asking about oneself: "can I", "am I eligible", "我能不能", "我够不够" ("what can I do?" asks what to do). */
-const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|(?:能|可以|能不能)走|够不够|够条件|符合条件吗|有没有资格|\bcan i\b(?!\s+do\b)|\bcould i\b(?!\s+do\b)|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
+const ELIGIBILITY_CUE = /我(能|可以|够|符合|有资格|能不能|可不可以)|能不能评|能评|可以评|(?:能|可以|能不能)走|够不够|够条件|符合条件吗|有没有资格|\bcan i\b(?!\s+do\b)|\bcould i\b(?!\s+do\b)|\b(?:if|whether) i (?:can|could|may|qualify|am (?:eligible|qualified|able to))\b|\bam i (eligible|qualified)|\bdo i (qualify|meet)|\bmy (chances|eligibility)\b|\bcheck (my )?eligibility\b|\beligible\b/i;
 /** Words of applying for a title: without them (or a title, level or fact), "can I…" asks what a rule allows. */
 const APPLYING = /职称|评|申报|报考|报名|晋升|资格|apply|applying|application|title|eligib|qualif|promot|sit the|exam/i;
 /** Speaking of oneself: an eligibility question is about the asker ("working as an accountant for 5 years" in shorthand, too). */
