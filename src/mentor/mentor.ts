@@ -279,7 +279,8 @@ export class Mentor {
         return { draft: await this.eligibility(state, lang, changed, { question: text, added }) };
       }
       default:
-        state.routeAsked = extraction.route ?? (context.aboutRouteTopic ? state.routeAsked : undefined);
+        // "engineering" after a question on a route only says which series: the route stays the one asked about.
+        state.routeAsked = extraction.route ?? (context.aboutRouteTopic || context.namesOnly ? state.routeAsked : undefined);
         return this.policy(text, lang, state, extraction.facts);
     }
   }
