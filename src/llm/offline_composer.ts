@@ -19,6 +19,11 @@ export interface ComposeInput {
    * the follow-up's own words ("需要什么条件" after "直通车是什么") is heard again only when nothing new answers as well.
    */
   alreadySaid?: { quotes: ReadonlySet<string>; followUp: string };
+  /**
+   * Whether a sentence is on another series than the one the question asks about: a general document's
+   * example on 高级会计师 answers another question than "护士需要考试吗". Such a sentence ranks lower.
+   */
+  onOtherSeries?: (sentence: string) => boolean;
 }
 
 export interface ComposedReply {
@@ -105,7 +110,7 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
   const focus = titleFocus(input.query, index);
   const wantsConditions = CONDITION_QUESTION.test(input.query);
-  const candidates = candidateSentences(top, queryWeights, input.query, index, focus, input.alreadySaid);
+  const candidates = candidateSentences(top, queryWeights, input.query, index, focus, input.alreadySaid, input.onOtherSeries);
   // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
   const gaps = statedGaps(candidates, queryWeights);
   if (gaps.length) return statedGapReply(input, gaps);
@@ -491,7 +496,7 @@ function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFo
   return false;
 }
 
-function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid']): Candidate[] {
+function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid'], onOtherSeries?: ComposeInput['onOtherSeries']): Candidate[] {
   const followUpWords = alreadySaid ? [...termSet(alreadySaid.followUp, index)] : [];
   const answersFollowUp = (terms: Set<string>) => followUpWords.some((t) => terms.has(t));
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
@@ -522,6 +527,7 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       // A sentence on 高级工程师 answers another question than one on 工程师, however many words they share.
       // So does one on another level only (副高级) when the conditions of one level are asked ("正高需要什么条件").
       if (aboutNarrowerTitle(terms, focus) || (wantsConditions && aboutOtherLevel(terms, focus))) score -= 0.15;
+      if (onOtherSeries?.(display)) score -= 0.15;
       const carriesList = display.includes('\n');
       if (/[：:]$/.test(quote) && !carriesList) score -= 0.3;
       if (carriesList && wantsConditions) score += 0.15;

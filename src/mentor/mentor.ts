@@ -113,9 +113,14 @@ function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>,
 const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 
 /** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
+/** The series a text names, by a title of theirs or by name. */
+function seriesNamed(text: string, lex: Lexicon): string[] {
+  return [...new Set([...lex.titles.find(text).map((h) => h.value.series as string), ...lex.series.find(text).map((h) => h.value as string)])];
+}
+
 function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
-  const named = new Set([...lex.titles.find(text).map((h) => h.value.series as string), ...lex.series.find(text).map((h) => h.value as string)]);
-  return named.size === 1 ? [...named][0] : undefined;
+  const named = seriesNamed(text, lex);
+  return named.length === 1 ? named[0] : undefined;
 }
 
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
@@ -328,7 +333,8 @@ export class Mentor {
     }
 
     const aboutTitles = mentionsDomain(this.deps.safety, text);
-    let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text), alreadySaid });
+    const onOtherSeries = onlySeries ? (sentence: string) => seriesNamed(sentence, lex).some((s) => s !== onlySeries) && !seriesNamed(sentence, lex).includes(onlySeries) : undefined;
+    let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text), alreadySaid, onOtherSeries });
     // The last two answers' sentences (a topic is rarely followed up more than twice).
     state.said = [...new Set([...(composed.said ?? []), ...(state.said ?? [])])].slice(0, 2 * 4);
     // A question about titles that only an off-topic document matches: the documents are silent on it
