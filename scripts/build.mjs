@@ -57,15 +57,21 @@ export function buildDist() {
   if (fs.existsSync(DIST)) {
     for (const f of fs.readdirSync(DIST, { recursive: true, withFileTypes: true })) {
       const file = path.join(f.parentPath, f.name);
-      if (f.isFile() && !wanted.has(file)) fs.rmSync(file);
+      // Another build's temporary file (two instances started at once) is left to its rename.
+      if (f.isFile() && !wanted.has(file) && !file.endsWith('.tmp')) fs.rmSync(file, { force: true });
     }
   }
   return typescript.length;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !['--quiet', '--help', '-h'].includes(a));
+  if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write('Usage: node scripts/build.mjs [--quiet]\nCompiles src/ (and bench/e2e_server.ts) to plain JavaScript in dist/ for `npm start`.\n');
+  } else if (unknown.length) {
+    process.stderr.write(`unknown option ${unknown[0]}; usage: node scripts/build.mjs [--quiet]\n`);
+    process.exit(2);
   } else {
     const started = performance.now();
     try {

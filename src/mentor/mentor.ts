@@ -112,12 +112,12 @@ function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>,
 /** "Health technical staff" inside a sentence: "the health technical staff series". */
 const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
 
-/** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
 /** The series a text names, by a title of theirs or by name. */
 function seriesNamed(text: string, lex: Lexicon): string[] {
   return [...new Set([...lex.titles.find(text).map((h) => h.value.series as string), ...lex.series.find(text).map((h) => h.value as string)])];
 }
 
+/** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
 function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
   const named = seriesNamed(text, lex);
   return named.length === 1 ? named[0] : undefined;
@@ -290,6 +290,10 @@ export class Mentor {
     }
   }
 
+  /**
+   * A policy answer. `standalone`: the message is answered on its own, not as a follow-up on the topic or
+   * check in play; `query`: words added to its search (data, from the templates).
+   */
   private async policy(text: string, lang: Lang, state: SessionState, named: Facts, options: { standalone?: boolean; query?: string } = {}): Promise<{ draft: Draft; fallback?: string }> {
     const index = this.deps.index();
     // A short "需要考试吗？" right after a check asks about the title checked; after a question on a title (and
@@ -333,7 +337,13 @@ export class Mentor {
     }
 
     const aboutTitles = mentionsDomain(this.deps.safety, text);
-    const onOtherSeries = onlySeries ? (sentence: string) => seriesNamed(sentence, lex).some((s) => s !== onlySeries) && !seriesNamed(sentence, lex).includes(onlySeries) : undefined;
+    // A sentence naming only other series than the one asked (a general document's example) ranks lower.
+    const onOtherSeries = onlySeries
+      ? (sentence: string) => {
+          const named = seriesNamed(sentence, lex);
+          return named.length > 0 && !named.includes(onlySeries);
+        }
+      : undefined;
     let composed: ComposedReply = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, checksClaim: checksClaim(text), alreadySaid, onOtherSeries });
     // The last two answers' sentences (a topic is rarely followed up more than twice).
     state.said = [...new Set([...(composed.said ?? []), ...(state.said ?? [])])].slice(0, 2 * 4);

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +34,17 @@ describe('npm start: the compiled server', () => {
     expect(fs.statSync(cli).ino).toBe(before.ino);
     expect(fs.statSync(cli).mtimeMs).toBe(before.mtimeMs);
     expect(fs.existsSync(path.join(dist, 'src', 'knowledge', 'hnsw_worker.mjs'))).toBe(true);
+  });
+
+  it('leaves another build its temporary file, and stops at an unknown option', () => {
+    const theirs = path.join(dist, 'src', 'cli.js.12345.tmp');
+    fs.writeFileSync(theirs, 'half written');
+    (buildDist as () => number)();
+    expect(fs.existsSync(theirs)).toBe(true);
+    fs.rmSync(theirs);
+    const run = spawnSync(process.execPath, ['scripts/build.mjs', '--watch'], { cwd: REPO, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/unknown option --watch/);
   });
 
   it('serves a cited answer, the first index built by the compiled child process', async () => {
