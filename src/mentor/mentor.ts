@@ -17,6 +17,7 @@ import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/in
 import { ASKS, ASKS_WHAT_IS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
+import { onlySeriesNamed, seriesNamedInSentence } from './series_named.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
 
 export interface TurnInput {
@@ -111,17 +112,6 @@ function levelOfSeries(series: string, level: NonNullable<Facts['targetLevel']>,
 
 /** "Health technical staff" inside a sentence: "the health technical staff series". */
 const lowerFirst = (name: string) => name.charAt(0).toLowerCase() + name.slice(1);
-
-/** The series a text names, by a title of theirs or by name. */
-function seriesNamed(text: string, lex: Lexicon): string[] {
-  return [...new Set([...lex.titles.find(text).map((h) => h.value.series as string), ...lex.series.find(text).map((h) => h.value as string)])];
-}
-
-/** The one series a message names (by a title or the series' name), or undefined when it names none or several. */
-function onlySeriesNamed(text: string, lex: Lexicon): string | undefined {
-  const named = seriesNamed(text, lex);
-  return named.length === 1 ? named[0] : undefined;
-}
 
 /** "能评什么职称？", "what title can I get?": which title, asked before the series is known. */
 const ASKS_WHICH_TITLE = /(能|可以)?评(什么|哪个|哪种|啥|哪一种)(职称|系列)|(属于|算|是)(哪个|什么)系列|哪个系列|what (title|titles|series) (can|could|should|do|would) i|which (title|series) (can|could|should|do|would) i/i;
@@ -340,7 +330,7 @@ export class Mentor {
     // A sentence naming only other series than the one asked (a general document's example) ranks lower.
     const onOtherSeries = onlySeries
       ? (sentence: string) => {
-          const named = seriesNamed(sentence, lex);
+          const named = seriesNamedInSentence(sentence, lex);
           return named.length > 0 && !named.includes(onlySeries);
         }
       : undefined;
