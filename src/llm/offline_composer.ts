@@ -52,6 +52,8 @@ interface Candidate {
   items?: string[];
   terms: Set<string>;
   score: number;
+  /** The question asks whether one thing is needed (NEEDS_QUESTION) and this sentence names it. */
+  namesNeeded?: boolean;
 }
 
 const BUDGET: Record<Lang, number> = { zh: 360, en: 800 };
@@ -437,6 +439,17 @@ function clean(s: string): string {
 
 /** Asking for the conditions; "需要什么材料" asks for the papers instead. */
 const CONDITION_QUESTION = /条件|要求|要啥|想评|想申报|想报|want to (?:become|be|get|apply)|(?:要|需要)(?:什么|哪些)(?!材料|资料|证明|文件)|怎么才能|requirements?|conditions?|what do (i|you) need|who can|eligib|qualif/i;
+/**
+ * "护士晋升主管护师需要考试吗", "评职称要不要社保", "do I need a degree?": whether one thing is needed. Group 1 or
+ * 2 is that thing; a sentence that does not name it answers another question, however many of the
+ * question's other words (the title, the series) it holds.
+ */
+const NEEDS_QUESTION = /(?:需要|需不需要|要不要|必须|一定要)((?:(?!什么|哪|几|多少|怎么|如何)[^，。？?！!]){1,8}?)(?:吗|么|嘛|呢)?\s*[?？]?$|\b(?:do|does|did|would|will)\s+(?:[a-z]+\s+){1,3}?(?:need|have to|require)\s+(?:to\s+(?:take|pass|have|get|hold)\s+)?(?:(?:an?|the|any)\s+)?([a-z][a-z-]*(?: (?!(?:to|for|if|when|as|in|before|after|or|and|first)\b)[a-z][a-z-]*)?)/i;
+/** How much a sentence naming the thing asked about gains (it leads the answer, see selectSentences). */
+const NEEDED_THING_BONUS = 0.15;
+/** "据考试类网站介绍（未经官方核实），…": the source a sentence cites is not what it says. */
+const ATTRIBUTION = /^(?:据|根据)[^，,]{0,40}?(?:介绍|报道|说明|称|显示)(?:（[^）]*）)?[，,]|^according to [^,]{0,80},/i;
+
 const DEFINITION_QUESTION = /是什么|什么是|啥是|是啥|指什么|什么意思|介绍一下|\bwhat(?: is|'s|s| are)\b|\bwhat does .* mean\b|\bexplain\b|\btell me about\b/i;
 
 /**
@@ -504,6 +517,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
   const measured = unit ? new RegExp(`${NUMBER}[^，。,;；.]{0,8}?${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
+  const needs = NEEDS_QUESTION.exec(rawQuery.trim());
+  const neededThing = needs ? [...termSet(needs[1] ?? needs[2], index)] : [];
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
   // No place named: the national standard's own wording ("the intermediate engineering title") does not
   // outrank a Shanghai document on the same title (for 助理工程师 there is none).
@@ -537,7 +552,12 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       // A row of a table, out of it, means something only when it holds what was asked ("Clerk / 技术员 / Technician"
       // does not, nor the 助理工程师 row for a question on 正高级工程师).
       if (TABLE_ROW.test(quote) && (!sharesWord(terms, query) || !namesAsked(terms, focus, index))) return;
-      out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score });
+      // The sentence itself, not the list it leads nor the source it cites.
+      const own = display.split('\n')[0].replace(ATTRIBUTION, '');
+      const said = neededThing.length === 0 ? terms : own === display ? terms : termSet(own, index);
+      const namesNeeded = neededThing.length > 0 && neededThing.some((t) => said.has(t));
+      if (namesNeeded) score += NEEDED_THING_BONUS;
+      out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score, ...(namesNeeded ? { namesNeeded } : {}) });
     });
   });
   return out;
@@ -559,10 +579,14 @@ function selectSentences(candidates: Candidate[], query: Map<string, number>, bu
   };
   let used = 0;
   let firstValue = 0;
+  // "需要考试吗": the answer leads with a sentence naming what was asked about, when one is worth showing at all.
+  const floor = (pool[0]?.score ?? 0) * 0.3;
+  const leadsNeeded = pool.some((c) => c.namesNeeded && c.score >= floor);
   while (pool.length && chosen.length < max) {
     let bestIndex = -1;
     let bestValue = -Infinity;
     pool.forEach((c, i) => {
+      if (chosen.length === 0 && leadsNeeded && !c.namesNeeded) return;
       if (chosen.some((s) => s.display.includes(c.display) || c.display.includes(s.display))) return;
       // Redundancy: shared terms over the smaller set, so a sentence restating part of another counts.
       let redundancy = 0;
