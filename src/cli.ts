@@ -1,11 +1,13 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import { langOption, positiveInt } from './cli_options.js';
 import { loadConfig, type Config } from './config.js';
 import { runEligibilityCommand } from './eligibility/cli.js';
 import { registerKbCommands } from './corpus/commands.js';
 import { openMentorService, TurnError } from './mentor/index.js';
-import { limitHeapGrowth, startMentorServer } from './server/index.js';
+import { createMetrics, limitHeapGrowth, startMentorServer } from './server/index.js';
+import { runPrimary, seedWorkerIndex, workerDataDir, workerHooks, workerNumber } from './server/cluster.js';
 
 // The evaluation commands load on use: they bring the LLM judge (LangChain), which `serve` and `ask` never need.
 const evalCommands = () => import('./eval/index.js');
@@ -63,7 +65,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('serve the mentor over HTTP on PORT (default 3000), building the index first when missing or stale')
+    .description('serve the mentor over HTTP on PORT (default 3000), building the index first when missing or stale; with WORKERS > 1, that many processes serve the port together')
     .option('--port <n>', 'port (overrides PORT)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
@@ -71,15 +73,29 @@ export function buildProgram(): Command {
     })
     .action(async (opts: { port?: number }) => {
       const cfg = config();
+      // WORKERS > 1: this process forks the workers, which serve the port together (src/server/cluster.ts).
+      if (cfg.WORKERS > 1 && cluster.isPrimary) {
+        const port = opts.port ?? cfg.PORT;
+        process.stderr.write(`Title Mentor: starting ${cfg.WORKERS} workers on port ${port}\n`);
+        process.exitCode = await runPrimary({ workers: cfg.WORKERS, env: { PORT: String(port) }, say: (line) => process.stderr.write(`${line}\n`) });
+        return;
+      }
+      const worker = workerNumber();
       limitHeapGrowth(cfg.HEAP_GROWING_PERCENT);
+      const metrics = createMetrics();
+      const hooks = worker === undefined ? undefined : workerHooks(metrics.registry);
+      const own = worker === undefined ? cfg : { ...cfg, instanceDir: workerDataDir(cfg.dataDir, worker) };
+      if (own.instanceDir && seedWorkerIndex(cfg.dataDir, own.instanceDir)) process.stderr.write(`worker ${worker}: starting from the index in ${cfg.dataDir}\n`);
       // Listen at once (/healthz answers), and open the mentor meanwhile (/readyz answers when the index is loaded).
-      const { server, service } = await startMentorServer(cfg, { port: opts.port, onProgress: (m) => process.stderr.write(`${m}\n`) });
-      console.log(`Title Mentor listening on ${server.url} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'}; channels: ${server.channels.join(', ')})`);
+      const { server, service } = await startMentorServer(own, { port: opts.port, metrics, worker: hooks, onProgress: (m) => process.stderr.write(`${worker ? `worker ${worker}: ` : ''}${m}\n`) });
+      console.log(`Title Mentor listening on ${server.url} (${cfg.llmEnabled ? 'LLM mode' : 'offline mode'}; channels: ${server.channels.join(', ')}${worker ? `; worker ${worker} of ${cfg.WORKERS}` : ''})`);
       const opened = await service.catch((err: Error) => {
         process.stderr.write(`error: the mentor could not start: ${err.message}\n`);
+        hooks?.failed(err.message);
         return server.close().then(() => process.exit(1));
       });
-      console.log('ready: index loaded');
+      console.log(`ready: index loaded${worker ? ` (worker ${worker})` : ''}`);
+      hooks?.ready();
       const stop = () => {
         void server.close().then(() => {
           opened.close();

@@ -77,6 +77,9 @@ const ConfigSchema = z.object({
   // `serve`: the heap may grow this many percent past what the last full collection kept (V8's own
   // policy allows up to 300 %, which at 100k chunks is ~180 MB of garbage held); 0 = V8's policy.
   HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(400).default(25),
+  // `serve`: processes serving the port together (node's cluster; README "Performance and scaling out").
+  // Each holds its own index in memory, so memory grows with them; 1 = one process, no cluster.
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
 });
 
 /** "https://host[:port]" exactly, as a browser sends it in the Origin header. */
@@ -95,6 +98,8 @@ export type Config = z.infer<typeof ConfigSchema> & {
   knowledgeDir: string;
   /** True when a language model endpoint is configured (key and/or base URL). */
   llmEnabled: boolean;
+  /** Where this process keeps its own index: a worker of `serve` with WORKERS > 1 keeps one per worker (default dataDir). */
+  instanceDir?: string;
 };
 
 export class ConfigError extends Error {}

@@ -51,7 +51,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
   const corpus = await LiveCorpus.open({
     store: corpusStore,
     knowledgeDir: config.knowledgeDir,
-    dataDir: config.dataDir,
+    dataDir: config.instanceDir ?? config.dataDir,
     makeEmbedder: embedderFactory(config),
     seriesIds: seriesIds(config.knowledgeDir),
     log: options.onProgress,

@@ -11,6 +11,7 @@ import { TurnError, type MentorReply, type MentorService } from '../mentor/index
 import { isStoreFailure } from '../store/index.js';
 import { adminRouter } from './admin.js';
 import { cors } from './cors.js';
+import type { WorkerHooks } from './cluster.js';
 import type { MentorMetrics } from './metrics.js';
 import { openAiRouter } from './openai_api.js';
 import { chatRateLimits, trustProxy } from './rate_limit.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** The structured logger: one line per request; defaults to one at LOG_LEVEL on stdout. */
   logger?: Logger;
+  /** A worker of `serve` with WORKERS > 1: shared rate limits and metrics (see cluster.ts). */
+  worker?: WorkerHooks;
 }
 
 export function serviceRef(service: MentorService | ServiceRef): ServiceRef {
@@ -137,7 +140,13 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
       res.status(404).json({ error: 'metrics are off' });
       return;
     }
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    // A worker answers for all of them: the primary sums what every worker counted.
+    const text = options.worker ? await options.worker.metricsText().catch((err: Error) => (log(err.message), undefined)) : await metrics.registry.metrics();
+    if (text === undefined) {
+      res.status(503).json({ error: 'the metrics of the other workers did not arrive; try again' });
+      return;
+    }
+    res.type(metrics.registry.contentType).send(text);
   });
 
   // The web page: plain files, no build step, nothing from other origins.
@@ -147,7 +156,7 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   app.get('/admin', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'admin', 'index.html')));
   app.use('/static', express.static(PUBLIC_DIR, { index: false, fallthrough: true }));
 
-  const limits = chatRateLimits({ config, redis: () => ref.current()?.redis, log, metrics, logger });
+  const limits = chatRateLimits({ config, redis: () => ref.current()?.redis, log, metrics, logger, clusterStore: options.worker?.rateLimitStore });
   app.use('/v1', openAiRouter({ runTurn, paceMs, bodyLimit, onError: (code) => metrics?.error('openai', code), log, corsOrigins: config.CORS_ORIGINS, limits }));
 
   // Other sites' pages may call the chat API only when CORS_ORIGINS lists them; the staff API never.

@@ -110,11 +110,14 @@ export interface ChatRateLimitOptions {
   metrics?: Pick<MentorMetrics, 'storeFailure'>;
   /** ... and logged here as a warning, with the request's id. */
   logger?: Logger;
+  /** A worker of `serve` with WORKERS > 1 and no Redis: the counts kept in the primary, shared by every worker. */
+  clusterStore?: (prefix: string) => Store;
 }
 
 /**
  * Per-address and per-session limits for the chat routes, as middleware to run after the body is
- * parsed. In memory by default (per instance); in Redis when REDIS_URL is set (shared). A limit of 0
+ * parsed. In memory by default (per instance; in the cluster primary for the workers of one `serve`);
+ * in Redis when REDIS_URL is set (shared by every instance). A limit of 0
  * is off. When Redis fails (down, or slower than REDIS_COMMAND_TIMEOUT_MS), requests pass unlimited:
  * the chat stays up, and each failure is counted in mentor_store_failures_total and logged.
  */
@@ -149,7 +152,7 @@ export function chatRateLimits(options: ChatRateLimitOptions): RequestHandler[] 
       rateLimit({
         ...common,
         limit: config.RATE_LIMIT_PER_MINUTE_IP,
-        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:ip:', failed('rate_limit_ip')) } : {}),
+        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:ip:', failed('rate_limit_ip')) } : options.clusterStore ? { store: options.clusterStore('ip') } : {}),
         handler: tooMany('address'),
       }),
     );
@@ -163,7 +166,7 @@ export function chatRateLimits(options: ChatRateLimitOptions): RequestHandler[] 
         // A first message has no session yet: only the address limit applies to it.
         skip: (req) => sessionKey(req) === undefined || Boolean(skipShared?.()),
         keyGenerator: (req) => sessionKey(req)!,
-        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:session:', failed('rate_limit_session')) } : {}),
+        ...(shared ? { store: new RedisRateLimitStore(options.redis!, 'tm:rl:session:', failed('rate_limit_session')) } : options.clusterStore ? { store: options.clusterStore('session') } : {}),
         handler: tooMany('session'),
       }),
     );

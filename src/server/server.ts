@@ -15,6 +15,7 @@ import { openMentorService, type MentorDeps, type MentorService } from '../mento
 import { redisFailureCode } from '../store/errors.js';
 import { createApp, turnRunner, type ServiceRef } from './app.js';
 import { refuseOversizedBodies } from './body_guard.js';
+import type { WorkerHooks } from './cluster.js';
 import { createMetrics, type MentorMetrics } from './metrics.js';
 
 export interface ServerOptions {
@@ -29,6 +30,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** The structured logger (default: pino at LOG_LEVEL on stdout). */
   logger?: Logger;
+  /** A worker of `serve` with WORKERS > 1 (see cluster.ts). */
+  worker?: WorkerHooks;
 }
 
 export interface MentorServer {
@@ -84,7 +87,7 @@ export async function createServer(service: MentorService | Promise<MentorServic
     },
   };
   const channels = await createChannels(deps, config);
-  const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log, logger });
+  const app = createApp(ref, { config, metrics, runTurn, channels: channels.router, prompts, log, logger, worker: options.worker });
   // Slow clients: the head within HTTP_HEADERS_TIMEOUT_MS, the whole request within HTTP_REQUEST_TIMEOUT_MS
   // (checked every second or sooner, not node's default 30 s), else 408 and closed; a body announced
   // over its route's limit is refused (413) before it is read.
@@ -168,9 +171,9 @@ function answerClientError(logger: Logger): (err: NodeJS.ErrnoException, socket:
 /** The service and its server, wired for metrics: what `mentor serve` runs, and what tests start. */
 export async function startMentorServer(
   config: Config,
-  options: Omit<ServerOptions, 'config' | 'metrics'> & { onProgress?: (message: string) => void } = {},
+  options: Omit<ServerOptions, 'config' | 'metrics'> & { onProgress?: (message: string) => void; metrics?: MentorMetrics } = {},
 ): Promise<{ server: MentorServer; service: Promise<MentorService> }> {
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   // Listen first, so /healthz answers (and the port is taken) while the index is built.
   let open!: (s: Promise<MentorService>) => void;

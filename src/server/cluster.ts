@@ -1,0 +1,195 @@
+import cluster, { type Worker } from 'node:cluster';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ClusterMemoryStorePrimary, ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-store';
+import type { Store } from 'express-rate-limit';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
+
+/**
+ * `serve` with WORKERS > 1: one primary process forks that many workers, which share the port (node's
+ * cluster hands each new connection to the next worker). Node runs a turn on one thread, so this is how
+ * one machine's other cores serve too. What the workers share and what each keeps:
+ * - shared: the corpus store and the sessions and transcripts (SQLite files in DATA_DIR, or Redis), the
+ *   rate limits (counted in the primary, or in Redis), and /metrics (summed over the workers);
+ * - each its own: the index in memory and on disk (worker 1 in DATA_DIR, worker n in DATA_DIR/workers/n),
+ *   brought up to date from the corpus store like any instance (CORPUS_SYNC_MS).
+ * The primary serves nothing itself: it starts worker 1 first (the only one that may build the index on
+ * a first start), then the rest from worker 1's index, restarts a worker that dies, and stops them all on
+ * SIGTERM or SIGINT.
+ */
+
+/** The environment variable carrying a worker's number (1, 2, …). */
+export const WORKER_ENV = 'TITLE_MENTOR_WORKER';
+
+/** What a worker tells the primary, and the primary's answers. */
+type WorkerMessage = { type: 'tm:ready' } | { type: 'tm:failed'; message: string } | { type: 'tm:metrics'; id: number };
+type PrimaryMessage = { type: 'tm:metrics'; id: number; text?: string; error?: string };
+
+const isMessage = (m: unknown): m is { type: string } => typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+
+export interface PrimaryOptions {
+  workers: number;
+  /** Set in each worker's environment (the port they share, from `serve --port`). */
+  env?: Record<string, string>;
+  /** One line for the operator (stderr). */
+  say: (line: string) => void;
+  /** First wait before a dead worker is started again; doubled while workers die soon after starting (default 1 s, at most 30 s). */
+  restartDelayMs?: number;
+  /** How long workers may take to close on SIGTERM before they are killed (default 10 s). */
+  stopTimeoutMs?: number;
+}
+
+/**
+ * Runs the primary until it is told to stop: resolves with the exit code (0 after SIGTERM or SIGINT, 1
+ * when worker 1 could not start at all: a bad configuration, the port taken).
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { workers, say } = options;
+  const baseDelay = options.restartDelayMs ?? 1000;
+  const stopTimeout = options.stopTimeoutMs ?? 10_000;
+  new ClusterMemoryStorePrimary().init();
+  const metrics = new AggregatorRegistry();
+  const started = new Map<number, number>();
+  const delays = new Map<number, number>();
+  let stopping = false;
+  let everReady = false;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+
+  const start = (n: number): Worker => {
+    started.set(n, Date.now());
+    const worker = cluster.fork({ ...options.env, [WORKER_ENV]: String(n) });
+    worker.on('message', (m: unknown) => {
+      if (!isMessage(m)) return;
+      const message = m as WorkerMessage;
+      if (message.type === 'tm:ready') {
+        say(`worker ${n} (pid ${worker.process.pid}) is ready`);
+        delays.delete(n);
+        if (n === 1 && !everReady) {
+          everReady = true;
+          // Worker 1 built or loaded the index: the others start from it.
+          for (let k = 2; k <= workers; k++) start(k);
+        }
+      } else if (message.type === 'tm:failed') say(`worker ${n} could not start: ${message.message}`);
+      else if (message.type === 'tm:metrics') {
+        const reply = (answer: Omit<PrimaryMessage, 'type' | 'id'>) => {
+          if (worker.isConnected()) worker.send({ type: 'tm:metrics', id: message.id, ...answer } satisfies PrimaryMessage);
+        };
+        metrics.clusterMetrics().then(
+          (text: string) => reply({ text }),
+          (err: Error) => reply({ error: err.message }),
+        );
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (n === 1 && !everReady) {
+        say(`worker 1 exited before it was ready (${signal ?? `code ${code}`}); stopping`);
+        void stop(1);
+        return;
+      }
+      // A worker that dies soon after starting waits longer each time, so a crash loop does not spin.
+      const soon = Date.now() - (started.get(n) ?? 0) < 10_000;
+      const delay = soon ? Math.min(30_000, (delays.get(n) ?? baseDelay / 2) * 2) : baseDelay;
+      delays.set(n, delay);
+      say(`worker ${n} (pid ${worker.process.pid}) exited (${signal ?? `code ${code}`}); starting it again in ${delay} ms`);
+      setTimeout(() => {
+        if (!stopping) start(n);
+      }, delay).unref();
+    });
+    return worker;
+  };
+
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    const exited = alive.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const w of alive) w.process.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const w of alive) if (!w.isDead()) w.process.kill('SIGKILL');
+    }, stopTimeout);
+    await Promise.all(exited);
+    clearTimeout(timer);
+    finish(code);
+  };
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGINT', () => void stop(0));
+  start(1);
+  return done;
+}
+
+/** This process's worker number when it is a worker of `serve` with WORKERS > 1. */
+export function workerNumber(): number | undefined {
+  if (!cluster.isWorker) return undefined;
+  const n = Number(process.env[WORKER_ENV]);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Where worker n keeps its index (and its parse cache): worker 1 in the data folder itself. */
+export function workerDataDir(dataDir: string, n: number): string {
+  return n === 1 ? dataDir : path.join(dataDir, 'workers', String(n));
+}
+
+/**
+ * A worker without an index of its own starts from the one in the data folder (worker 1's): copying it
+ * takes a moment where building it takes a while. What changed since is then taken from the store.
+ */
+export function seedWorkerIndex(dataDir: string, workerDir: string): boolean {
+  if (workerDir === dataDir || currentBuildId(workerDir)) return false;
+  const id = currentBuildId(dataDir);
+  if (!id) return false;
+  const from = path.join(indexRoot(dataDir), id);
+  const to = indexRoot(workerDir);
+  fs.mkdirSync(to, { recursive: true });
+  const partial = path.join(to, `${id}.partial`);
+  fs.rmSync(partial, { recursive: true, force: true });
+  fs.cpSync(from, partial, { recursive: true });
+  fs.rmSync(path.join(to, id), { recursive: true, force: true });
+  fs.renameSync(partial, path.join(to, id));
+  fs.writeFileSync(path.join(to, 'CURRENT.tmp'), id);
+  fs.renameSync(path.join(to, 'CURRENT.tmp'), path.join(to, 'CURRENT'));
+  return true;
+}
+
+/** What a worker's server does differently: rate limits counted in the primary, /metrics summed over all workers. */
+export interface WorkerHooks {
+  rateLimitStore(prefix: string): Store;
+  metricsText(): Promise<string>;
+}
+
+/** The hooks of a worker whose own metrics are in `registry`; tell the primary when it is ready with `ready()`. */
+export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; failed(message: string): void } {
+  // prom-client's worker side answers the primary's requests from these registries.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  let next = 0;
+  process.on('message', (m: unknown) => {
+    if (!isMessage(m) || m.type !== 'tm:metrics') return;
+    const answer = m as PrimaryMessage;
+    const request = pending.get(answer.id);
+    if (!request) return;
+    pending.delete(answer.id);
+    clearTimeout(request.timer);
+    if (answer.error !== undefined || answer.text === undefined) request.reject(new Error(`metrics from the other workers: ${answer.error ?? 'no answer'}`));
+    else request.resolve(answer.text);
+  });
+  const send = (message: WorkerMessage) => process.send?.(message);
+  return {
+    rateLimitStore: (prefix) => new ClusterMemoryStoreWorker({ prefix }),
+    metricsText: () =>
+      new Promise<string>((resolve, reject) => {
+        const id = next++;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error('metrics from the other workers: no answer within 6 s'));
+        }, 6000);
+        pending.set(id, { resolve, reject, timer });
+        send({ type: 'tm:metrics', id });
+      }),
+    ready: () => send({ type: 'tm:ready' }),
+    failed: (message) => send({ type: 'tm:failed', message }),
+  };
+}
