@@ -94,6 +94,12 @@ const ASKS_PROCEDURE = /^(how|where|when) (can|could|do|should) i\b(?! (qualify|
  */
 const POLICY_CUE = /算不算(?!符合|够)|算(?:在|进)?(?:工作)?年限|计入|扣除|\bcount(?:s|ed)? (?:as|toward|towards|in)\b|有效吗|还认吗|认不认|承认吗|还算数吗|\bstill valid\b|怎么|如何|哪里|在哪|什么是|是什么|哪些材料|材料|流程|步骤|网址|系统|热线|公示|继续教育|自动|初定|直接定|\bautomatic(ally)?\b|\bhow (do|to|can)\b(?! i (qualify|apply for))|\bwhat(?: is|'s|s| are)\b|\bwhere\b|\bwhich (documents|materials)\b/i;
 
+/**
+ * "2015年毕业", "I graduated in 2015", "我学的是土木": the asker's own background, told in passing. Mid-check,
+ * and asking nothing, it is part of the check (whose questions still stand), not a question on the title.
+ */
+const STATES_BACKGROUND = /毕业|读(?:了|的|完)?(?:研究生|研|博士|博|本科|大专|硕士)|学的是|专业是|\bgraduated\b|\bi (?:studied|majored|did (?:a|my) (?:degree|master'?s|phd|bachelor'?s))\b|\bmy (?:major|degree|field|specialty) (?:is|was)\b/i;
+
 /** Having failed an evaluation: what the notices say of applying again is a rule question. */
 const FAILED_EVALUATION = /没评上|没评过|评审没通过|评审未通过|没通过评审|落选|\bfail(?:ed)? (?:the |my |an? )?(?:[a-z-]+ ){0,3}(?:evaluation|review)\b/i;
 
@@ -132,6 +138,7 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   if (ELIGIBILITY_CUE.test(s) && firstPerson && aboutApplying && !(HOW_LONG.test(s) && !personal) && !(ASKS_PROCEDURE.test(s) && !personal)) return { intent: 'eligibility_check' };
   if (context.checking && (facts || extraction.correction) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   if (context.checking && (ASKS_LATER.test(s) || ASKS_HOW_MUCH_LONGER.test(s) || extraction.yearsLater !== undefined)) return { intent: 'eligibility_check' };
+  if (context.checking && STATES_BACKGROUND.test(s) && !ASKS.test(s) && !POLICY_CUE.test(s) && !ruleQuestion) return { intent: 'eligibility_check' };
   // "能评吗？", "so can I apply?" in a check: the check's answer, on what has been told.
   if (context.checking && CAN_APPLY.test(s) && s.length <= 12 && !POLICY_CUE.test(s)) return { intent: 'eligibility_check' };
   // Without "I", it takes two facts about a person (a degree and years, a title and years) to be a check.
