@@ -38,7 +38,7 @@ const LATIN_WORD = /^[a-z0-9]+(?:[.'][a-z0-9]+)*$/;
 export const isCjk = (s: string) => CJK.test(s);
 
 const EN_STOP = new Set(
-  'a an the and or of to in on at for with by from is are was were be been being i me my we our you your it its this that these those can could do does did how what which who whom when where why will would should may might shall have has had not no yes if then than so as about into there their they them he she his her also just any all some more most such only own same too very s t difference differences many much hey hi hello whats hows pls please thx thanks ok okay um uh'.split(
+  'a an the and or of to in on at for with by from is are was were be been being i me my we our you your it its this that these those can could do does did how what which who whom when where why will would should may might shall have has had not no yes if then than so as about into there their they them he she his her also just any all some more most such only own same too very s t difference differences between versus vs many much hey hi hello whats hows pls please thx thanks ok okay um uh'.split(
     ' ',
   ),
 );
