@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import { Botkit } from 'botkit';
 import type { Redis } from 'ioredis';
+import type { MessageClaims } from './wechat_claims.js';
 import type { MentorReply } from '../mentor/index.js';
 
 export type Lang = 'zh' | 'en';
@@ -30,6 +31,8 @@ export interface ChannelDeps {
   redis?: () => Redis | undefined;
   /** Count and log a failure of that shared store; the message was answered all the same. */
   storeFailure?(operation: string, err: unknown): void;
+  /** Claims on WeChat messages shared by the workers of one `serve` (WORKERS > 1), used when Redis is not set. */
+  messageClaims?: MessageClaims;
 }
 
 /** Botkit keeps dialog state per conversation; the mentor keeps its own in SQLite, so botkit stores nothing.

@@ -10,7 +10,7 @@ export interface WeChatSettings {
   replyBudgetMs: number;
   /** Signed requests further than this from the server's clock are refused as replays; 0 = no check. */
   maxClockSkewSeconds?: number;
-  /** Instances share one claim per message in Redis (REDIS_URL is set). */
+  /** Instances share one claim per message in Redis (REDIS_URL is set); else the workers of one `serve` share theirs (ChannelDeps.messageClaims). */
   sharedClaims?: boolean;
   /** The customer-service API, when the app id and secret are configured. */
   api?: { appId: string; appSecret: string; baseUrl: string };
@@ -33,7 +33,7 @@ export function createWeChatChannel(deps: ChannelDeps, settings: WeChatSettings)
     token: settings.token,
     replyBudgetMs: settings.replyBudgetMs,
     maxClockSkewSeconds: settings.maxClockSkewSeconds,
-    claims: settings.sharedClaims && deps.redis ? redisMessageClaims(deps.redis) : undefined,
+    claims: settings.sharedClaims && deps.redis ? redisMessageClaims(deps.redis) : deps.messageClaims,
     onClaimFailure: (err) => deps.storeFailure?.('wechat_claim', err),
     sender: settings.api ? new WeChatCustomerService(settings.api) : undefined,
     note: (kind, incoming) => NOTES[kind][guessLang(incoming.text)],

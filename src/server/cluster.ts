@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ClusterMemoryStorePrimary, ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-store';
 import type { Store } from 'express-rate-limit';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { MessageClaims } from '../channels/wechat_claims.js';
 import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
 
 /**
@@ -11,7 +12,8 @@ import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
  * cluster hands each new connection to the next worker). Node runs a turn on one thread, so this is how
  * one machine's other cores serve too. What the workers share and what each keeps:
  * - shared: the corpus store and the sessions and transcripts (SQLite files in DATA_DIR, or Redis), the
- *   rate limits (counted in the primary, or in Redis), and /metrics (summed over the workers);
+ *   rate limits and the claims on WeChat messages (kept in the primary, or in Redis), and /metrics (summed
+ *   over the workers);
  * - each its own: the index in memory and on disk (worker 1 in DATA_DIR, worker n in DATA_DIR/workers/n),
  *   brought up to date from the corpus store like any instance (CORPUS_SYNC_MS).
  * The primary serves nothing itself: it starts worker 1 first (the only one that may build the index on
@@ -23,8 +25,36 @@ import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
 export const WORKER_ENV = 'TITLE_MENTOR_WORKER';
 
 /** What a worker tells the primary, and the primary's answers. */
-type WorkerMessage = { type: 'tm:ready' } | { type: 'tm:failed'; message: string } | { type: 'tm:metrics'; id: number };
-type PrimaryMessage = { type: 'tm:metrics'; id: number; text?: string; error?: string };
+type ClaimOp = { op: 'claim'; key: string } | { op: 'publish'; key: string; reply: string } | { op: 'get'; key: string };
+type WorkerMessage = { type: 'tm:ready' } | { type: 'tm:failed'; message: string } | { type: 'tm:metrics'; id: number } | ({ type: 'tm:claim'; id: number } & ClaimOp);
+type PrimaryMessage = { type: 'tm:metrics'; id: number; text?: string; error?: string } | { type: 'tm:claim'; id: number; result: boolean | string | null };
+
+/** How long a WeChat message's claim and answer are kept (WeChat re-sends over about 15 seconds). */
+const CLAIM_TTL_MS = 60_000;
+const CLAIM_POLL_MS = 100;
+
+/** The primary's claims on WeChat messages: the first worker to claim one answers it, the others wait for its answer. */
+export class ClaimTable {
+  private readonly entries = new Map<string, { until: number; reply?: string }>();
+
+  handle(request: ClaimOp, now = Date.now()): boolean | string | null {
+    for (const [key, e] of this.entries) {
+      if (e.until > now) break; // in order of claiming, so the rest are newer
+      this.entries.delete(key);
+    }
+    const entry = this.entries.get(request.key);
+    if (request.op === 'claim') {
+      if (entry) return false;
+      this.entries.set(request.key, { until: now + CLAIM_TTL_MS });
+      return true;
+    }
+    if (request.op === 'publish') {
+      if (entry) entry.reply = request.reply;
+      return true;
+    }
+    return entry?.reply ?? null;
+  }
+}
 
 const isMessage = (m: unknown): m is { type: string } => typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
 
@@ -50,6 +80,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const stopTimeout = options.stopTimeoutMs ?? 10_000;
   new ClusterMemoryStorePrimary().init();
   const metrics = new AggregatorRegistry();
+  const claims = new ClaimTable();
   const started = new Map<number, number>();
   const delays = new Map<number, number>();
   let stopping = false;
@@ -72,6 +103,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           for (let k = 2; k <= workers; k++) start(k);
         }
       } else if (message.type === 'tm:failed') say(`worker ${n} could not start: ${message.message}`);
+      else if (message.type === 'tm:claim') {
+        if (worker.isConnected()) worker.send({ type: 'tm:claim', id: message.id, result: claims.handle(message) } satisfies PrimaryMessage);
+      }
       else if (message.type === 'tm:metrics') {
         const reply = (answer: Omit<PrimaryMessage, 'type' | 'id'>) => {
           if (worker.isConnected()) worker.send({ type: 'tm:metrics', id: message.id, ...answer } satisfies PrimaryMessage);
@@ -153,10 +187,11 @@ export function seedWorkerIndex(dataDir: string, workerDir: string): boolean {
   return true;
 }
 
-/** What a worker's server does differently: rate limits counted in the primary, /metrics summed over all workers. */
+/** What a worker's server does differently: rate limits and WeChat claims kept in the primary, /metrics summed over all workers. */
 export interface WorkerHooks {
   rateLimitStore(prefix: string): Store;
   metricsText(): Promise<string>;
+  messageClaims: MessageClaims;
 }
 
 /** The hooks of a worker whose own metrics are in `registry`; tell the primary when it is ready with `ready()`. */
@@ -164,31 +199,52 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
   // prom-client's worker side answers the primary's requests from these registries.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve: (answer: PrimaryMessage) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   let next = 0;
   process.on('message', (m: unknown) => {
-    if (!isMessage(m) || m.type !== 'tm:metrics') return;
+    if (!isMessage(m) || (m.type !== 'tm:metrics' && m.type !== 'tm:claim')) return;
     const answer = m as PrimaryMessage;
     const request = pending.get(answer.id);
     if (!request) return;
     pending.delete(answer.id);
     clearTimeout(request.timer);
-    if (answer.error !== undefined || answer.text === undefined) request.reject(new Error(`metrics from the other workers: ${answer.error ?? 'no answer'}`));
-    else request.resolve(answer.text);
+    request.resolve(answer);
   });
   const send = (message: WorkerMessage) => process.send?.(message);
+  /** A request to the primary, answered within `timeoutMs` or failed. */
+  const ask = (message: WorkerMessage & { id: number }, timeoutMs: number, what: string) =>
+    new Promise<PrimaryMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(message.id);
+        reject(new Error(`${what}: the primary did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      pending.set(message.id, { resolve, reject, timer });
+      send(message);
+    });
+  const claim = async (op: ClaimOp) => ((await ask({ type: 'tm:claim', id: next++, ...op }, 1000, 'WeChat claim')) as { result: boolean | string | null }).result;
   return {
     rateLimitStore: (prefix) => new ClusterMemoryStoreWorker({ prefix }),
-    metricsText: () =>
-      new Promise<string>((resolve, reject) => {
-        const id = next++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error('metrics from the other workers: no answer within 6 s'));
-        }, 6000);
-        pending.set(id, { resolve, reject, timer });
-        send({ type: 'tm:metrics', id });
-      }),
+    metricsText: async () => {
+      const answer = (await ask({ type: 'tm:metrics', id: next++ }, 6000, 'metrics from the other workers')) as { text?: string; error?: string };
+      if (answer.error !== undefined || answer.text === undefined) throw new Error(`metrics from the other workers: ${answer.error ?? 'no answer'}`);
+      return answer.text;
+    },
+    messageClaims: {
+      claim: async (key) => (await claim({ op: 'claim', key })) === true,
+      publish: async (key, reply) => {
+        await claim({ op: 'publish', key, reply });
+      },
+      awaitReply: async (key, waitMs) => {
+        const deadline = Date.now() + waitMs;
+        for (;;) {
+          const reply = await claim({ op: 'get', key });
+          if (typeof reply === 'string') return reply;
+          const left = deadline - Date.now();
+          if (left <= 0) return undefined;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
+        }
+      },
+    },
     ready: () => send({ type: 'tm:ready' }),
     failed: (message) => send({ type: 'tm:failed', message }),
   };

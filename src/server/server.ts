@@ -80,6 +80,7 @@ export async function createServer(service: MentorService | Promise<MentorServic
     error: metrics.error,
     log,
     redis: () => current?.redis,
+    messageClaims: options.worker?.messageClaims,
     storeFailure: (operation, err) => {
       const code = redisFailureCode(err);
       metrics.storeFailure(operation, code);

@@ -5,12 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replyFields, textXml, wechatQuery } from '../fixtures/channels/wechat_client.js';
 
 // `mentor serve` with WORKERS=2: a primary and two workers on one port (src/server/cluster.ts), the real
 // processes. New connections go to the workers in turn, so requests sent each on a fresh connection
 // alternate between them; the request lines they log carry their pid.
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SESSION_LIMIT = 6;
+const WX_TOKEN = 'workers-wechat-token';
 
 interface Reply {
   status: number;
@@ -20,8 +22,9 @@ interface Reply {
 /** One request on a connection of its own (no keep-alive), so that the cluster picks a worker for it. */
 function request(url: string, method: string, body?: unknown): Promise<Reply & { text: string }> {
   return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, agent: false, headers: { connection: 'close', ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) } }, (res) => {
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const type = typeof body === 'string' ? 'text/xml' : 'application/json';
+    const req = http.request(url, { method, agent: false, headers: { connection: 'close', ...(data ? { 'content-type': type, 'content-length': Buffer.byteLength(data) } : {}) } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c: string) => (text += c));
       res.on('end', () => {
@@ -81,6 +84,7 @@ describe('serve with WORKERS=2', () => {
         LOG_LEVEL: 'info',
         RATE_LIMIT_PER_MINUTE_SESSION: String(SESSION_LIMIT),
         RATE_LIMIT_PER_MINUTE_IP: '1000',
+        WECHAT_TOKEN: WX_TOKEN,
       },
       stdio: 'pipe',
     });
@@ -136,6 +140,26 @@ describe('serve with WORKERS=2', () => {
       const turns = [...metrics.text.matchAll(/^mentor_turns_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
       expect(turns).toBe(answered);
     }
+  });
+
+  it('answers a WeChat message re-sent to the other worker once: one turn, the same answer', async () => {
+    const wechat = (xml: string) => request(`${url}/wechat?${wechatQuery(WX_TOKEN)}`, 'POST', xml);
+    const turns = async () => {
+      const metrics = await request(`${url}/metrics`, 'GET');
+      return [...metrics.text.matchAll(/^mentor_turns_total\{channel="wechat"[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const xml = textXml('oWorkersUser1', '上海评中级职称要什么条件？', '8200000000000000001');
+    // At once, on two connections: the cluster hands them to the two workers.
+    const [first, second] = await Promise.all([wechat(xml), wechat(xml)]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(replyFields(first.text).Content).toBeTruthy();
+    expect(replyFields(second.text).Content).toBe(replyFields(first.text).Content);
+    // WeChat's re-send a moment later, on a new connection.
+    const resent = await wechat(xml);
+    expect(replyFields(resent.text).Content).toBe(replyFields(first.text).Content);
+    expect(await turns()).toBe(1);
+    const wechatPids = new Set([...out.matchAll(/^\{.*"pid":(\d+).*"path":"\/wechat".*$/gm)].map((m) => Number(m[1])));
+    expect(wechatPids.size).toBe(2);
   });
 
   it('starts a killed worker again while the other answers', async () => {
