@@ -40,6 +40,7 @@ const TemplatesSchema = z.object({
   what_if_lead: Bi,
   more_months_lead: Bi,
   no_degree_query: Bi,
+  procedure_query: Bi,
   years_later_lead: Bi,
   noted_ack: Bi,
   correction_ack: Bi,

@@ -125,6 +125,11 @@ const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't)).*(?:�
  * rather than as a follow-up on the title in play.
  */
 const SAYS_NO_DEGREE = /(?:没有?(?:任何)?(?:学历|文凭|毕业证)|无学历|学历(?:都)?没有)(?!\s*(?:要求|限制|条件|门槛))|初中(?:学历|毕业|文化)|小学(?:学历|毕业|文化)|\b(?:no|without an?|don'?t have an?|do not have an?|never got an?|never finished an?y?)\s+(?:formal\s+)?(?:degree|diploma|education|qualifications?)\b/i;
+/**
+ * "怎么申报？", "how do I apply?", "申报流程": how or where an evaluation is applied for. Not "怎么报名" (an exam's
+ * registration, which differs by series), nor "how do I apply for an exam".
+ */
+const ASKS_APPLICATION_PROCEDURE = /(?:怎么|怎样|如何|在哪里?|在哪儿|去哪里?|到哪里?)(?:网上)?申报|申报(?:的)?(?:流程|程序|步骤|系统|入口|网站)|网上申报|\bhow (?:do|can|should|would) (?:i|we|you) (?:apply|submit (?:an? |my )?application)\b(?! for (?:an? |the )?exam)|\bwhere (?:do|can|should) (?:i|we|you) apply\b|\bapplication (?:process|procedure|system|steps)\b/i;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
 const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
@@ -276,7 +281,8 @@ export class Mentor {
       default:
         // "engineering" after a question on a route only says which series: the route stays the one asked about.
         state.routeAsked = extraction.route ?? (context.aboutRouteTopic || context.namesOnly ? state.routeAsked : undefined);
-        return this.policy(text, lang, state, extraction.facts);
+        // "怎么申报？" after a check of 工程师: the procedure's documents, not the title's conditions again.
+        return this.policy(text, lang, state, extraction.facts, ASKS_APPLICATION_PROCEDURE.test(text) ? { query: t.procedure_query[lang] } : {});
     }
   }
 
