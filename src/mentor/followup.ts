@@ -209,7 +209,7 @@ function seriesWord(lex: Lexicon, series: string): string {
 }
 
 /** A route or scheme of its own: a question naming one is not about the title just checked. */
-const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
+export const NAMES_ROUTE = /绿色通道|直通车|立交桥|贯通|认定|推荐|海外|清单|以考代评|考评结合|green channel|direct train|overpass|recogni[sz]|recommend|overseas|\blists?\b/i;
 /** "是什么", "what's": a question on what something is. */
 export const ASKS_WHAT_IS = /是什么|什么是|啥是|是啥|什么意思|\bwhat(?: is|'s|s| are)\b|\bwhat does\b/i;
 /** Moving a title to another series (转评): a question of its own, not about the title in play. */

@@ -14,7 +14,7 @@ import { citationFor, composeGroundedReply, findSentence, silentReply, type Comp
 import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, whenYearsMet, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
-import { ASKS, ASKS_WHAT_IS, asksOfTitleInPlay, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
+import { ASKS, ASKS_WHAT_IS, asksOfTitleInPlay, NAMES_ROUTE, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
 import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { onlySeriesNamed, seriesNamedInSentence } from './series_named.js';
@@ -130,6 +130,8 @@ const SAYS_NO_DEGREE = /(?:没有?(?:任何)?(?:学历|文凭|毕业证)|无学�
  * registration, which differs by series), nor "how do I apply for an exam".
  */
 const ASKS_APPLICATION_PROCEDURE = /(?:怎么|怎样|如何|在哪里?|在哪儿|去哪里?|到哪里?)(?:网上)?申报|申报(?:的)?(?:流程|程序|步骤|系统|入口|网站)|网上申报|\bhow (?:do|can|should|would) (?:i|we|you) (?:apply|submit (?:an? |my )?application)\b(?! for (?:an? |the )?exam)|\bwhere (?:do|can|should) (?:i|we|you) apply\b|\bapplication (?:process|procedure|system|steps)\b/i;
+const asksProcedure = (text: string, context: { routeTopic: boolean; aboutRouteTopic: boolean }) =>
+  ASKS_APPLICATION_PROCEDURE.test(text) && !NAMES_ROUTE.test(text) && !context.routeTopic && !context.aboutRouteTopic;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
 const ASKS_WHEN = /什么时候(?:能|可以|才能|就能)|何时(?:能|可以)|哪一?年(?:能|可以|才能)|\bwhen (?:can|could|will|would) i\b|\bhow soon\b/i;
 const WHAT_IF = /^(what if|what about if|if i (had|have|got|were|was)|suppose|supposing|假如|假设|如果|要是|那如果|那要是|那假如)|^那?(?:我)?再[^。，,]{1,12}呢\s*[?？]?$/i;
@@ -281,8 +283,9 @@ export class Mentor {
       default:
         // "engineering" after a question on a route only says which series: the route stays the one asked about.
         state.routeAsked = extraction.route ?? (context.aboutRouteTopic || context.namesOnly ? state.routeAsked : undefined);
-        // "怎么申报？" after a check of 工程师: the procedure's documents, not the title's conditions again.
-        return this.policy(text, lang, state, extraction.facts, ASKS_APPLICATION_PROCEDURE.test(text) ? { query: t.procedure_query[lang] } : {});
+        // "怎么申报？" after a check of 工程师: the procedure's documents, not the title's conditions again. Not of a
+        // route or scheme of its own (recognising an overseas qualification), whose procedure the documents leave open.
+        return this.policy(text, lang, state, extraction.facts, asksProcedure(text, context) ? { query: t.procedure_query[lang] } : {});
     }
   }
 
