@@ -7,6 +7,7 @@ import { CorpusChangeError, NotFoundError } from '../corpus/index.js';
 import { parseDoc, retrieve } from '../knowledge/index.js';
 import type { MentorService } from '../mentor/index.js';
 import { auditToCsv, type ItemKind, type TranscriptRow } from '../store/index.js';
+import { MemorySignInFailures, type SignInFailures } from './sign_in_failures.js';
 
 export interface AdminRouterOptions {
   config: Config;
@@ -15,6 +16,8 @@ export interface AdminRouterOptions {
   /** Failed sign-ins allowed per IP and window before 429. */
   maxFailures?: number;
   failureWindowMs?: number;
+  /** Where failed sign-ins are counted (default: in this process; the workers of one `serve` share the primary's). */
+  failures?: SignInFailures;
   /** A line for the operator (an error the API caught); stderr when not given. */
   log?: (line: string) => void;
 }
@@ -71,28 +74,21 @@ export function adminRouter(options: AdminRouterOptions): express.Router {
   // lucky guess cannot be told apart.
   const maxFailures = options.maxFailures ?? 20;
   const windowMs = options.failureWindowMs ?? 15 * 60_000;
-  const failures = new Map<string, { count: number; resetAt: number }>();
-  router.use((req, res, next) => {
+  // Counted in this process in any case: when a shared count (the workers') cannot be had, this one still holds.
+  const local = new MemorySignInFailures();
+  const shared = options.failures;
+  router.use(async (req, res, next) => {
     const key = ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? '');
-    const now = Date.now();
-    let entry = failures.get(key);
-    if (entry && entry.resetAt <= now) {
-      failures.delete(key);
-      entry = undefined;
-    }
-    if (entry && entry.count >= maxFailures) {
-      res.status(429).set('Retry-After', String(Math.ceil((entry.resetAt - now) / 1000))).json({ error: 'too many failed sign-ins; wait and try again' });
+    const seen = shared ? await shared.get(key).catch(() => local.peek(key)) : local.peek(key);
+    if (seen && seen.count >= maxFailures) {
+      res.status(429).set('Retry-After', String(Math.max(1, Math.ceil((seen.resetAt - Date.now()) / 1000)))).json({ error: 'too many failed sign-ins; wait and try again' });
       return;
     }
     const header = req.get('authorization') ?? '';
     const given = /^Bearer (.+)$/i.exec(header)?.[1] ?? '';
     if (!given || !tokenMatches(given, token)) {
-      if (!entry) {
-        if (failures.size >= 10_000) for (const [k, e] of failures) if (e.resetAt <= now) failures.delete(k);
-        entry = { count: 0, resetAt: now + windowMs };
-        failures.set(key, entry);
-      }
-      entry.count++;
+      local.count(key, windowMs);
+      await shared?.add(key, windowMs).catch(() => undefined);
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'missing or wrong admin token' });
       return;
     }

@@ -164,7 +164,7 @@ export function createApp(service: MentorService | ServiceRef, options: AppOptio
   app.use('/api', (req, res, next) => (req.path === '/admin' || req.path.startsWith('/admin/') ? next() : apiCors(req, res, next)));
 
   // The staff API parses its own (larger) bodies, and only after the token is checked.
-  app.use('/api/admin', adminRouter({ config, service: ref.current, log }));
+  app.use('/api/admin', adminRouter({ config, service: ref.current, log, failures: options.worker?.signInFailures }));
 
   app.use('/api', express.json({ limit: bodyLimit }));
   if (limits.length) app.post(['/api/chat', '/api/chat/stream'], ...limits);

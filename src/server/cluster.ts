@@ -6,14 +6,15 @@ import type { Store } from 'express-rate-limit';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { MessageClaims } from '../channels/wechat_claims.js';
 import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
+import { MemorySignInFailures, type SignInFailures, type Window } from './sign_in_failures.js';
 
 /**
  * `serve` with WORKERS > 1: one primary process forks that many workers, which share the port (node's
  * cluster hands each new connection to the next worker). Node runs a turn on one thread, so this is how
  * one machine's other cores serve too. What the workers share and what each keeps:
  * - shared: the corpus store and the sessions and transcripts (SQLite files in DATA_DIR, or Redis), the
- *   rate limits and the claims on WeChat messages (kept in the primary, or in Redis), and /metrics (summed
- *   over the workers);
+ *   rate limits and the claims on WeChat messages (kept in the primary, or in Redis), the admin API's
+ *   failed sign-ins (kept in the primary), and /metrics (summed over the workers);
  * - each its own: the index in memory and on disk (worker 1 in DATA_DIR, worker n in DATA_DIR/workers/n),
  *   brought up to date from the corpus store like any instance (CORPUS_SYNC_MS).
  * The primary serves nothing itself: it starts worker 1 first (the only one that may build the index on
@@ -26,8 +27,17 @@ export const WORKER_ENV = 'TITLE_MENTOR_WORKER';
 
 /** What a worker tells the primary, and the primary's answers. */
 type ClaimOp = { op: 'claim'; key: string } | { op: 'publish'; key: string; reply: string } | { op: 'get'; key: string };
-type WorkerMessage = { type: 'tm:ready' } | { type: 'tm:failed'; message: string } | { type: 'tm:metrics'; id: number } | ({ type: 'tm:claim'; id: number } & ClaimOp);
-type PrimaryMessage = { type: 'tm:metrics'; id: number; text?: string; error?: string } | { type: 'tm:claim'; id: number; result: boolean | string | null };
+type FailureOp = { op: 'get'; key: string } | { op: 'add'; key: string; windowMs: number };
+type WorkerMessage =
+  | { type: 'tm:ready' }
+  | { type: 'tm:failed'; message: string }
+  | { type: 'tm:metrics'; id: number }
+  | ({ type: 'tm:claim'; id: number } & ClaimOp)
+  | ({ type: 'tm:sign-in-failures'; id: number } & FailureOp);
+type PrimaryMessage =
+  | { type: 'tm:metrics'; id: number; text?: string; error?: string }
+  | { type: 'tm:claim'; id: number; result: boolean | string | null }
+  | { type: 'tm:sign-in-failures'; id: number; window: Window | null };
 
 /** How long a WeChat message's claim and answer are kept (WeChat re-sends over about 15 seconds). */
 const CLAIM_TTL_MS = 60_000;
@@ -81,6 +91,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   new ClusterMemoryStorePrimary().init();
   const metrics = new AggregatorRegistry();
   const claims = new ClaimTable();
+  const signInFailures = new MemorySignInFailures();
   const started = new Map<number, number>();
   const delays = new Map<number, number>();
   let stopping = false;
@@ -105,6 +116,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       } else if (message.type === 'tm:failed') say(`worker ${n} could not start: ${message.message}`);
       else if (message.type === 'tm:claim') {
         if (worker.isConnected()) worker.send({ type: 'tm:claim', id: message.id, result: claims.handle(message) } satisfies PrimaryMessage);
+      } else if (message.type === 'tm:sign-in-failures') {
+        if (message.op === 'add') signInFailures.count(message.key, message.windowMs);
+        const window = signInFailures.peek(message.key);
+        if (worker.isConnected()) worker.send({ type: 'tm:sign-in-failures', id: message.id, window: window ? { ...window } : null } satisfies PrimaryMessage);
       }
       else if (message.type === 'tm:metrics') {
         const reply = (answer: Omit<PrimaryMessage, 'type' | 'id'>) => {
@@ -187,11 +202,12 @@ export function seedWorkerIndex(dataDir: string, workerDir: string): boolean {
   return true;
 }
 
-/** What a worker's server does differently: rate limits and WeChat claims kept in the primary, /metrics summed over all workers. */
+/** What a worker's server does differently: rate limits, WeChat claims and failed sign-ins kept in the primary, /metrics summed over all workers. */
 export interface WorkerHooks {
   rateLimitStore(prefix: string): Store;
   metricsText(): Promise<string>;
   messageClaims: MessageClaims;
+  signInFailures: SignInFailures;
 }
 
 /** The hooks of a worker whose own metrics are in `registry`; tell the primary when it is ready with `ready()`. */
@@ -202,7 +218,7 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
   const pending = new Map<number, { resolve: (answer: PrimaryMessage) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   let next = 0;
   process.on('message', (m: unknown) => {
-    if (!isMessage(m) || (m.type !== 'tm:metrics' && m.type !== 'tm:claim')) return;
+    if (!isMessage(m) || (m.type !== 'tm:metrics' && m.type !== 'tm:claim' && m.type !== 'tm:sign-in-failures')) return;
     const answer = m as PrimaryMessage;
     const request = pending.get(answer.id);
     if (!request) return;
@@ -221,6 +237,7 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
       pending.set(message.id, { resolve, reject, timer });
       send(message);
     });
+  const failures = async (op: FailureOp) => ((await ask({ type: 'tm:sign-in-failures', id: next++, ...op }, 1000, 'failed sign-ins')) as { window: Window | null }).window ?? undefined;
   const claim = async (op: ClaimOp) => ((await ask({ type: 'tm:claim', id: next++, ...op }, 1000, 'WeChat claim')) as { result: boolean | string | null }).result;
   return {
     rateLimitStore: (prefix) => new ClusterMemoryStoreWorker({ prefix }),
@@ -243,6 +260,12 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
           if (left <= 0) return undefined;
           await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
         }
+      },
+    },
+    signInFailures: {
+      get: (key) => failures({ op: 'get', key }),
+      add: async (key, windowMs) => {
+        await failures({ op: 'add', key, windowMs });
       },
     },
     ready: () => send({ type: 'tm:ready' }),

@@ -13,6 +13,7 @@ import { replyFields, textXml, wechatQuery } from '../fixtures/channels/wechat_c
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SESSION_LIMIT = 6;
 const WX_TOKEN = 'workers-wechat-token';
+const ADMIN_TOKEN = 'workers-admin-token-0123456789abcdef';
 
 interface Reply {
   status: number;
@@ -20,11 +21,11 @@ interface Reply {
 }
 
 /** One request on a connection of its own (no keep-alive), so that the cluster picks a worker for it. */
-function request(url: string, method: string, body?: unknown): Promise<Reply & { text: string }> {
+function request(url: string, method: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply & { text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const type = typeof body === 'string' ? 'text/xml' : 'application/json';
-    const req = http.request(url, { method, agent: false, headers: { connection: 'close', ...(data ? { 'content-type': type, 'content-length': Buffer.byteLength(data) } : {}) } }, (res) => {
+    const req = http.request(url, { method, agent: false, headers: { connection: 'close', ...headers, ...(data ? { 'content-type': type, 'content-length': Buffer.byteLength(data) } : {}) } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (c: string) => (text += c));
       res.on('end', () => {
@@ -85,6 +86,7 @@ describe('serve with WORKERS=2', () => {
         RATE_LIMIT_PER_MINUTE_SESSION: String(SESSION_LIMIT),
         RATE_LIMIT_PER_MINUTE_IP: '1000',
         WECHAT_TOKEN: WX_TOKEN,
+        ADMIN_TOKEN,
       },
       stdio: 'pipe',
     });
@@ -160,6 +162,19 @@ describe('serve with WORKERS=2', () => {
     expect(await turns()).toBe(1);
     const wechatPids = new Set([...out.matchAll(/^\{.*"pid":(\d+).*"path":"\/wechat".*$/gm)].map((m) => Number(m[1])));
     expect(wechatPids.size).toBe(2);
+  });
+
+  it('counts failed admin sign-ins across the workers', async () => {
+    const admin = (token: string) => request(`${url}/api/admin/documents`, 'GET', undefined, { authorization: `Bearer ${token}` });
+    expect((await admin(ADMIN_TOKEN)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) statuses.push((await admin(`wrong-${i}`)).status);
+    // Each worker counting alone would have seen about ten, and answered 401 to all 21.
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses[20]).toBe(429);
+    expect((await admin(ADMIN_TOKEN)).status).toBe(429);
+    const adminPids = new Set([...out.matchAll(/^\{.*"pid":(\d+).*"path":"\/api\/admin\/documents".*$/gm)].map((m) => Number(m[1])));
+    expect(adminPids.size).toBe(2);
   });
 
   it('starts a killed worker again while the other answers', async () => {
