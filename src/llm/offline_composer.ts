@@ -532,7 +532,10 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
     const nationalOutranked = outranked(r.chunk);
     unitsOf(r.chunk.text).forEach(({ quote, display, items }, position) => {
       const terms = termSet(display, index);
-      let score = 0.6 * overlap(terms, query) + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
+      const shared = overlap(terms, query);
+      // A sentence holding nothing of the question is only the neighbour of one that does.
+      if (shared === 0) return;
+      let score = 0.6 * shared + 0.25 * headingOverlap + 0.35 * (r.score / topScore);
       if (position === 0) score += 0.05;
       if (wantsDefinition && opensDocument && position === 0) score += 0.15;
       if (wantsNumber && /\d|[一二两三四五六七八九十]/.test(display)) score += 0.12;
