@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { prng } from './synthetic_corpus.js';
@@ -82,6 +83,8 @@ export const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
 };
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+/** The machine a benchmark ran on, as the scale-out and workers results record it. */
+export const machineInfo = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, load: os.loadavg().map((x) => round(x, 2)) });
 export const summary = (xs: number[]) => ({ p50: round(percentile(xs, 0.5)), p95: round(percentile(xs, 0.95)), p99: round(percentile(xs, 0.99)), max: round(Math.max(...xs)), n: xs.length });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

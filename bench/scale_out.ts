@@ -9,11 +9,10 @@
  * Needs Debian's redis-server.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
-import { benchServerEnv, conversationMix, loadTest, round, sequentialTurns, ServerProcess, turnsOf, type Conversation, type LoadResult } from './e2e_load.js';
+import { benchServerEnv, conversationMix, loadTest, machineInfo, round, sequentialTurns, ServerProcess, turnsOf, type Conversation, type LoadResult } from './e2e_load.js';
 import { REDIS_SERVER, startRedis } from '../test/fixtures/redis_server.js';
 
 const RESULTS_DIR = path.resolve('bench/results');
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
     const met = args.size === 10_000 && two.turnsPerSecond >= TARGET.turnsPerSecond && two.p99Ms <= TARGET.p99Ms && two.errors === 0;
     const result = {
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, load: os.loadavg().map((x) => round(x, 2)) },
+      machine: machineInfo(),
       size: args.size,
       chunks: knowledge.chunks,
       seconds: args.seconds,

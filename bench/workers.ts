@@ -8,13 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 // @ts-expect-error: a plain .mjs build script, without type declarations
 import { buildDist, DIST } from '../scripts/build.mjs';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
-import { benchServerEnv, conversationMix, loadTest, round, type Conversation, type LoadResult } from './e2e_load.js';
+import { benchServerEnv, conversationMix, loadTest, machineInfo, round, type Conversation, type LoadResult } from './e2e_load.js';
 
 const RESULTS_DIR = path.resolve('bench/results');
 /** The throughput target, at 10k chunks. */
@@ -169,7 +168,7 @@ async function main(): Promise<void> {
     const medianTurns = median(best.map((r) => r.turnsPerSecond));
     const result = {
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, load: os.loadavg().map((x) => round(x, 2)) },
+      machine: machineInfo(),
       size: args.size,
       chunks: knowledge.chunks,
       seconds: args.seconds,
