@@ -41,6 +41,7 @@ const TemplatesSchema = z.object({
   more_months_lead: Bi,
   no_degree_query: Bi,
   procedure_query: Bi,
+  scope_query: Bi,
   years_later_lead: Bi,
   noted_ack: Bi,
   correction_ack: Bi,

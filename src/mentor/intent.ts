@@ -53,12 +53,15 @@ const HOW_LONG = /几年|多少年|多久|多长时间|\bhow (many years|long)\b
  * insurance, nationality ("我在民营企业工作，能评职称吗", "I don't have a Shanghai hukou, can I still apply?").
  */
 const GENERAL_CIRCUMSTANCE = /民营|私营|私企|外企|外资|非公|自由职业|个体|灵活就业|公务员|机关|外地|户口|户籍|居住证|社保|外籍|外国|港澳台|港澳|香港|澳门|台湾|台胞|异地|远程|\bprivate(ly)?[- ](owned|company|firm|sector|employer|business|enterprise)\b|\b(company|employer|firm|business|enterprise|workplace) is (a )?(private|privately owned)\b|\bfreelanc|\bself[- ]employed\b|\bhukou\b|\bresidence permit\b|\bsocial insurance\b|\bforeign(er|ers)?\b|\bhong kong\b|\bmaca[ou]\b|\btaiwan(ese)?\b|\bnon-?public\b|\bremote(ly)?\b|\blive in\b|\bcivil servant|\bgovernment (official|employee)/i;
+/** "我在深圳工作", "I work in Beijing": working somewhere other than Shanghai, where the asker would apply. */
+const WORKS_ELSEWHERE = /在(?!上海|沪)(?![\u4e00-\u9fff]{0,3}(?:企业|公司|单位|医院|学校|机构|外企|国企|私企|民企|工厂|银行|机关|部门|行业|一线))[\u4e00-\u9fff]{2,4}(?:工作|上班|就业|交社保|缴社保)|\b(?:work|working|employed|based) in (?!shanghai\b|(?:engineering|accounting|finance|it|education|construction|publishing|economics|statistics|health|healthcare|medicine|nursing|sales|marketing|tech|technology|software|research|design|law|media|manufacturing|banking|insurance|hr|the|a|an|my|this|that|private|public|state|foreign|industry|academia|government)\b)[a-z]{3,}/i;
+export const worksElsewhere = (text: string) => WORKS_ELSEWHERE.test(normalizeText(text));
 /** Hukou, a residence permit, social insurance: no question for everyone when the asker says they have it. */
 const RESIDENCE_PHRASES = /(?:上海)?(?:户口|户籍|居住证|社保)|\b(?:shanghai )?(?:hukou|residence permit|social insurance|shebao)\b/gi;
 /** `residenceMet`: the message says the asker meets the residence condition ("shanghai hukou"), so that is no circumstance. */
 export const statesGeneralCircumstance = (text: string, residenceMet = false) => {
   const s = normalizeText(text);
-  return GENERAL_CIRCUMSTANCE.test(residenceMet ? s.replace(RESIDENCE_PHRASES, ' ') : s);
+  return GENERAL_CIRCUMSTANCE.test(residenceMet ? s.replace(RESIDENCE_PHRASES, ' ') : s) || WORKS_ELSEWHERE.test(s);
 };
 /** "要工作几年", "how many years do I need": asks how long a rule asks for. */
 export const asksHowLong = (text: string) => HOW_LONG.test(normalizeText(text));

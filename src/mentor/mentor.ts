@@ -15,7 +15,7 @@ import { fill, type Lang, type Prompts } from '../llm/prompts.js';
 import { factsToAskFor, levelToTryFirst, reasonSource, renderEligibilityReply, titleName, whenYearsMet, yearsAskedOfAsker } from './eligibility_reply.js';
 import { isStoreFailure, type SessionStore, type SqliteStore } from '../store/index.js';
 import { ASKS, ASKS_WHAT_IS, asksOfTitleInPlay, NAMES_ROUTE, isAboutRouteTopic, namedForeignCertificate, namesForeignCredential, namesOnlyTitle, statesAge, ageQuestion, withImpliedAge, namesTitle, plainQuestion, rewriteFollowUp, topicNames, topicNamesRoute, withImpliedOverseasQualification, type Topic } from './followup.js';
-import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, type Intent } from './intent.js';
+import { asksConditions, asksHowLong, checksClaim, classifyIntent, FIRST_PERSON, statesGeneralCircumstance, worksElsewhere, type Intent } from './intent.js';
 import type { Lexicon } from './lexicon.js';
 import { onlySeriesNamed, seriesNamedInSentence } from './series_named.js';
 import { extractFacts, mergeFacts, requirementAskedAbout } from './slots.js';
@@ -285,7 +285,7 @@ export class Mentor {
         state.routeAsked = extraction.route ?? (context.aboutRouteTopic || context.namesOnly ? state.routeAsked : undefined);
         // "怎么申报？" after a check of 工程师: the procedure's documents, not the title's conditions again. Not of a
         // route or scheme of its own (recognising an overseas qualification), whose procedure the documents leave open.
-        return this.policy(text, lang, state, extraction.facts, asksProcedure(text, context) ? { query: t.procedure_query[lang] } : {});
+        return this.policy(text, lang, state, extraction.facts, asksProcedure(text, context) ? { query: t.procedure_query[lang] } : worksElsewhere(text) ? { query: t.scope_query[lang] } : {});
     }
   }
 
@@ -584,7 +584,9 @@ export class Mentor {
   /** What the documents say of a question for everyone alike, when they answer it in scope. */
   private async generalAnswer(question: string, lang: Lang, firstCitation: number): Promise<ComposedReply | undefined> {
     const index = this.deps.index();
-    const retrieval = await retrieve(index, withImpliedAge(withImpliedOverseasQualification(plainQuestion(question))), { k: 6, lang });
+    // "I work in Beijing": who may apply in Shanghai is what the documents say of that.
+    const scope = worksElsewhere(question) ? ` ${this.deps.prompts.templates.scope_query[lang]}` : '';
+    const retrieval = await retrieve(index, withImpliedAge(withImpliedOverseasQualification(plainQuestion(question))) + scope, { k: 6, lang });
     if (!retrieval.inScopeMatch) return undefined;
     const composed = composeGroundedReply({ query: question, lang, retrieval, index, templates: this.deps.prompts.templates, firstCitation, bare: true });
     if (composed.silent || composed.otherScope) return undefined;
