@@ -445,6 +445,13 @@ const CONDITION_QUESTION = /条件|要求|要啥|想评|想申报|想报|want to
  * question's other words (the title, the series) it holds.
  */
 const NEEDS_QUESTION = /(?:需要|需不需要|要不要|必须|一定要)((?:(?!什么|哪|几|多少|怎么|如何)[^，。？?！!]){1,8}?)(?:吗|么|嘛|呢)?\s*[?？]?$|\b(?:do|does|did|would|will)\s+(?:[a-z]+\s+){1,3}?(?:need|have to|require)\s+(?:to\s+(?:take|pass|have|get|hold)\s+)?(?:(?:an?|the|any)\s+)?([a-z][a-z-]*(?: (?!(?:to|for|if|when|as|in|before|after|or|and|first)\b)[a-z][a-z-]*)?)/i;
+/**
+ * "什么时候施行", "when does it take effect?": when one thing happens. Group 1 or 2 is that thing; a sentence
+ * that does not name it gives another date (when the rule was adopted, not when it applies).
+ */
+const WHEN_QUESTION = /(?:什么时候|何时|哪天|哪一天|几号|几月)(?:开始|起)?(施行|生效|实施|执行|截止|报名|申报|受理|公布|发证|公示)|\bwhen (?:does|did|will|do|is|was|are)\b.{1,60}?\b(take effect|come into (?:force|effect)|become effective|start|begin|open|close)\b/i;
+const TAKES_EFFECT = /^(?:施行|生效|实施|执行|take effect|come into (?:force|effect)|become effective)$/i;
+const TAKES_EFFECT_WORDS = '施行 生效 实施 执行 take effect effective in force';
 /** How much a sentence naming the thing asked about gains (it leads the answer, see selectSentences). */
 const NEEDED_THING_BONUS = 0.15;
 /** "据考试类网站介绍（未经官方核实），…": the source a sentence cites is not what it says. */
@@ -517,8 +524,10 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const unit = measure ? (measure[1] ?? (measure[3] ? '(?:year|month|day)' : measure[2].replace(/s$/, ''))) : undefined;
   const measured = unit ? new RegExp(`${NUMBER}[^，。,;；.]{0,8}?${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
-  const needs = NEEDS_QUESTION.exec(rawQuery.trim());
-  const neededThing = needs ? [...termSet(needs[1] ?? needs[2], index)] : [];
+  const needs = NEEDS_QUESTION.exec(rawQuery.trim()) ?? WHEN_QUESTION.exec(rawQuery);
+  const thing = needs ? (needs[1] ?? needs[2]) : undefined;
+  // Coming into force is said in several words: a question in one is answered by a sentence in another.
+  const neededThing = thing ? [...termSet(TAKES_EFFECT.test(thing) ? TAKES_EFFECT_WORDS : thing, index)] : [];
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
   // No place named: the national standard's own wording ("the intermediate engineering title") does not
   // outrank a Shanghai document on the same title (for 助理工程师 there is none).
