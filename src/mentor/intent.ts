@@ -151,8 +151,10 @@ export function classifyIntent(text: string, extraction: Extraction, safety: Saf
   // after one the asker asked about themselves ("我想评工程师" → "本科"), one is.
   const afterTitle = context.titleTopic === true && !looksLikeFollowUp(s) && factCount >= (context.personalTopic ? 1 : 2);
   // Two facts stated with nothing asked ("本科，计算机专业，工作4年了") are the asker's own, too, unless they follow a
-  // question on a topic (the direct train): then they ask what it says of someone like that.
-  const statesSituation = (factCount >= 2 && (CAN_APPLY.test(s) || (!ASKS.test(s) && (context.checking || !context.topicInPlay || context.routeTopic === false)))) || afterTitle;
+  // question on a topic (the direct train): then they ask what it says of someone like that. After the asker's
+  // own question on a route ("我能走绿色通道吗"), the series and one fact more are the asker's, for that route.
+  const afterOwnRoute = context.routeTopic === true && context.personalTopic === true && f.series !== undefined && factCount >= 1 && !ASKS.test(s);
+  const statesSituation = (factCount >= 2 && (CAN_APPLY.test(s) || (!ASKS.test(s) && (context.checking || !context.topicInPlay || context.routeTopic === false)))) || afterTitle || afterOwnRoute;
   if (personal && !ruleQuestion && !POLICY_CUE.test(s) && (firstPerson || statesSituation)) return { intent: 'eligibility_check' };
   // "我是做会计的", "I work in engineering": one's own field, stated with nothing asked, starts a check. (A title
   // one wants, "我想评工程师", is answered with its conditions first.)
