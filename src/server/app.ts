@@ -53,7 +53,7 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** The structured logger: one line per request; defaults to one at LOG_LEVEL on stdout. */
   logger?: Logger;
-  /** A worker of `serve` with WORKERS > 1: shared rate limits and metrics (see cluster.ts). */
+  /** A worker of `serve` with WORKERS > 1: rate limits, failed admin sign-ins and metrics shared with the other workers (see cluster.ts). */
   worker?: WorkerHooks;
 }
 

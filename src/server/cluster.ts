@@ -25,9 +25,11 @@ import { MemorySignInFailures, type SignInFailures, type Window } from './sign_i
 /** The environment variable carrying a worker's number (1, 2, …). */
 export const WORKER_ENV = 'TITLE_MENTOR_WORKER';
 
-/** What a worker tells the primary, and the primary's answers. */
+/** A worker's request on a WeChat message's claim: take it, publish its answer, or read the answer. */
 type ClaimOp = { op: 'claim'; key: string } | { op: 'publish'; key: string; reply: string } | { op: 'get'; key: string };
+/** A worker's request on an address's failed admin sign-ins: read them, or count one more. */
 type FailureOp = { op: 'get'; key: string } | { op: 'add'; key: string; windowMs: number };
+/** What a worker tells the primary, and the primary's answers (requests and answers share an id). */
 type WorkerMessage =
   | { type: 'tm:ready' }
   | { type: 'tm:failed'; message: string }
@@ -120,8 +122,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         if (message.op === 'add') signInFailures.count(message.key, message.windowMs);
         const window = signInFailures.peek(message.key);
         if (worker.isConnected()) worker.send({ type: 'tm:sign-in-failures', id: message.id, window: window ? { ...window } : null } satisfies PrimaryMessage);
-      }
-      else if (message.type === 'tm:metrics') {
+      } else if (message.type === 'tm:metrics') {
         const reply = (answer: Omit<PrimaryMessage, 'type' | 'id'>) => {
           if (worker.isConnected()) worker.send({ type: 'tm:metrics', id: message.id, ...answer } satisfies PrimaryMessage);
         };
@@ -215,7 +216,7 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
   // prom-client's worker side answers the primary's requests from these registries.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
-  const pending = new Map<number, { resolve: (answer: PrimaryMessage) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve: (answer: PrimaryMessage) => void; timer: NodeJS.Timeout }>();
   let next = 0;
   process.on('message', (m: unknown) => {
     if (!isMessage(m) || (m.type !== 'tm:metrics' && m.type !== 'tm:claim' && m.type !== 'tm:sign-in-failures')) return;
@@ -234,7 +235,7 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
         pending.delete(message.id);
         reject(new Error(`${what}: the primary did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      pending.set(message.id, { resolve, reject, timer });
+      pending.set(message.id, { resolve, timer });
       send(message);
     });
   const failures = async (op: FailureOp) => ((await ask({ type: 'tm:sign-in-failures', id: next++, ...op }, 1000, 'failed sign-ins')) as { window: Window | null }).window ?? undefined;
