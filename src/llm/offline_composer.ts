@@ -52,7 +52,7 @@ interface Candidate {
   items?: string[];
   terms: Set<string>;
   score: number;
-  /** The question asks whether one thing is needed (NEEDS_QUESTION) and this sentence names it. */
+  /** The question asks of one thing (whether it is needed, when it happens) and this sentence names it. */
   namesNeeded?: boolean;
 }
 
@@ -450,6 +450,7 @@ const NEEDS_QUESTION = /(?:需要|需不需要|要不要|必须|一定要)((?:(?
  * that does not name it gives another date (when the rule was adopted, not when it applies).
  */
 const WHEN_QUESTION = /(?:什么时候|何时|哪天|哪一天|几号|几月)(?:开始|起)?(施行|生效|实施|执行|截止|报名|申报|受理|公布|发证|公示)|\bwhen (?:does|did|will|do|is|was|are)\b.{1,60}?\b(take effect|come into (?:force|effect)|become effective|start|begin|open|close)\b/i;
+/** Coming into force, in the words a question may use, and the words a document may use for it. */
 const TAKES_EFFECT = /^(?:施行|生效|实施|执行|take effect|come into (?:force|effect)|become effective)$/i;
 const TAKES_EFFECT_WORDS = '施行 生效 实施 执行 take effect effective in force';
 /** How much a sentence naming the thing asked about gains (it leads the answer, see selectSentences). */
