@@ -126,10 +126,10 @@ const SAYS_INSURANCE = /^(?!.*(?:没|无|不|未|断|\bno\b|\bnot\b|n't)).*(?:�
  */
 const SAYS_NO_DEGREE = /(?:没有?(?:任何)?(?:学历|文凭|毕业证)|无学历|学历(?:都)?没有)(?!\s*(?:要求|限制|条件|门槛))|初中(?:学历|毕业|文化)|小学(?:学历|毕业|文化)|\b(?:no|without an?|don'?t have an?|do not have an?|never got an?|never finished an?y?)\s+(?:formal\s+)?(?:degree|diploma|education|qualifications?)\b/i;
 /**
- * "怎么申报？", "how do I apply?", "申报流程": how or where an evaluation is applied for. Not "怎么报名" (an exam's
+ * "怎么申报？", "how do I apply?", "申报流程", "材料交到哪里": how or where an evaluation is applied for. Not "怎么报名" (an exam's
  * registration, which differs by series), nor "how do I apply for an exam".
  */
-const ASKS_APPLICATION_PROCEDURE = /(?:怎么|怎样|如何|在哪里?|在哪儿|去哪里?|到哪里?)(?:网上)?申报|申报(?:的)?(?:流程|程序|步骤|系统|入口|网站)|网上申报|\bhow (?:do|can|should|would) (?:i|we|you) (?:apply|submit (?:an? |my )?application)\b(?! for (?:an? |the )?exam)|\bwhere (?:do|can|should) (?:i|we|you) apply\b|\bapplication (?:process|procedure|system|steps)\b/i;
+const ASKS_APPLICATION_PROCEDURE = /(?:怎么|怎样|如何|在哪里?|在哪儿|去哪里?|到哪里?)(?:网上)?申报|申报(?:的)?(?:流程|程序|步骤|系统|入口|网站)|网上申报|\bhow (?:do|can|should|would) (?:i|we|you) (?:apply|submit (?:an? |my )?application)\b(?! for (?:an? |the )?exam)|\bwhere (?:do|can|should) (?:i|we|you) apply\b|\bapplication (?:process|procedure|system|steps)\b|(?:材料|申报表|纸质材料)(?:要)?(?:交|提交|送|递交)(?:到|去|给)?(?:哪|哪里|哪儿|什么地方)|(?:在|去|到)(?:哪|哪里|哪儿)(?:交|提交|送|递交)(?:材料|申报表)|\bwhere (?:do|should|can|to) (?:i |we |you )?(?:submit|send|hand in|file)\b/i;
 const asksProcedure = (text: string, context: { routeTopic: boolean; aboutRouteTopic: boolean }) =>
   ASKS_APPLICATION_PROCEDURE.test(text) && !NAMES_ROUTE.test(text) && !context.routeTopic && !context.aboutRouteTopic;
 /** "什么时候能评", "when can I apply": asks when, not whether. */
