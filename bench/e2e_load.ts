@@ -85,6 +85,16 @@ export const percentile = (xs: number[], p: number) => {
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 /** The machine a benchmark ran on, as the scale-out and workers results record it. */
 export const machineInfo = () => ({ cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version, load: os.loadavg().map((x) => round(x, 2)) });
+
+/** What a load benchmark's result starts with: when, where, on how many chunks, with what load. */
+export function runHeader(args: { size: number; seconds: number; connections: number }, chunks: number) {
+  return { at: new Date().toISOString(), machine: machineInfo(), size: args.size, chunks, seconds: args.seconds, connections: args.connections };
+}
+
+/** The first words of a result's Markdown: the corpus, the mode and the machine. */
+export function setupLine(h: ReturnType<typeof runHeader>): string {
+  return `${h.chunks.toLocaleString('en-US')} chunks, offline mode, loopback, ${h.machine.cpus} CPUs (${h.machine.model}), Node ${h.machine.node}; load ${h.machine.load.join(' ')}.`;
+}
 export const summary = (xs: number[]) => ({ p50: round(percentile(xs, 0.5)), p95: round(percentile(xs, 0.95)), p99: round(percentile(xs, 0.99)), max: round(Math.max(...xs)), n: xs.length });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
-import { benchServerEnv, conversationMix, loadTest, machineInfo, round, sequentialTurns, ServerProcess, turnsOf, type Conversation, type LoadResult } from './e2e_load.js';
+import { benchServerEnv, conversationMix, loadTest, round, runHeader, sequentialTurns, ServerProcess, setupLine, turnsOf, type Conversation, type LoadResult } from './e2e_load.js';
 import { REDIS_SERVER, startRedis } from '../test/fixtures/redis_server.js';
 
 const RESULTS_DIR = path.resolve('bench/results');
@@ -97,12 +97,7 @@ async function main(): Promise<void> {
 
     const met = args.size === 10_000 && two.turnsPerSecond >= TARGET.turnsPerSecond && two.p99Ms <= TARGET.p99Ms && two.errors === 0;
     const result = {
-      at: new Date().toISOString(),
-      machine: machineInfo(),
-      size: args.size,
-      chunks: knowledge.chunks,
-      seconds: args.seconds,
-      connections: args.connections,
+      ...runHeader(args, knowledge.chunks),
       one,
       two,
       speedUp: round(two.turnsPerSecond / Math.max(1, one.turnsPerSecond), 2),
@@ -113,7 +108,7 @@ async function main(): Promise<void> {
     const md = [
       `# Scale-out benchmark (${result.at})`,
       '',
-      `${result.chunks.toLocaleString('en-US')} chunks, offline mode, loopback, ${result.machine.cpus} CPUs (${result.machine.model}), Node ${result.machine.node}; load ${result.machine.load.join(' ')}. Autocannon, ${args.connections} users × ${args.seconds} s, split between the instances by connection; sessions and rate limits in one redis-server.`,
+      `${setupLine(result)} Autocannon, ${args.connections} users × ${args.seconds} s, split between the instances by connection; sessions and rate limits in one redis-server.`,
       '',
       '| instances | turns/s | load p50 / p99 (ms) | errors | server CPU per turn (ms) |',
       '| ---: | ---: | ---: | ---: | ---: |',

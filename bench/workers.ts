@@ -13,7 +13,7 @@ import path from 'node:path';
 import { buildDist, DIST } from '../scripts/build.mjs';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
-import { benchServerEnv, conversationMix, loadTest, machineInfo, round, type Conversation, type LoadResult } from './e2e_load.js';
+import { benchServerEnv, conversationMix, loadTest, round, runHeader, setupLine, type Conversation, type LoadResult } from './e2e_load.js';
 
 const RESULTS_DIR = path.resolve('bench/results');
 /** The issue's throughput target, at 10k chunks. */
@@ -166,21 +166,13 @@ async function main(): Promise<void> {
     const of = (n: number) => runs.filter((r) => r.workers === n);
     const best = of(args.workers);
     const medianTurns = median(best.map((r) => r.turnsPerSecond));
-    const result = {
-      at: new Date().toISOString(),
-      machine: machineInfo(),
-      size: args.size,
-      chunks: knowledge.chunks,
-      seconds: args.seconds,
-      connections: args.connections,
-      runs,
-    };
+    const result = { ...runHeader(args, knowledge.chunks), runs };
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     fs.writeFileSync(path.join(RESULTS_DIR, 'workers.json'), `${JSON.stringify(result, null, 2)}\n`);
     const md = [
       `# Workers benchmark (${result.at})`,
       '',
-      `${result.chunks.toLocaleString('en-US')} chunks, offline mode, loopback, ${result.machine.cpus} CPUs (${result.machine.model}), Node ${result.machine.node}; load ${result.machine.load.join(' ')}. Autocannon, ${args.connections} users × ${args.seconds} s against \`node dist/src/cli.js serve\`, the two servers measured in turn. CPU and RSS are summed over each server's processes.`,
+      `${setupLine(result)} Autocannon, ${args.connections} users × ${args.seconds} s against \`node dist/src/cli.js serve\`, the two servers measured in turn. CPU and RSS are summed over each server's processes.`,
       '',
       '| WORKERS | turns/s | load p50 / p99 (ms) | errors | CPU per turn (ms) | RSS (MB) |',
       '| ---: | ---: | ---: | ---: | ---: | ---: |',
