@@ -112,7 +112,8 @@ export function composeGroundedReply(input: ComposeInput): ComposedReply {
   }
   const focus = titleFocus(input.query, index);
   const wantsConditions = CONDITION_QUESTION.test(input.query);
-  const candidates = candidateSentences(top, queryWeights, input.query, index, focus, input.alreadySaid, input.onOtherSeries);
+  // A claim is checked against the whole list of conditions, not the lines on the degree it names.
+  const candidates = candidateSentences(top, queryWeights, input.query, index, focus, input.alreadySaid, input.onOtherSeries, !input.checksClaim);
   // The corpus says outright that it does not hold this ("评审通过率，本资料中没有"): that, and whom to ask.
   const gaps = statedGaps(candidates, queryWeights);
   if (gaps.length) return statedGapReply(input, gaps);
@@ -407,6 +408,23 @@ function itemsAsked(unit: Pick<Candidate, 'quote' | 'display' | 'items'>, query:
   return named.length === 0 || named.length > items.length / 2 ? unit.display : withItems(clean(unit.quote), named);
 }
 
+/** The glossary's degrees, lowest first. */
+const DEGREE_CONCEPTS = ['§senior-high-school', '§secondary-vocational-education', '§junior-college', '§bachelor', '§second-bachelor', '§postgraduate-class', '§master', '§phd'];
+
+/**
+ * "what about with a PhD?": of a list with a line per degree (the conditions of a title), the lines on the
+ * degree asked, or undefined when the question names no degree or the list is not one line per degree.
+ */
+function itemsOfDegree(unit: { quote: string; items?: string[] }, query: Map<string, number>, index: KnowledgeIndex): { quote: string; display: string; items: string[] } | undefined {
+  const items = unit.items;
+  const asked = DEGREE_CONCEPTS.filter((c) => query.has(c));
+  if (!items || items.length < 2 || asked.length === 0) return undefined;
+  const degreesOf = items.map((item) => DEGREE_CONCEPTS.filter((c) => termSet(item, index).has(c)));
+  if (degreesOf.filter((d) => d.length > 0).length < items.length - 1) return undefined;
+  const named = items.filter((_, i) => asked.some((c) => degreesOf[i].includes(c)));
+  return named.length > 0 && named.length < items.length ? { quote: unit.quote, display: withItems(clean(unit.quote), named), items: named } : undefined;
+}
+
 const cellsOf = (row: string) => row.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => clean(c));
 
 /**
@@ -517,7 +535,7 @@ function aboutNarrowerTitle(terms: Set<string>, focus: ReturnType<typeof titleFo
   return false;
 }
 
-function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid'], onOtherSeries?: ComposeInput['onOtherSeries']): Candidate[] {
+function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>, rawQuery: string, index: KnowledgeIndex, focus: ReturnType<typeof titleFocus>, alreadySaid?: ComposeInput['alreadySaid'], onOtherSeries?: ComposeInput['onOtherSeries'], byDegree = true): Candidate[] {
   const followUpWords = alreadySaid ? [...termSet(alreadySaid.followUp, index)] : [];
   const answersFollowUp = (terms: Set<string>) => followUpWords.some((t) => terms.has(t));
   const wantsNumber = QUANTITY_QUESTION.test(rawQuery);
@@ -540,7 +558,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
     const headingOverlap = overlap(headingTerms, query);
     const opensDocument = r.chunk.id.endsWith('#0');
     const nationalOutranked = outranked(r.chunk);
-    unitsOf(r.chunk.text).forEach(({ quote, display, items }, position) => {
+    unitsOf(r.chunk.text).forEach((unit, position) => {
+      const { quote, display, items } = unit;
       const terms = termSet(display, index);
       const shared = overlap(terms, query);
       // A sentence holding nothing of the question is only the neighbour of one that does.
@@ -570,7 +589,12 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
       const said = neededThing.length === 0 ? terms : own === display ? terms : termSet(own, index);
       const namesNeeded = neededThing.length > 0 && neededThing.some((t) => said.has(t));
       if (namesNeeded) score += NEEDED_THING_BONUS;
-      out.push({ chunk: r.chunk, rank, position, quote, display, items, terms, score, ...(namesNeeded ? { namesNeeded } : {}) });
+      // A list with a line per degree, ranked as the whole list, shows the lines on the degree asked and takes
+      // the room of those alone; one line is shown as that line's own sentence (without the list's lead-in).
+      const narrowed = byDegree ? itemsOfDegree(unit, query, index) : undefined;
+      const single = narrowed?.items.length === 1 ? unitsOf(r.chunk.text).find((u) => !u.items && u.display === narrowed.items[0]) : undefined;
+      const shown = single ?? narrowed ?? unit;
+      out.push({ chunk: r.chunk, rank, position, quote: shown.quote, display: shown.display, items: shown.items, terms, score, ...(namesNeeded ? { namesNeeded } : {}) });
     });
   });
   return out;
