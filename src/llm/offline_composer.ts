@@ -544,7 +544,8 @@ function candidateSentences(chunks: RetrievedChunk[], query: Map<string, number>
   const measured = unit ? new RegExp(`${NUMBER}[^，。,;；.]{0,8}?${unit}`, 'i') : undefined;
   const wantsDefinition = DEFINITION_QUESTION.test(rawQuery);
   const needs = NEEDS_QUESTION.exec(rawQuery.trim()) ?? WHEN_QUESTION.exec(rawQuery);
-  const thing = needs ? (needs[1] ?? needs[2]) : undefined;
+  // "需要考试才能评职称吗": the thing needed is 考试; what it is needed for is the rest.
+  const thing = needs ? (needs[1] ?? needs[2]).replace(/(?:才能|才可以|才可|才行|就能|就可以).*$/, '') || undefined : undefined;
   // Coming into force is said in several words: a question in one is answered by a sentence in another.
   const neededThing = thing ? [...termSet(TAKES_EFFECT.test(thing) ? TAKES_EFFECT_WORDS : thing, index)] : [];
   const wantsConditions = CONDITION_QUESTION.test(rawQuery);
