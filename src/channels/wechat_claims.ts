@@ -17,8 +17,20 @@ export interface MessageClaims {
 }
 
 /** WeChat re-sends three times over about 15 seconds; a minute covers them with room to spare. */
-const CLAIM_TTL_MS = 60_000;
+export const CLAIM_TTL_MS = 60_000;
 const POLL_MS = 100;
+
+/** Ask `read` for the answer every POLL_MS until one comes or `waitMs` has passed. */
+export async function pollForReply(read: () => Promise<string | undefined>, waitMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const reply = await read();
+    if (reply !== undefined) return reply;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+  }
+}
 
 /**
  * Claims in Redis (SET NX with a TTL), keyed by a hash of the message's key (sender and MsgId), so
@@ -38,15 +50,8 @@ export function redisMessageClaims(redis: () => Redis | undefined): MessageClaim
     async publish(key, reply) {
       await client().set(`tm:wechat:reply:${id(key)}`, reply, 'PX', CLAIM_TTL_MS);
     },
-    async awaitReply(key, waitMs) {
-      const deadline = Date.now() + waitMs;
-      for (;;) {
-        const reply = await client().get(`tm:wechat:reply:${id(key)}`);
-        if (reply !== null) return reply;
-        const left = deadline - Date.now();
-        if (left <= 0) return undefined;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
-      }
+    awaitReply(key, waitMs) {
+      return pollForReply(async () => (await client().get(`tm:wechat:reply:${id(key)}`)) ?? undefined, waitMs);
     },
   };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ClusterMemoryStorePrimary, ClusterMemoryStoreWorker } from '@express-rate-limit/cluster-memory-store';
 import type { Store } from 'express-rate-limit';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { MessageClaims } from '../channels/wechat_claims.js';
+import { CLAIM_TTL_MS, pollForReply, type MessageClaims } from '../channels/wechat_claims.js';
 import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
 import { MemorySignInFailures, type SignInFailures, type Window } from './sign_in_failures.js';
 
@@ -40,10 +40,6 @@ type PrimaryMessage =
   | { type: 'tm:metrics'; id: number; text?: string; error?: string }
   | { type: 'tm:claim'; id: number; result: boolean | string | null }
   | { type: 'tm:sign-in-failures'; id: number; window: Window | null };
-
-/** How long a WeChat message's claim and answer are kept (WeChat re-sends over about 15 seconds). */
-const CLAIM_TTL_MS = 60_000;
-const CLAIM_POLL_MS = 100;
 
 /** The primary's claims on WeChat messages: the first worker to claim one answers it, the others wait for its answer. */
 export class ClaimTable {
@@ -252,16 +248,11 @@ export function workerHooks(registry: Registry): WorkerHooks & { ready(): void; 
       publish: async (key, reply) => {
         await claim({ op: 'publish', key, reply });
       },
-      awaitReply: async (key, waitMs) => {
-        const deadline = Date.now() + waitMs;
-        for (;;) {
+      awaitReply: (key, waitMs) =>
+        pollForReply(async () => {
           const reply = await claim({ op: 'get', key });
-          if (typeof reply === 'string') return reply;
-          const left = deadline - Date.now();
-          if (left <= 0) return undefined;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
-        }
-      },
+          return typeof reply === 'string' ? reply : undefined;
+        }, waitMs),
     },
     signInFailures: {
       get: (key) => failures({ op: 'get', key }),
