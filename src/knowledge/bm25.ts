@@ -12,14 +12,106 @@ export interface LexicalHit {
   coverage: number;
 }
 
+/**
+ * The stored form. Term t (in sorted order) has postings offsets[t] .. offsets[t + 1], in chunk order;
+ * their chunk numbers are encoded in `slots` from slotOffsets[t] on, each as the gap from the term's
+ * previous chunk (the first from −1), so one 16-bit slot holds it. A gap of 65536 or more is written
+ * as a 0 (gaps are never 0) followed by the chunk number in two slots, high half first. `tfs` holds
+ * each posting's term frequency in a byte; 255 means the count (up to 65535) is in the next slot after
+ * the posting's chunk. Three bytes a posting instead of six: 25 MB less at 100k chunks.
+ */
 export interface Bm25Data {
   k1: number;
   b: number;
   terms: string[];
   offsets: Int32Array;
-  postingDocs: Int32Array;
-  postingTfs: Uint16Array;
+  slotOffsets: Int32Array;
+  slots: Uint16Array;
+  tfs: Uint8Array;
   docLengths: Uint32Array;
+}
+
+/** The largest term frequency a posting records (as the index always has). */
+const MAX_TF = 65535;
+/** A tf byte of this value says the count is in `slots`. */
+const TF_IN_SLOTS = 255;
+const GAP_LIMIT = 65536;
+
+/** The slots a posting takes, given its term's previous chunk. */
+function slotsFor(doc: number, previous: number, tf: number): number {
+  return (doc - previous < GAP_LIMIT ? 1 : 3) + (tf >= TF_IN_SLOTS ? 1 : 0);
+}
+
+/**
+ * Writes postings in the stored encoding, term after term. `copy` takes whole terms of another index
+ * as they are, since gaps start again at each term.
+ */
+class PostingWriter {
+  readonly tfs: Uint8Array;
+  slots: Uint16Array;
+  p = 0;
+  s = 0;
+  private previous = -1;
+
+  constructor(postings: number, slotCapacity: number) {
+    this.tfs = new Uint8Array(postings);
+    this.slots = new Uint16Array(slotCapacity);
+  }
+
+  startTerm(): void {
+    this.previous = -1;
+  }
+
+  push(doc: number, tf: number): void {
+    const { slots } = this;
+    const gap = doc - this.previous;
+    if (gap < GAP_LIMIT) slots[this.s++] = gap;
+    else {
+      slots[this.s++] = 0;
+      slots[this.s++] = doc >>> 16;
+      slots[this.s++] = doc & 0xffff;
+    }
+    if (tf >= TF_IN_SLOTS) {
+      this.tfs[this.p++] = TF_IN_SLOTS;
+      slots[this.s++] = tf;
+    } else this.tfs[this.p++] = tf;
+    this.previous = doc;
+  }
+
+  copy(from: Bm25Data, firstTerm: number, endTerm: number): void {
+    const p0 = from.offsets[firstTerm];
+    const p1 = from.offsets[endTerm];
+    const s0 = from.slotOffsets[firstTerm];
+    const s1 = from.slotOffsets[endTerm];
+    this.tfs.set(from.tfs.subarray(p0, p1), this.p);
+    this.slots.set(from.slots.subarray(s0, s1), this.s);
+    this.p += p1 - p0;
+    this.s += s1 - s0;
+  }
+
+  /** The slots written, without the unused end of the capacity. */
+  writtenSlots(): Uint16Array {
+    // A typed array drops writes past its end; the capacity is a bound proved in merge, checked here.
+    if (this.s > this.slots.length) throw new Error(`BM25 postings overran their ${this.slots.length} slots`);
+    return this.s === this.slots.length ? this.slots : this.slots.slice(0, this.s);
+  }
+}
+
+/** Calls `each` with every posting of term t, in chunk order. */
+function forEachPosting(d: Bm25Data, t: number, each: (doc: number, tf: number) => void): void {
+  const { slots, tfs } = d;
+  let s = d.slotOffsets[t];
+  let doc = -1;
+  for (let p = d.offsets[t]; p < d.offsets[t + 1]; p++) {
+    const gap = slots[s++];
+    if (gap === 0) {
+      doc = slots[s] * 65536 + slots[s + 1];
+      s += 2;
+    } else doc += gap;
+    let tf = tfs[p];
+    if (tf === TF_IN_SLOTS) tf = slots[s++];
+    each(doc, tf);
+  }
 }
 
 /**
@@ -131,11 +223,27 @@ export class Bm25Index {
         const id = seen[j];
         const at = next[rankOf[id]]++;
         postingDocs[at] = d;
-        postingTfs[at] = Math.min(tf[id], 65535);
+        postingTfs[at] = Math.min(tf[id], MAX_TF);
         tf[id] = 0;
       }
     }
-    return new Bm25Index({ k1, b, terms, offsets, postingDocs, postingTfs, docLengths });
+    // Pass 3: the stored encoding, sized exactly.
+    const slotOffsets = new Int32Array(terms.length + 1);
+    for (let r = 0; r < terms.length; r++) {
+      let slots = 0;
+      let previous = -1;
+      for (let p = offsets[r]; p < offsets[r + 1]; p++) {
+        slots += slotsFor(postingDocs[p], previous, postingTfs[p]);
+        previous = postingDocs[p];
+      }
+      slotOffsets[r + 1] = slotOffsets[r] + slots;
+    }
+    const out = new PostingWriter(total, slotOffsets[terms.length]);
+    for (let r = 0; r < terms.length; r++) {
+      out.startTerm();
+      for (let p = offsets[r]; p < offsets[r + 1]; p++) out.push(postingDocs[p], postingTfs[p]);
+    }
+    return new Bm25Index({ k1, b, terms, offsets, slotOffsets, slots: out.slots, tfs: out.tfs, docLengths });
   }
 
   /**
@@ -155,8 +263,6 @@ export class Bm25Index {
         anyGone = true;
       }
     }
-    const goneDocs: number[] = [];
-    for (let i = 0; i < oldSize; i++) if (gone[i]) goneDocs.push(i);
     const docLengths = new Uint32Array(oldSize + added.length);
     docLengths.set(old.docLengths);
     for (let i = 0; i < oldSize; i++) if (gone[i]) docLengths[i] = 0;
@@ -173,7 +279,7 @@ export class Bm25Index {
         let p = fresh.get(t);
         if (!p) fresh.set(t, (p = { docs: [], tfs: [] }));
         p.docs.push(doc);
-        p.tfs.push(Math.min(n, 65535));
+        p.tfs.push(Math.min(n, MAX_TF));
         freshTotal++;
       }
     });
@@ -186,93 +292,94 @@ export class Bm25Index {
     }
     newTerms.sort();
 
-    // Postings that survive, per old term: one tight pass over the posting array finds the removed ones.
+    // Postings that survive, per old term: one tight pass over every posting finds the removed ones.
     const T = old.terms.length;
     const kept = new Int32Array(T);
     for (let t = 0; t < T; t++) kept[t] = old.offsets[t + 1] - old.offsets[t];
-    let keptTotal = old.postingDocs.length;
+    const oldTotal = old.offsets[T];
+    let keptTotal = oldTotal;
     if (anyGone) {
-      for (let p = 0; p < old.postingDocs.length; p++) {
-        if (!gone[old.postingDocs[p]]) continue;
-        // The term whose range holds p: the last t with offsets[t] <= p.
-        let lo = 0;
-        let hi = T - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >>> 1;
-          if (old.offsets[mid] <= p) lo = mid;
-          else hi = mid - 1;
+      const { slots, tfs, offsets } = old;
+      let s = 0;
+      for (let t = 0; t < T; t++) {
+        let doc = -1;
+        for (let p = offsets[t]; p < offsets[t + 1]; p++) {
+          const gap = slots[s++];
+          if (gap === 0) {
+            doc = slots[s] * 65536 + slots[s + 1];
+            s += 2;
+          } else doc += gap;
+          if (tfs[p] === TF_IN_SLOTS) s++;
+          if (gone[doc]) {
+            kept[t]--;
+            keptTotal--;
+          }
         }
-        kept[lo]--;
-        keptTotal--;
       }
     }
-    const total = keptTotal + freshTotal;
-    const postingDocs = new Int32Array(total);
-    const postingTfs = new Uint16Array(total);
+    // A removed posting widens at most the next gap into an escape (two more slots) and frees its own
+    // one or more; a new posting takes at most four.
+    const out = new PostingWriter(keptTotal + freshTotal, old.slots.length + (oldTotal - keptTotal) + 4 * freshTotal);
     const terms: string[] = [];
     const offsets = new Int32Array(T + newTerms.length + 1);
-    let at = 0;
+    const slotOffsets = new Int32Array(T + newTerms.length + 1);
     // Untouched old terms are copied in runs, one typed-array copy per run rather than per term.
     let runFrom = -1;
     let runTo = -1;
     const flushRun = () => {
-      if (runFrom >= 0) {
-        postingDocs.set(old.postingDocs.subarray(runFrom, runTo), at);
-        postingTfs.set(old.postingTfs.subarray(runFrom, runTo), at);
-        at += runTo - runFrom;
-      }
+      if (runFrom >= 0) out.copy(old, runFrom, runTo);
       runFrom = -1;
     };
-    const emitFresh = (p: { docs: number[]; tfs: number[] }) => {
-      flushRun();
-      for (let i = 0; i < p.docs.length; i++) {
-        postingDocs[at] = p.docs[i];
-        postingTfs[at++] = p.tfs[i];
-      }
+    const pushFresh = (p: { docs: number[]; tfs: number[] }) => {
+      for (let i = 0; i < p.docs.length; i++) out.push(p.docs[i], p.tfs[i]);
     };
-    const end = () => at + (runFrom >= 0 ? runTo - runFrom : 0);
+    const endTerm = (term: string) => {
+      terms.push(term);
+      offsets[terms.length] = out.p;
+      slotOffsets[terms.length] = out.s;
+    };
     // Old and new terms merged in sorted order; a term left without postings is dropped, as build would.
     let n = 0;
     for (let t = 0; t <= T; t++) {
       while (n < newTerms.length && (t === T || newTerms[n] < old.terms[t])) {
-        emitFresh(fresh.get(newTerms[n])!);
-        terms.push(newTerms[n++]);
-        offsets[terms.length] = at;
+        flushRun();
+        out.startTerm();
+        pushFresh(fresh.get(newTerms[n])!);
+        endTerm(newTerms[n++]);
       }
       if (t === T) break;
       const p = freshOld.get(t);
-      if (kept[t] === 0 && !p) continue;
-      const from = old.offsets[t];
-      const to = old.offsets[t + 1];
-      if (kept[t] === to - from) {
-        if (runFrom >= 0 && runTo !== from) flushRun();
-        if (runFrom < 0) runFrom = from;
-        runTo = to;
-      } else if (kept[t] > 0) {
-        // A common term's list runs through most chunks and loses only the removed few: each one is
-        // found by binary search, and the stretches between them are copied in bulk.
+      if (kept[t] === 0 && !p) {
         flushRun();
-        let q = from;
-        for (const doc of goneDocs) {
-          const cut = lowerBound(old.postingDocs, doc, q, to);
-          if (cut === to) break;
-          if (old.postingDocs[cut] !== doc) continue;
-          postingDocs.set(old.postingDocs.subarray(q, cut), at);
-          postingTfs.set(old.postingTfs.subarray(q, cut), at);
-          at += cut - q;
-          q = cut + 1;
-        }
-        postingDocs.set(old.postingDocs.subarray(q, to), at);
-        postingTfs.set(old.postingTfs.subarray(q, to), at);
-        at += to - q;
+        continue;
       }
-      if (p) emitFresh(p);
-      terms.push(old.terms[t]);
-      offsets[terms.length] = end();
+      if (kept[t] === old.offsets[t + 1] - old.offsets[t] && !p) {
+        if (runFrom < 0) runFrom = t;
+        runTo = t + 1;
+        // The run's last term is copied by flushRun; record where this one ends once it is.
+        terms.push(old.terms[t]);
+        offsets[terms.length] = out.p + (old.offsets[t + 1] - old.offsets[runFrom]);
+        slotOffsets[terms.length] = out.s + (old.slotOffsets[t + 1] - old.slotOffsets[runFrom]);
+        continue;
+      }
+      flushRun();
+      out.startTerm();
+      if (kept[t] > 0) forEachPosting(old, t, (doc, tf) => gone[doc] || out.push(doc, tf));
+      if (p) pushFresh(p);
+      endTerm(old.terms[t]);
     }
     flushRun();
     const unchangedTerms = terms.length === T && newTerms.length === 0;
-    return new Bm25Index({ k1: old.k1, b: old.b, terms: unchangedTerms ? old.terms : terms, offsets: offsets.slice(0, terms.length + 1), postingDocs, postingTfs, docLengths });
+    return new Bm25Index({
+      k1: old.k1,
+      b: old.b,
+      terms: unchangedTerms ? old.terms : terms,
+      offsets: offsets.slice(0, terms.length + 1),
+      slotOffsets: slotOffsets.slice(0, terms.length + 1),
+      slots: out.writtenSlots(),
+      tfs: out.tfs,
+      docLengths,
+    });
   }
 
   get size(): number {
@@ -290,13 +397,14 @@ export class Bm25Index {
   }
 
   search(query: WeightedTerm[], k: number, accept?: (index: number) => boolean): LexicalHit[] {
-    const { k1, postingDocs, postingTfs, offsets } = this.data;
+    const { k1, slots, tfs, offsets, slotOffsets } = this.data;
     const merged = new Map<string, number>();
     for (const q of query) merged.set(q.term, Math.max(merged.get(q.term) ?? 0, q.weight));
     // Accumulate into typed arrays indexed by chunk instead of a Map of objects: a common term touches
     // tens of thousands of chunks in a 100k corpus. Touched chunks are marked, then found by a scan
-    // (growing a list of them in the posting loop cost ten times the scoring itself).
-    const { scores, touched, lengthNorm } = this.scratch();
+    // (growing a list of them in the posting loop cost ten times the scoring itself). The mark is a bit
+    // per query term, which also tells which terms a hit matched.
+    const { scores, marks, lengthNorm } = this.scratch();
     const found: Array<{ term: string; id: number; termWeight: number }> = [];
     let totalWeight = 0;
     for (const [term, weight] of merged) {
@@ -304,14 +412,22 @@ export class Bm25Index {
       const idf = this.idfOf(id);
       totalWeight += idf * weight;
       if (id === undefined) continue;
+      const bit = markBit(found.length);
       found.push({ term, id, termWeight: idf * weight });
       const end = offsets[id + 1];
       const termFactor = weight * idf;
+      let s = slotOffsets[id];
+      let doc = -1;
       for (let p = offsets[id]; p < end; p++) {
-        const doc = postingDocs[p];
-        const tf = postingTfs[p];
+        const gap = slots[s++];
+        if (gap === 0) {
+          doc = slots[s] * 65536 + slots[s + 1];
+          s += 2;
+        } else doc += gap;
+        let tf = tfs[p];
+        if (tf === TF_IN_SLOTS) tf = slots[s++];
         scores[doc] += termFactor * ((tf * (k1 + 1)) / (tf + lengthNorm[doc]));
-        touched[doc] = 1;
+        marks[doc] |= bit;
       }
     }
     try {
@@ -320,14 +436,14 @@ export class Bm25Index {
       // Leave the work arrays clean for the next search, even when `accept` throws.
       if (found.length > 0) {
         scores.fill(0);
-        touched.fill(0);
+        marks.fill(0);
       }
     }
   }
 
   /** The best k accepted chunks of the scores in the work arrays: score desc, then index asc. */
   private best(k: number, found: Array<{ term: string; id: number; termWeight: number }>, totalWeight: number, accept?: (index: number) => boolean): LexicalHit[] {
-    const { scores, touched } = this.scratch();
+    const { scores, marks } = this.scratch();
     const better = (x: number, y: number) => scores[x] > scores[y] || (scores[x] === scores[y] && x < y);
     // A small heap whose root is the worst kept; `accept` is only asked about chunks that would enter it.
     // Chunks are visited in ascending order, so a later chunk that ties the root's score ranks below it
@@ -336,8 +452,8 @@ export class Bm25Index {
     const heap: number[] = [];
     if (found.length > 0 && k > 0) {
       let floor = -Infinity;
-      for (let doc = 0; doc < touched.length; doc++) {
-        if (touched[doc] === 0) continue;
+      for (let doc = 0; doc < marks.length; doc++) {
+        if (marks[doc] === 0) continue;
         if (heap.length === k && scores[doc] <= floor) continue;
         if (accept && !accept(doc)) continue;
         if (heap.length < k) siftUp(heap, doc, better);
@@ -348,44 +464,38 @@ export class Bm25Index {
     heap.sort((x, y) => (better(x, y) ? -1 : better(y, x) ? 1 : 0));
     return heap.map((index) => {
       // The matched terms' weights, summed in query order as they were when scored.
-      const matched = found.filter((f) => this.contains(f.id, index));
+      const matched = found.filter((f, i) => (i < SHARED_MARK ? (marks[index] & markBit(i)) !== 0 : this.contains(f.id, index)));
       let weight = 0;
       for (const f of matched) weight += f.termWeight;
       return { index, score: scores[index], matched: matched.map((f) => f.term), coverage: totalWeight ? weight / totalWeight : 0 };
     });
   }
 
-  private scratchArrays?: { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array };
+  private scratchArrays?: { scores: Float64Array; marks: Int32Array; lengthNorm: Float64Array };
 
   /**
    * Per-index work arrays, made on the first search. `lengthNorm` is each chunk's k1 × (1 − b + b ×
    * length / avgLength), the length part of BM25's term-frequency factor. A factor per posting would
    * spare the loop a division but cost 8 bytes a posting: 66 MB at 100k chunks.
    */
-  private scratch(): { scores: Float64Array; touched: Uint8Array; lengthNorm: Float64Array } {
+  private scratch(): { scores: Float64Array; marks: Int32Array; lengthNorm: Float64Array } {
     if (!this.scratchArrays) {
       const { k1, b, docLengths } = this.data;
       const n = docLengths.length;
       const lengthNorm = new Float64Array(n);
       for (let doc = 0; doc < n; doc++) lengthNorm[doc] = k1 * (1 - b + (b * docLengths[doc]) / this.avgLength);
-      this.scratchArrays = { scores: new Float64Array(n), touched: new Uint8Array(n), lengthNorm };
+      this.scratchArrays = { scores: new Float64Array(n), marks: new Int32Array(n), lengthNorm };
     }
     return this.scratchArrays;
   }
 
-  /** Whether a chunk is in a term's postings (which are sorted by chunk). */
+  /** Whether a chunk is in a term's postings: for the rare query with more terms than mark bits. */
   private contains(termId: number, doc: number): boolean {
-    const { offsets, postingDocs } = this.data;
-    let lo = offsets[termId];
-    let hi = offsets[termId + 1] - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const d = postingDocs[mid];
-      if (d === doc) return true;
-      if (d < doc) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return false;
+    let found = false;
+    forEachPosting(this.data, termId, (d) => {
+      if (d === doc) found = true;
+    });
+    return found;
   }
 
   toData(): Bm25Data {
@@ -397,17 +507,12 @@ export class Bm25Index {
   }
 }
 
-/** The first position in sorted[from, to) holding a value ≥ value (`to` when there is none). */
-function lowerBound(sorted: Int32Array, value: number, from: number, to: number): number {
-  let lo = from;
-  let hi = to;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/**
+ * A search marks each chunk a query term touches with the term's bit; terms past the 31st share the
+ * last bit, so for them a hit's match is looked up in the postings.
+ */
+const SHARED_MARK = 31;
+const markBit = (termIndex: number) => 1 << Math.min(termIndex, SHARED_MARK);
 
 /** Min-heap helpers over chunk indexes, "min" being the worst by `better`. */
 function siftUp(heap: number[], item: number, better: (x: number, y: number) => boolean): void {

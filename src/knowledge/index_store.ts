@@ -124,10 +124,10 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
   const manifest = JSON.parse(await fs.promises.readFile(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
   if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
   const bm25Dir = path.join(dir, 'bm25');
-  const [docsText, meta, offsets, postingDocs, postingTfs, docLengths] = await Promise.all([
+  const [docsText, meta, offsets, slotOffsets, slots, tfs, docLengths] = await Promise.all([
     fs.promises.readFile(path.join(dir, 'docs.json'), 'utf8'),
     fs.promises.readFile(path.join(bm25Dir, 'meta.json'), 'utf8'),
-    ...['offsets.bin', 'docs.bin', 'tfs.bin', 'lengths.bin'].map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
+    ...BM25_FILES.map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
   ]);
   const stored = JSON.parse(docsText) as StoredDocs;
   const { chunks, glossary, embedder } = takeInStored(dir, manifest, stored, makeEmbedder);
@@ -141,8 +141,9 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
   const bm25 = Bm25Index.fromData({
     ...(JSON.parse(meta as string) as { k1: number; b: number; terms: string[] }),
     offsets: new Int32Array(buffer(offsets)),
-    postingDocs: new Int32Array(buffer(postingDocs)),
-    postingTfs: new Uint16Array(buffer(postingTfs)),
+    slotOffsets: new Int32Array(buffer(slotOffsets)),
+    slots: new Uint16Array(buffer(slots)),
+    tfs: new Uint8Array(buffer(tfs)),
     docLengths: new Uint32Array(buffer(docLengths)),
   });
   return new KnowledgeIndex(manifest, chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
@@ -200,14 +201,15 @@ function writeFileSynced(file: string, content: string | Buffer): void {
   }
 }
 
+/** BM25's typed arrays, one raw file each, in the order of Bm25Data's fields. */
+const BM25_FILES = ['offsets.bin', 'slot-offsets.bin', 'slots.bin', 'tfs.bin', 'lengths.bin'] as const;
+
 /** BM25 postings as raw typed-array files: a 100k-chunk corpus loads in milliseconds, not seconds of JSON. */
 function writeBm25(dir: string, d: Bm25Data): void {
   fs.mkdirSync(dir);
   writeFileSynced(path.join(dir, 'meta.json'), JSON.stringify({ k1: d.k1, b: d.b, terms: d.terms }));
-  writeFileSynced(path.join(dir, 'offsets.bin'), Buffer.from(d.offsets.buffer, d.offsets.byteOffset, d.offsets.byteLength));
-  writeFileSynced(path.join(dir, 'docs.bin'), Buffer.from(d.postingDocs.buffer, d.postingDocs.byteOffset, d.postingDocs.byteLength));
-  writeFileSynced(path.join(dir, 'tfs.bin'), Buffer.from(d.postingTfs.buffer, d.postingTfs.byteOffset, d.postingTfs.byteLength));
-  writeFileSynced(path.join(dir, 'lengths.bin'), Buffer.from(d.docLengths.buffer, d.docLengths.byteOffset, d.docLengths.byteLength));
+  const arrays = [d.offsets, d.slotOffsets, d.slots, d.tfs, d.docLengths];
+  BM25_FILES.forEach((file, i) => writeFileSynced(path.join(dir, file), Buffer.from(arrays[i].buffer, arrays[i].byteOffset, arrays[i].byteLength)));
 }
 
 function readBm25(dir: string): Bm25Data {
@@ -219,8 +221,9 @@ function readBm25(dir: string): Bm25Data {
   return {
     ...meta,
     offsets: typed('offsets.bin', (b) => new Int32Array(b)),
-    postingDocs: typed('docs.bin', (b) => new Int32Array(b)),
-    postingTfs: typed('tfs.bin', (b) => new Uint16Array(b)),
+    slotOffsets: typed('slot-offsets.bin', (b) => new Int32Array(b)),
+    slots: typed('slots.bin', (b) => new Uint16Array(b)),
+    tfs: typed('tfs.bin', (b) => new Uint8Array(b)),
     docLengths: typed('lengths.bin', (b) => new Uint32Array(b)),
   };
 }
