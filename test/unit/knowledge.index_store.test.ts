@@ -146,6 +146,11 @@ describe('persistence', () => {
     const loaded = loadCurrentIndex(dataDir, hashed)!;
     expect(loaded.manifest).toEqual(built.manifest);
     expect(loaded.chunks).toEqual(built.chunks);
+    // Read as a built chunk reads: the same keys in the same order, the same JSON, spread copies too.
+    for (const i of [0, 1, Math.floor(built.chunks.length / 2), built.chunks.length - 1]) {
+      expect(JSON.stringify(loaded.chunks[i])).toBe(JSON.stringify(built.chunks[i]));
+      expect({ ...loaded.chunks[i] }).toEqual({ ...built.chunks[i] });
+    }
     // Equal values read from disk are shared between chunks, not copied once per chunk.
     const docWithTwo = loaded.chunks.find((c, i) => loaded.chunks.findIndex((d) => d.docId === c.docId) !== i)!.docId;
     const [first, second] = loaded.chunks.filter((c) => c.docId === docWithTwo);
