@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MemoryBreakdown } from './e2e_server.js';
 import { ADMIN_TOKEN, benchServerEnv, conversationMix, getJson, loadTest, postJson, round, sequentialTurns, ServerProcess, summary, turnsOf, type LoadResult } from './e2e_load.js';
+import { SERVER_NODE_FLAGS, SERVER_PROCESS_ENV } from '../src/server/memory.js';
 import { benchRoot, generateKnowledge, toMarkdown } from './e2e_corpus.js';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { formatProfile, summariseProfile } from './profile_summary.js';
@@ -272,7 +273,7 @@ function targetChecks(results: SizeResult[]): string[] {
 function markdown(results: SizeResult[], args: Args): string {
   const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
   return [
-    `Offline mode, loopback, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Throughput: autocannon, ${args.connections} connections × ${args.seconds} s, each connection one user playing conversations.`,
+    `Offline mode, loopback, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Throughput: autocannon, ${args.connections} connections × ${args.seconds} s, each connection one user playing conversations. The server runs as \`npm start\` runs it (\`${[...Object.entries(SERVER_PROCESS_ENV).map(([k, v]) => `${k}=${v}`), 'node', ...SERVER_NODE_FLAGS].join(' ')}\`).`,
     '',
     row(['chunks', 'turn p50 / p95 / p99 (ms)', 'throughput (turns/s)', 'server CPU per turn (ms)', 'load p50 / p99 (ms)', 'errors', 'cold start (s)', 'first start / build (s)', 'build (chunks/s)', 'update to live (ms)', 'RSS (MB)']),
     row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),

@@ -12,6 +12,7 @@ import { prng } from './synthetic_corpus.js';
 import type { EventLoopStats, MemoryBreakdown, RetrievalCacheCounts, ServerCommand, ServerMessage } from './e2e_server.js';
 // @ts-expect-error: a plain .mjs build script, without type declarations
 import { buildDist, DIST } from '../scripts/build.mjs';
+import { SERVER_NODE_FLAGS, serverProcessEnv } from '../src/server/memory.js';
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -170,10 +171,11 @@ export class ServerProcess {
 
   constructor(env: Record<string, string>, options: { cpuProfDir?: string; exposeGc?: boolean; log?: (m: string) => void; stdoutFile?: string } = {}) {
     const entry = compiledServerHarness();
-    const execArgv = [...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.exposeGc ? ['--expose-gc'] : [])];
+    // The node flags and environment `npm start` gives the server (src/server/memory.ts).
+    const execArgv = [...SERVER_NODE_FLAGS, ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []), ...(options.exposeGc ? ['--expose-gc'] : [])];
     // Logging as in production (a JSON line per request at info), to a sink: its cost is part of a turn.
     const stdout = options.stdoutFile ? fs.openSync(options.stdoutFile, 'w') : 'ignore';
-    this.child = fork(entry, [], { execArgv, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', stdout, 'inherit', 'ipc'] });
+    this.child = fork(entry, [], { execArgv, env: { ...process.env, ...serverProcessEnv(process.env), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', stdout, 'inherit', 'ipc'] });
     if (typeof stdout === 'number') fs.closeSync(stdout);
     this.child.on('message', (m: ServerMessage) => {
       if (m.type === 'listening') {

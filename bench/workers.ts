@@ -14,6 +14,7 @@ import { buildDist, DIST } from '../scripts/build.mjs';
 import { benchArgs, type BenchSpec } from './cli_args.js';
 import { benchRoot, generateKnowledge } from './e2e_corpus.js';
 import { benchServerEnv, conversationMix, loadTest, round, runHeader, setupLine, type Conversation, type LoadResult } from './e2e_load.js';
+import { SERVER_NODE_FLAGS, serverProcessEnv } from '../src/server/memory.js';
 
 const RESULTS_DIR = path.resolve('bench/results');
 /** The issue's throughput target, at 10k chunks. */
@@ -35,7 +36,7 @@ const SPEC = {
 
 const say = (m: string) => process.stderr.write(`[workers] ${m}\n`);
 
-/** `node dist/src/cli.js serve` in a process group of its own, its log in a file. */
+/** `node dist/src/cli.js serve`, as `npm start` runs it, in a process group of its own, its log in a file. */
 class Serve {
   readonly child: ChildProcess;
   private err = '';
@@ -48,9 +49,10 @@ class Serve {
   ) {
     this.logFile = path.join(dir, `serve-${workers}.log`);
     const log = fs.openSync(this.logFile, 'w');
-    this.child = spawn(process.execPath, [path.join(DIST as string, 'src', 'cli.js'), 'serve'], {
+    // As `npm start` runs it: the server's node flags and environment (src/server/memory.ts).
+    this.child = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(DIST as string, 'src', 'cli.js'), 'serve'], {
       detached: true,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env, WORKERS: String(workers) },
+      env: { ...process.env, ...serverProcessEnv(process.env), LOG_LEVEL: 'info', ...env, WORKERS: String(workers) },
       stdio: ['ignore', log, 'pipe'],
     });
     fs.closeSync(log);

@@ -6,6 +6,7 @@ import type { Store } from 'express-rate-limit';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { CLAIM_TTL_MS, pollForReply, type MessageClaims } from '../channels/wechat_claims.js';
 import { currentBuildId, indexRoot } from '../knowledge/index_store.js';
+import { serverProcessEnv, withServerNodeFlags } from './memory.js';
 import { MemorySignInFailures, type SignInFailures, type Window } from './sign_in_failures.js';
 
 /**
@@ -86,6 +87,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { workers, say } = options;
   const baseDelay = options.restartDelayMs ?? 1000;
   const stopTimeout = options.stopTimeoutMs ?? 10_000;
+  // Workers run with the server's memory settings however the primary was started (npm start gives them too).
+  cluster.setupPrimary({ execArgv: withServerNodeFlags(process.execArgv) });
   new ClusterMemoryStorePrimary().init();
   const metrics = new AggregatorRegistry();
   const claims = new ClaimTable();
@@ -99,7 +102,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
   const start = (n: number): Worker => {
     started.set(n, Date.now());
-    const worker = cluster.fork({ ...options.env, [WORKER_ENV]: String(n) });
+    const worker = cluster.fork({ ...serverProcessEnv(process.env), ...options.env, [WORKER_ENV]: String(n) });
     worker.on('message', (m: unknown) => {
       if (!isMessage(m)) return;
       const message = m as WorkerMessage;

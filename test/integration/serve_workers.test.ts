@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replyFields, textXml, wechatQuery } from '../fixtures/channels/wechat_client.js';
+import { SERVER_NODE_FLAGS, SERVER_PROCESS_ENV } from '../../src/server/memory.js';
 
 // `mentor serve` with WORKERS=2: a primary and two workers on one port (src/server/cluster.ts), the real
 // processes. New connections go to the workers in turn, so requests sent each on a fresh connection
@@ -110,6 +111,15 @@ describe('serve with WORKERS=2', () => {
     expect(out).not.toMatch(/worker 2: building the index/);
     expect(fs.existsSync(path.join(dataDir, 'workers', '2', 'index', 'CURRENT'))).toBe(true);
     expect(workerPids().map((w) => w.n).sort()).toEqual([1, 2]);
+  });
+
+  it('runs the workers with the server memory settings, though the primary was started without them', () => {
+    for (const { pid } of workerPids()) {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      for (const flag of SERVER_NODE_FLAGS) expect(argv).toContain(flag);
+      for (const [name, value] of Object.entries(SERVER_PROCESS_ENV)) expect(env).toContain(`${name}=${value}`);
+    }
   });
 
   it('answers one conversation on both workers, keeping its facts from turn to turn', async () => {

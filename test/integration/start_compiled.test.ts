@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script, without type declarations
 import { buildDist, DIST } from '../../scripts/build.mjs';
+import { SERVER_NODE_FLAGS, SERVER_PROCESS_ENV } from '../../src/server/memory.js';
 
 // `npm start` as the README has it: the prestart build (scripts/build.mjs) compiles src/ into dist/,
 // then node alone runs the server, with no tsx. The first index build goes to the compiled child.
@@ -73,9 +74,13 @@ describe('npm start: the compiled server', () => {
     expect(url).toBeDefined();
     expect(out).toMatch(/built in a child process/);
     // The server is node running dist/, and no process of the group runs tsx.
-    const processes = execFileSync('ps', ['-o', 'args=', '-g', String(child.pid)], { encoding: 'utf8' });
-    expect(processes).toMatch(/^node dist\/src\/cli\.js serve --port 0$/m);
+    // It runs with the server's memory settings (src/server/memory.ts).
+    const processes = execFileSync('ps', ['-o', 'pid=,args=', '-g', String(child.pid)], { encoding: 'utf8' });
+    const server = processes.split('\n').find((line) => /^\s*\d+ node .*dist\/src\/cli\.js serve /.test(line));
+    expect(server?.trim().replace(/^\d+ /, '')).toBe(['node', ...SERVER_NODE_FLAGS, 'dist/src/cli.js serve --port 0'].join(' '));
     expect(processes).not.toMatch(/tsx/);
+    const environ = fs.readFileSync(`/proc/${server!.trim().split(' ')[0]}/environ`, 'utf8').split('\0');
+    for (const [name, value] of Object.entries(SERVER_PROCESS_ENV)) expect(environ).toContain(`${name}=${value}`);
 
     const res = await fetch(`${url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: '高级工程师需要什么条件' }) });
     expect(res.status).toBe(200);
