@@ -25,6 +25,8 @@ const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_EMBEDDING_MODEL: optionalString,
   OPENAI_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  // The offline embedder's vector size: the HNSW index holds 4 bytes a dimension a chunk (README "Performance").
+  OFFLINE_EMBEDDING_DIM: z.coerce.number().int().min(32).max(2048).default(256),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   MAX_MESSAGE_CHARS: z.coerce.number().int().positive().default(2000),

@@ -24,6 +24,8 @@ export interface EmbeddingSettings {
   OPENAI_BASE_URL?: string;
   OPENAI_EMBEDDING_MODEL?: string;
   OPENAI_TIMEOUT_MS?: number;
+  /** The offline embedder's dimensions (256 unless set): fewer keep a smaller vector index. */
+  OFFLINE_EMBEDDING_DIM?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export function embedderFactory(settings: EmbeddingSettings): EmbedderFactory {
     });
     return () => remote;
   }
-  return (glossary: Glossary): Embedder => new HashedEmbedder(glossary);
+  return (glossary: Glossary): Embedder => new HashedEmbedder(glossary, settings.OFFLINE_EMBEDDING_DIM);
 }
 
 export class CorpusInvalidError extends Error {

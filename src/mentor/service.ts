@@ -58,7 +58,7 @@ export async function openMentorService(config: Config, options: ServiceOptions 
     now: options.now,
     background: {
       corpusDb: corpusFile,
-      embedding: { OPENAI_API_KEY: config.OPENAI_API_KEY, OPENAI_BASE_URL: config.OPENAI_BASE_URL, OPENAI_EMBEDDING_MODEL: config.OPENAI_EMBEDDING_MODEL, OPENAI_TIMEOUT_MS: config.OPENAI_TIMEOUT_MS },
+      embedding: { OPENAI_API_KEY: config.OPENAI_API_KEY, OPENAI_BASE_URL: config.OPENAI_BASE_URL, OPENAI_EMBEDDING_MODEL: config.OPENAI_EMBEDDING_MODEL, OPENAI_TIMEOUT_MS: config.OPENAI_TIMEOUT_MS, OFFLINE_EMBEDDING_DIM: config.OFFLINE_EMBEDDING_DIM },
       minDocs: config.INDEX_BUILD_CHILD_MIN_DOCS,
     },
   }).catch((err: Error) => {
