@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { openLiveCorpus } from '../../src/corpus/live_corpus.js';
 import { ParseCache, parserFingerprint } from '../../src/corpus/parse_cache.js';
+import { loadCorpus } from '../../src/knowledge/index.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tm-parse-cache-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -59,6 +60,9 @@ describe('the live corpus across restarts', () => {
     const first = await openLiveCorpus(config);
     // Bodies are read from the store while the corpus is open: copied before it closes.
     const docs = first.docs().map((d) => ({ ...d }));
+    // Each stored document reads (spread) as the seed file parsed afresh reads.
+    const seed = new Map(loadCorpus(knowledgeDir).docs.map((d) => [d.id, d]));
+    for (const d of first.docs()) expect({ ...d }).toEqual(seed.get(d.id));
     const rules = first.rules();
     first.close();
     const cacheFile = path.join(config.dataDir, 'cache', 'parsed-items.json');
