@@ -69,8 +69,8 @@ type SourceField = (typeof FIELDS_BEFORE_HEADINGS)[number] | (typeof FIELDS_AFTE
 
 /**
  * A chunk loaded from a table: its document's fields read from the source it shares with the other
- * chunks of that document, its id made when asked for, its text read from the texts file when asked
- * for. They are own, enumerable accessors, as a built chunk's are own data properties: spreading,
+ * chunks of that document, its id and heading path made when asked for, its text read from the texts
+ * file when asked for. They are own, enumerable accessors, as a built chunk's are own data properties: spreading,
  * serialising and comparing a stored chunk read them. V8 keeps an accessor defined with the same
  * getter on every object in the objects' shared hidden class, so a chunk holds five fields, not
  * sixteen, and no id string: about 15 MB less at 100k chunks.
@@ -93,6 +93,8 @@ class StoredChunk implements Chunk {
   declare readonly translationOf?: string;
   declare readonly text: string;
   readonly #source: ChunkSource;
+  /** The heading path packed in one string (packHeadings): no array per chunk. */
+  readonly #headings: string;
   readonly #n: number;
   readonly #file: ChunkTextFile;
   readonly #position: number;
@@ -108,18 +110,20 @@ class StoredChunk implements Chunk {
     });
     StoredChunk.#accessors.set('id', own((c) => `${c.#source.docId}#${c.#n}`));
     for (const field of [...FIELDS_BEFORE_HEADINGS, ...FIELDS_AFTER_HEADINGS]) StoredChunk.#accessors.set(field, own((c) => c.#source[field as SourceField]));
+    StoredChunk.#accessors.set('headingPath', own((c) => unpackHeadings(c.#headings)));
     StoredChunk.#accessors.set('text', own((c) => c.#file.text(c.#position)));
   }
 
-  constructor(source: ChunkSource, headingPath: string[], n: number, file: ChunkTextFile, position: number) {
+  constructor(source: ChunkSource, headings: string, n: number, file: ChunkTextFile, position: number) {
     this.#source = source;
+    this.#headings = headings;
     this.#n = n;
     this.#file = file;
     this.#position = position;
     const accessors = StoredChunk.#accessors;
     Object.defineProperty(this, 'id', accessors.get('id')!);
     for (const field of FIELDS_BEFORE_HEADINGS) Object.defineProperty(this, field, accessors.get(field)!);
-    Object.defineProperty(this, 'headingPath', { value: headingPath, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(this, 'headingPath', accessors.get('headingPath')!);
     Object.defineProperty(this, 'text', accessors.get('text')!);
     for (const field of FIELDS_AFTER_HEADINGS) Object.defineProperty(this, field, accessors.get(field)!);
   }
@@ -131,11 +135,26 @@ export function fromChunkTable(table: ChunkTable, texts: ChunkTextFile): Chunk[]
   if (rows.length % 3 !== 0) throw new Error(`a chunk table's rows come in threes (${rows.length} numbers)`);
   if (texts.size !== rows.length / 3) throw new Error(`the texts file holds ${texts.size} texts for ${rows.length / 3} chunks`);
   const chunks: Chunk[] = new Array(rows.length / 3);
+  const packed = headings.map(packHeadings);
   for (let i = 0, r = 0; r < rows.length; i++, r += 3) {
     const source = sources[rows[r]];
-    const headingPath = headings[rows[r + 1]];
-    if (!source || !headingPath) throw new Error(`chunk ${i} of the table names a source or heading it does not hold`);
+    const headingPath = packed[rows[r + 1]];
+    if (!source || headingPath === undefined) throw new Error(`chunk ${i} of the table names a source or heading it does not hold`);
     chunks[i] = new StoredChunk(source, headingPath, rows[r + 2], texts, i);
   }
   return chunks;
+}
+
+/**
+ * A heading path as one string, each heading after a \u0000 (which Markdown headings never hold): an
+ * array and its elements per distinct path were about 9 MB at 100k chunks, read only for the few
+ * chunks a question ranks.
+ */
+function packHeadings(path: readonly string[]): string {
+  // join makes one flat string; concatenating would keep a rope of pieces.
+  return ['', ...path].join('\u0000');
+}
+
+function unpackHeadings(packed: string): string[] {
+  return packed === '' ? [] : packed.slice(1).split('\u0000');
 }

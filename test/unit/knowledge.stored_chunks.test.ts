@@ -90,6 +90,11 @@ describe("chunk texts stored beside the index", () => {
     const source = { docId: 'doc', title: 'T', lang: 'zh' as const, scope: 'titles' as const, series: [], topics: [] };
     const loaded = fromChunkTable({ sources: [source], headings: [['T']], rows: [0, 0, 0, 0, 0, 1, 0, 0, 2] }, file);
     expect(loaded.map((c) => [c.id, c.text])).toEqual([['doc#0', '第一段'], ['doc#1', ''], ['doc#2', 'third, in English']]);
+    // Heading paths come back exactly, empty ones and empty headings too.
+    const paths = [[], [''], ['', 'x'], ['T', '申报条件 / 材料']];
+    const withPaths = fromChunkTable({ sources: [source], headings: paths, rows: [0, 0, 0, 0, 1, 1, 0, 2, 2] }, file);
+    expect(withPaths.map((c) => c.headingPath)).toEqual(paths.slice(0, 3));
+    expect(fromChunkTable({ sources: [source], headings: paths, rows: [0, 3, 0, 0, 3, 1, 0, 3, 2] }, file)[0].headingPath).toEqual(paths[3]);
     expect(() => fromChunkTable({ sources: [source], headings: [['T']], rows: [0, 0, 0] }, file)).toThrow(/holds 3 texts for 1 chunks/);
 
     // A texts file cut short (a damaged disk) is an error that says so, not a wrong text.
