@@ -124,7 +124,7 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
   const manifest = JSON.parse(await fs.promises.readFile(path.join(dir, 'manifest.json'), 'utf8')) as IndexManifest;
   if (manifest.format !== INDEX_FORMAT) throw new Error(`index ${dir} has format ${manifest.format}, expected ${INDEX_FORMAT}`);
   const bm25Dir = path.join(dir, 'bm25');
-  const [docsText, meta, offsets, slotOffsets, slots, tfs, docLengths] = await Promise.all([
+  const [docsText, meta, offsets, slotOffsets, slots, docLengths] = await Promise.all([
     fs.promises.readFile(path.join(dir, 'docs.json'), 'utf8'),
     fs.promises.readFile(path.join(bm25Dir, 'meta.json'), 'utf8'),
     ...BM25_FILES.map((f) => fs.promises.readFile(path.join(bm25Dir, f))),
@@ -143,7 +143,6 @@ export async function loadIndexFolderAsync(dir: string, makeEmbedder: EmbedderFa
     offsets: new Int32Array(buffer(offsets)),
     slotOffsets: new Int32Array(buffer(slotOffsets)),
     slots: new Uint16Array(buffer(slots)),
-    tfs: new Uint8Array(buffer(tfs)),
     docLengths: new Uint32Array(buffer(docLengths)),
   });
   return new KnowledgeIndex(manifest, chunks, bm25, vectors, glossary, stored.glossary, embedder, stored.docs, new Set(stored.deleted ?? []));
@@ -202,13 +201,13 @@ function writeFileSynced(file: string, content: string | Buffer): void {
 }
 
 /** BM25's typed arrays, one raw file each, in the order of Bm25Data's fields. */
-const BM25_FILES = ['offsets.bin', 'slot-offsets.bin', 'slots.bin', 'tfs.bin', 'lengths.bin'] as const;
+const BM25_FILES = ['offsets.bin', 'slot-offsets.bin', 'slots.bin', 'lengths.bin'] as const;
 
 /** BM25 postings as raw typed-array files: a 100k-chunk corpus loads in milliseconds, not seconds of JSON. */
 function writeBm25(dir: string, d: Bm25Data): void {
   fs.mkdirSync(dir);
   writeFileSynced(path.join(dir, 'meta.json'), JSON.stringify({ k1: d.k1, b: d.b, terms: d.terms }));
-  const arrays = [d.offsets, d.slotOffsets, d.slots, d.tfs, d.docLengths];
+  const arrays = [d.offsets, d.slotOffsets, d.slots, d.docLengths];
   BM25_FILES.forEach((file, i) => writeFileSynced(path.join(dir, file), Buffer.from(arrays[i].buffer, arrays[i].byteOffset, arrays[i].byteLength)));
 }
 
@@ -223,7 +222,6 @@ function readBm25(dir: string): Bm25Data {
     offsets: typed('offsets.bin', (b) => new Int32Array(b)),
     slotOffsets: typed('slot-offsets.bin', (b) => new Int32Array(b)),
     slots: typed('slots.bin', (b) => new Uint16Array(b)),
-    tfs: typed('tfs.bin', (b) => new Uint8Array(b)),
     docLengths: typed('lengths.bin', (b) => new Uint32Array(b)),
   };
 }

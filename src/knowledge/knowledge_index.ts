@@ -13,7 +13,7 @@ const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
 /** Bumped whenever chunking or tokenisation changes, so old indexes are seen as stale. */
-export const INDEX_FORMAT = 'tm-index-v11';
+export const INDEX_FORMAT = 'tm-index-v12';
 
 // efConstruction 160 and efSearch 28: recall@10 ≥ 0.98 at ≥ 20× over exact search at 100k chunks with the
 // feedback query vectors of retriever.ts (bench/results/retrieval.md). Retrieval itself asks for ~80

@@ -95,30 +95,40 @@ describe('Bm25Index', () => {
   });
 
   it('stores far-apart chunks, large term counts and long queries exactly (the escapes of the encoding)', () => {
-    // Chunks 70k apart (a gap past 16 bits), a term 300 and 70,000 times in one chunk (a count past a
-    // byte, and past the 65535 cap), and a query of 40 matched terms (more than the mark bits).
+    // Chunks 70k apart (a gap past a slot), a term 3, 4, 300 and 70,000 times in one chunk (counts in the
+    // slot, past it, and past the 65535 cap), and a query of 40 matched terms (more than the mark bits).
     const size = 80_001;
     const docs: string[][] = Array.from({ length: size }, (_, i) => (i % 1000 === 0 ? ['common'] : []));
     docs[3] = ['far', 'common'];
     docs[70_000] = ['far', ...Array<string>(300).fill('often'), 'common'];
     docs[40_000] = ['mid', 'common', ...Array<string>(70_000).fill('often')];
     docs[80_000] = ['mid'];
+    for (const at of [10_000, 20_000, 30_000]) docs[at] = ['near', 'common'];
+    docs[5] = ['often', 'often', 'often'];
+    docs[6] = ['often', 'often', 'often', 'often', 'near'];
     docs[0] = Array.from({ length: 40 }, (_, i) => `t${i}`);
     docs[1] = Array.from({ length: 40 }, (_, i) => `t${39 - i}`).filter((_, i) => i % 3 !== 0);
     const index = Bm25Index.build(docs);
     const queries = [
       [{ term: 'far', weight: 1 }],
       [{ term: 'often', weight: 1 }, { term: 'mid', weight: 0.5 }],
+      [{ term: 'near', weight: 1 }, { term: 'far', weight: 1 }],
       Array.from({ length: 40 }, (_, i) => ({ term: `t${i}`, weight: 1 + (i % 3) })),
     ];
     for (const query of queries) expect(index.search(query, 5)).toEqual(referenceSearch(docs, query, 5));
-    expect(index.search(queries[2], 2).find((h) => h.index === 1)?.matched).toHaveLength(26);
-    // Removing chunk 40,000 widens mid's gap from 40,000 to 80,000: merge must write the escape too.
-    const merged = Bm25Index.merge(index, [40_000], [['far', ...Array<string>(256).fill('often')]]);
-    const rebuiltDocs = [...docs.map((d, i) => (i === 40_000 ? [] : d)), ['far', ...Array<string>(256).fill('often')]];
+    expect(index.search(queries[3], 2).find((h) => h.index === 1)?.matched).toHaveLength(26);
+    // Removing chunk 20,000 widens near's gap from 10,000 to 20,000, past a slot: merge writes the escape.
+    const gone = new Set([40_000, 20_000]);
+    const merged = Bm25Index.merge(index, [...gone], [['far', 'near', ...Array<string>(256).fill('often')]]);
+    const rebuiltDocs = [...docs.map((d, i) => (gone.has(i) ? [] : d)), ['far', 'near', ...Array<string>(256).fill('often')]];
     expect(merged.toData()).toEqual(Bm25Index.build(rebuiltDocs).toData());
-    expect(merged.search(queries[1], 5)).toEqual(referenceSearch(rebuiltDocs, queries[1], 5));
+    for (const query of queries) expect(merged.search(query, 5)).toEqual(referenceSearch(rebuiltDocs, query, 5));
     expect(Bm25Index.fromData(merged.toData()).search(queries[0], 5)).toEqual(referenceSearch(rebuiltDocs, queries[0], 5));
+    // A removal that frees one slot and widens the next gap into a three-slot escape: the merged
+    // postings take more slots than before.
+    const sparse = Array.from({ length: 20_001 }, (_, i) => (i % 10_000 === 0 ? ['x'] : []));
+    const thinned = Bm25Index.merge(Bm25Index.build(sparse), [10_000], []);
+    expect(thinned.toData()).toEqual(Bm25Index.build(sparse.map((d, i) => (i === 10_000 ? [] : d))).toData());
   });
 
   it('a filter that throws leaves the index answering correctly afterwards', () => {
