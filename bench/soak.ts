@@ -19,6 +19,12 @@ import { benchServerEnv, conversationMix, round, ServerProcess, sessionsLoad, Us
 
 const RESULTS = path.resolve('bench/results/soak.json');
 const MAX_RSS_GROWTH = 0.1;
+/**
+ * Quiet time after a full collection before RSS is read: V8 hands back the pages a collection freed on
+ * its own threads, a moment later (read at once, the end of a 60 s run showed 257 MB, and 241 MB three
+ * seconds later). The same wait at both ends; the reading at once is reported too.
+ */
+const SETTLE_MS = 3000;
 
 const SPEC = {
   command: 'npm run bench:soak --',
@@ -54,9 +60,16 @@ async function main(): Promise<void> {
     say(`warm-up: ${warm.requestsPerSecond} turns/s, errors ${warm.errors + warm.timeouts + warm.non2xx}`);
 
     const samples: Array<{ t: number; rssMb: number; heapUsedMb: number }> = [];
+    // Memory is compared after a full collection and a quiet moment at both ends: what the server holds,
+    // not its garbage, nor pages already freed and about to be returned.
+    const settled = async (resetEventLoop: boolean) => {
+      const atOnce = await server.stats(false, true);
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      return { atOnce, after: await server.stats(resetEventLoop) };
+    };
+    // The event-loop figures start here, so they cover the run (and the quiet moment at its end).
+    const { atOnce: firstAtOnce, after: first } = await settled(true);
     const started = Date.now();
-    // Memory is compared after a full collection at both ends: what the server holds, not its garbage.
-    const first = await server.stats(true, true);
     samples.push({ t: 0, rssMb: first.rssMb, heapUsedMb: first.heapUsedMb });
     let sampling = Promise.resolve();
     const run = sessionsLoad(server.url, mix, {
@@ -75,7 +88,7 @@ async function main(): Promise<void> {
     const result = await run;
     await sampling;
     users.close();
-    const last = await server.stats(false, true);
+    const { atOnce: lastAtOnce, after: last } = await settled(false);
     samples.push({ t: round((Date.now() - started) / 1000, 1), rssMb: last.rssMb, heapUsedMb: last.heapUsedMb });
 
     const errors = result.errors + result.timeouts + result.non2xx;
@@ -96,7 +109,13 @@ async function main(): Promise<void> {
       latencyMs: result.latencyMs,
       errors: { total: errors, failed: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
       turnsPerSession: result.perUser,
-      rssMb: { afterWarmup: baseline, end, max: maxRss, growthPercent: round(growth * 100, 1) },
+      rssMb: {
+        afterWarmup: baseline,
+        end,
+        max: maxRss,
+        growthPercent: round(growth * 100, 1),
+        readAtOnce: { afterWarmup: firstAtOnce.rssMb, end: lastAtOnce.rssMb, growthPercent: round(((lastAtOnce.rssMb - firstAtOnce.rssMb) / firstAtOnce.rssMb) * 100, 1) },
+      },
       heapUsedMb: { afterWarmup: samples[0].heapUsedMb, end: last.heapUsedMb, max: Math.max(...samples.map((s) => s.heapUsedMb)) },
       // What V8 holds for its heap, used or not: where RSS grows while what is live stays flat.
       heapCommittedMb: { afterWarmup: first.memory.heapTotal, end: last.memory.heapTotal },
@@ -112,7 +131,7 @@ async function main(): Promise<void> {
         `${sessions} concurrent sessions for ${seconds} s on ${knowledge.chunks} chunks (after a ${warmup} s warm-up; ${thinkMs} ms between an answer and the next message):`,
         `  turns ${result.requests} (${result.requestsPerSecond}/s), latency p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms`,
         `  errors ${errors} (failed ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}); every session served: ${result.perUser.min}–${result.perUser.max} turns per user`,
-        `  RSS ${baseline} → ${end} MB (max ${maxRss} MB, ${report.rssMb.growthPercent} %); heap used ${report.heapUsedMb.afterWarmup} → ${report.heapUsedMb.end} MB, committed ${report.heapCommittedMb.afterWarmup} → ${report.heapCommittedMb.end} MB; event-loop delay p99 ${last.eventLoop.p99} ms`,
+        `  RSS ${baseline} → ${end} MB (max ${maxRss} MB, ${report.rssMb.growthPercent} %; read at once after the collection ${firstAtOnce.rssMb} → ${lastAtOnce.rssMb} MB, ${report.rssMb.readAtOnce.growthPercent} %); heap used ${report.heapUsedMb.afterWarmup} → ${report.heapUsedMb.end} MB, committed ${report.heapCommittedMb.afterWarmup} → ${report.heapCommittedMb.end} MB; event-loop delay p99 ${last.eventLoop.p99} ms`,
         '',
         ...report.checks,
         `\nwritten ${path.relative(process.cwd(), RESULTS)}`,
