@@ -410,6 +410,8 @@ export class Bm25Index {
       found.push({ term, id, termWeight: idf * weight });
       const end = slotOffsets[id + 1];
       const termFactor = weight * idf;
+      // forEachPosting's decoding, written out: a callback per posting made a turn at 100k chunks about
+      // 6 % slower (`npm run bench:turn -- --size 100000`, 2.35–2.53 against 2.55–2.74 ms, alternating).
       let doc = -1;
       for (let s = slotOffsets[id]; s < end; ) {
         const first = slots[s++];
