@@ -287,29 +287,20 @@ export class Bm25Index {
     }
     newTerms.sort();
 
-    // Postings that survive, per old term: one tight pass over every posting finds the removed ones.
+    // Postings that survive, per old term: one pass over every posting finds the removed ones.
     const T = old.terms.length;
     const kept = new Int32Array(T);
     for (let t = 0; t < T; t++) kept[t] = old.offsets[t + 1] - old.offsets[t];
     const oldTotal = old.offsets[T];
     let keptTotal = oldTotal;
     if (anyGone) {
-      const { slots, slotOffsets } = old;
       for (let t = 0; t < T; t++) {
-        let doc = -1;
-        for (let s = slotOffsets[t]; s < slotOffsets[t + 1]; ) {
-          const first = slots[s++];
-          const gap = first >>> 2;
-          if (gap === 0) {
-            doc = slots[s] * 65536 + slots[s + 1];
-            s += 2;
-          } else doc += gap;
-          if ((first & 3) === 0) s++;
+        forEachPosting(old, t, (doc) => {
           if (gone[doc]) {
             kept[t]--;
             keptTotal--;
           }
-        }
+        });
       }
     }
     // A removed posting widens at most the next gap into an escape (two more slots) and frees its own

@@ -62,10 +62,9 @@ export function toChunkTable(chunks: readonly Chunk[]): ChunkTable | undefined {
   return { sources, headings, rows };
 }
 
-/** A chunk's own keys in the order a built chunk has them, split around headingPath and text. */
-const FIELDS_BEFORE_HEADINGS = ['docId', 'title', 'lang', 'scope', 'series', 'topics'] as const;
-const FIELDS_AFTER_HEADINGS = ['url', 'sourceTitle', 'sourceDate', 'confidence', 'effectiveFrom', 'effectiveTo', 'translationOf'] as const;
-type SourceField = (typeof FIELDS_BEFORE_HEADINGS)[number] | (typeof FIELDS_AFTER_HEADINGS)[number];
+/** The fields a chunk reads from its document's source: those a built chunk has before its heading path, and after its text. */
+const SOURCE_FIELDS_FIRST = ['docId', 'title', 'lang', 'scope', 'series', 'topics'] as const;
+const SOURCE_FIELDS_LAST = ['url', 'sourceTitle', 'sourceDate', 'confidence', 'effectiveFrom', 'effectiveTo', 'translationOf'] as const;
 
 /**
  * A chunk loaded from a table: its document's fields read from the source it shares with the other
@@ -99,7 +98,8 @@ class StoredChunk implements Chunk {
   readonly #file: ChunkTextFile;
   readonly #position: number;
 
-  static readonly #accessors = new Map<string, PropertyDescriptor>();
+  /** Each own key with its accessor, in the order a built chunk has its keys. */
+  static readonly #layout: Array<[string, PropertyDescriptor]> = [];
 
   static {
     const own = (get: (c: StoredChunk) => unknown): PropertyDescriptor => ({
@@ -108,10 +108,14 @@ class StoredChunk implements Chunk {
       },
       enumerable: true,
     });
-    StoredChunk.#accessors.set('id', own((c) => `${c.#source.docId}#${c.#n}`));
-    for (const field of [...FIELDS_BEFORE_HEADINGS, ...FIELDS_AFTER_HEADINGS]) StoredChunk.#accessors.set(field, own((c) => c.#source[field as SourceField]));
-    StoredChunk.#accessors.set('headingPath', own((c) => unpackHeadings(c.#headings)));
-    StoredChunk.#accessors.set('text', own((c) => c.#file.text(c.#position)));
+    const fromSource = (field: keyof ChunkSource): [string, PropertyDescriptor] => [field, own((c) => c.#source[field])];
+    StoredChunk.#layout.push(
+      ['id', own((c) => `${c.#source.docId}#${c.#n}`)],
+      ...SOURCE_FIELDS_FIRST.map(fromSource),
+      ['headingPath', own((c) => unpackHeadings(c.#headings))],
+      ['text', own((c) => c.#file.text(c.#position))],
+      ...SOURCE_FIELDS_LAST.map(fromSource),
+    );
   }
 
   constructor(source: ChunkSource, headings: string, n: number, file: ChunkTextFile, position: number) {
@@ -120,12 +124,7 @@ class StoredChunk implements Chunk {
     this.#n = n;
     this.#file = file;
     this.#position = position;
-    const accessors = StoredChunk.#accessors;
-    Object.defineProperty(this, 'id', accessors.get('id')!);
-    for (const field of FIELDS_BEFORE_HEADINGS) Object.defineProperty(this, field, accessors.get(field)!);
-    Object.defineProperty(this, 'headingPath', accessors.get('headingPath')!);
-    Object.defineProperty(this, 'text', accessors.get('text')!);
-    for (const field of FIELDS_AFTER_HEADINGS) Object.defineProperty(this, field, accessors.get(field)!);
+    for (const [key, accessor] of StoredChunk.#layout) Object.defineProperty(this, key, accessor);
   }
 }
 
